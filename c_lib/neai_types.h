@@ -1,0 +1,70 @@
+/* neai_types.h - configuration of the runtime components.
+ *
+ * Every component is a pair: a const configuration (generated per library, or
+ * filled at run time by the host search build) and caller-owned state. No
+ * component allocates memory or calls the platform's maths library, so the host
+ * build and the Cortex-M build give bit-identical results (compiled with
+ * -ffp-contract=off on both).
+ */
+#ifndef NEAI_TYPES_H
+#define NEAI_TYPES_H
+
+#include <stdint.h>
+
+/* ---- preprocessing ------------------------------------------------------- */
+enum neai_pre_kind {
+    NEAI_PRE_RAW = 1,   /* per-axis normalised raw buffer, optionally decimated */
+    NEAI_PRE_FFT = 2,   /* per-axis power spectrum pooled into bands            */
+    NEAI_PRE_STATS = 3  /* per-axis statistical features                        */
+};
+
+enum neai_pre_norm {
+    NEAI_NORM_NONE = 0,
+    NEAI_NORM_ZSCORE = 1,   /* RAW: (x - mean) / std per axis        */
+    NEAI_NORM_MAXABS = 2,   /* RAW: x / max|x| per axis              */
+    NEAI_NORM_CENTER = 3,   /* RAW: x - mean per axis                */
+    NEAI_NORM_RELATIVE = 4  /* FFT: bands divided by the axis energy */
+};
+
+#define NEAI_STATS_PER_AXIS 10u
+
+typedef struct {
+    uint16_t kind;         /* enum neai_pre_kind                                  */
+    uint16_t nb_axes;
+    uint16_t buffer_size;  /* samples per axis; a power of two for FFT             */
+    uint16_t nb_features;  /* length of the feature vector produced                */
+    uint16_t decim;        /* RAW: keep one sample in `decim`                      */
+    uint16_t norm;         /* enum neai_pre_norm                                   */
+    uint16_t bands;        /* FFT: number of bands                                 */
+    uint16_t log_scale;    /* FFT: 1 = natural log of (band power + floor)         */
+    const float *twiddle;  /* FFT: buffer_size/2 pairs (cos, -sin)                 */
+    const float *window;   /* FFT: buffer_size coefficients, or 0 for rectangular  */
+    const uint16_t *band_edges; /* FFT: bands + 1 bin indices, first >= 1          */
+    const uint16_t *bitrev;     /* FFT: bit-reversal permutation of buffer_size/2 points */
+} neai_pre_cfg;
+
+/* Scratch needed by neai_pre_features, in floats. */
+#define NEAI_PRE_WORK_FLOATS(buffer_size) ((uint32_t)(buffer_size))
+
+/* ---- anomaly-detection models (learn on the device) ---------------------- */
+enum neai_model_kind {
+    NEAI_MODEL_GAUSS = 1,  /* running mean/variance, diagonal Mahalanobis distance */
+    NEAI_MODEL_PROTO = 2   /* bounded prototype memory (online agglomerative)      */
+};
+
+typedef struct {
+    uint16_t kind;    /* enum neai_model_kind                                    */
+    uint16_t dim;     /* feature vector length                                   */
+    uint16_t k;       /* PROTO: prototype slots                                  */
+    uint16_t warmup;  /* learned samples before the distance calibration starts  */
+    float reg;        /* variance floor, as a fraction of the mean variance      */
+    float calib;      /* reference distance = mean + calib * std of learned ones */
+} neai_model_cfg;
+
+/* State sizes in floats (the knowledge kept in the .neai section). */
+#define NEAI_CAL_FLOATS 3u
+#define NEAI_GAUSS_STATE_FLOATS(dim) (1u + 2u * (uint32_t)(dim) + NEAI_CAL_FLOATS)
+#define NEAI_PROTO_STATE_FLOATS(dim, k) \
+    (2u + 2u * (uint32_t)(dim) + (uint32_t)(k) * ((uint32_t)(dim) + 1u) + NEAI_CAL_FLOATS)
+
+#endif /* NEAI_TYPES_H */

@@ -1,0 +1,117 @@
+"""The host build of the C runtime, as the benchmark uses it.
+
+`c_lib/neai_search.c` includes the same component sources as every deployed
+library and adds batch entry points, so the search ranks candidates by the
+deployed C's own outputs. Built once per machine with the bundled compiler
+(cached), loaded with ctypes.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ToolchainError
+from .pipeline import ABI, PreCfg, ModelCfg, make_model_cfg, make_pre_cfg, nb_features, state_floats
+
+C_LIB = Path(__file__).resolve().parents[2] / "c_lib"
+
+_F32P = ctypes.POINTER(ctypes.c_float)
+_I32P = ctypes.POINTER(ctypes.c_int32)
+_U32P = ctypes.POINTER(ctypes.c_uint32)
+_U8P = ctypes.POINTER(ctypes.c_uint8)
+
+
+def c_lib_dir() -> Path:
+    if not (C_LIB / "neai_types.h").exists():
+        raise ToolchainError(
+            f"the C runtime sources are missing ({C_LIB})",
+            "Reinstall neai-tui from its repository with `pip install -e .`.",
+        )
+    return C_LIB
+
+
+@functools.lru_cache(maxsize=1)
+def search_library() -> ctypes.CDLL:
+    from .toolchain import cached_build
+
+    so = cached_build("shared", [c_lib_dir() / "neai_search.c"], [c_lib_dir()], {})
+    lib = ctypes.CDLL(str(so))
+    lib.neai_search_abi.restype = ctypes.c_uint32
+    if lib.neai_search_abi() != ABI:
+        raise ToolchainError(
+            "the C configuration structs and their Python mirrors differ",
+            "c_lib/neai_types.h and neai_tui/engine/pipeline.py must be changed together.",
+        )
+    lib.neai_search_features.argtypes = [ctypes.POINTER(PreCfg), _F32P, ctypes.c_uint32, _F32P, _F32P]
+    lib.neai_search_features.restype = ctypes.c_uint32
+    lib.neai_search_state_floats.argtypes = [ctypes.POINTER(ModelCfg)]
+    lib.neai_search_state_floats.restype = ctypes.c_uint32
+    lib.neai_search_run.argtypes = [
+        ctypes.POINTER(ModelCfg), _F32P, _F32P, _I32P, ctypes.c_uint32, _I32P, ctypes.c_uint32,
+        ctypes.c_float, _F32P, _U8P,
+    ]
+    lib.neai_search_run.restype = None
+    lib.neai_search_curve.argtypes = [
+        ctypes.POINTER(ModelCfg), _F32P, _F32P, _I32P, ctypes.c_uint32, _I32P, ctypes.c_uint32,
+        _U32P, ctypes.c_uint32, _U8P,
+    ]
+    lib.neai_search_curve.restype = None
+    return lib
+
+
+def _f32(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def features(pre: dict, inputs: np.ndarray, axes: int, buffer_size: int) -> np.ndarray:
+    """C features of each input line (float32, lines x features); NaN rows where not finite."""
+    lib = search_library()
+    cfg, tables = make_pre_cfg(pre, axes, buffer_size)
+    x = _f32(inputs)
+    n = x.shape[0]
+    out = np.empty((n, nb_features(pre, axes, buffer_size)), dtype=np.float32)
+    work = np.empty(buffer_size + 1, dtype=np.float32)
+    lib.neai_search_features(
+        ctypes.byref(cfg), x.ctypes.data_as(_F32P), n, out.ctypes.data_as(_F32P), work.ctypes.data_as(_F32P)
+    )
+    del tables
+    return out
+
+
+def run(model: dict, feats: np.ndarray, learn_idx, detect_idx, sensitivity: float = 1.0):
+    """Learn the rows learn_idx, detect the rows detect_idx: (ratios float32, similarities uint8)."""
+    lib = search_library()
+    feats = _f32(feats)
+    cfg = make_model_cfg(model, feats.shape[1])
+    state = np.zeros(state_floats(model, feats.shape[1]), dtype=np.float32)
+    li = np.ascontiguousarray(learn_idx, dtype=np.int32)
+    di = np.ascontiguousarray(detect_idx, dtype=np.int32)
+    ratios = np.empty(len(di), dtype=np.float32)
+    sims = np.empty(len(di), dtype=np.uint8)
+    lib.neai_search_run(
+        ctypes.byref(cfg), state.ctypes.data_as(_F32P), feats.ctypes.data_as(_F32P),
+        li.ctypes.data_as(_I32P), len(li), di.ctypes.data_as(_I32P), len(di), sensitivity,
+        ratios.ctypes.data_as(_F32P), sims.ctypes.data_as(_U8P),
+    )
+    return ratios, sims
+
+
+def curve(model: dict, feats: np.ndarray, learn_idx, detect_idx, checkpoints) -> np.ndarray:
+    """Similarities of detect rows after each checkpoint count of learned rows (checkpoints x detect)."""
+    lib = search_library()
+    feats = _f32(feats)
+    cfg = make_model_cfg(model, feats.shape[1])
+    state = np.zeros(state_floats(model, feats.shape[1]), dtype=np.float32)
+    li = np.ascontiguousarray(learn_idx, dtype=np.int32)
+    di = np.ascontiguousarray(detect_idx, dtype=np.int32)
+    cps = np.ascontiguousarray(checkpoints, dtype=np.uint32)
+    out = np.zeros((len(cps), len(di)), dtype=np.uint8)
+    lib.neai_search_curve(
+        ctypes.byref(cfg), state.ctypes.data_as(_F32P), feats.ctypes.data_as(_F32P),
+        li.ctypes.data_as(_I32P), len(li), di.ctypes.data_as(_I32P), len(di),
+        cps.ctypes.data_as(_U32P), len(cps), out.ctypes.data_as(_U8P),
+    )
+    return out

@@ -1,0 +1,157 @@
+"""`neai deploy`: build, verify and package a library (SPEC §3).
+
+The zip holds libneai.a for the target core, the public header, metadata.json
+with the measured flash/RAM/instructions, the host build with a runner
+(emulator/), and a Hello World main.c. The ARM build is checked against the
+host build under an emulated Cortex-M before anything is written.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import __version__
+from . import codegen
+from .csearch import c_lib_dir
+from .emulator import host_platform
+from .errors import UsageError
+from .pipeline import describe, nb_features, state_floats
+from .project import Project
+from .search import Benchmark, Evaluator, find_library, load_anomaly_data, select_library
+from .targets import resolve_target
+
+VERIFY_LEARN = 48
+VERIFY_DETECT = 24
+
+
+@dataclass
+class DeployResult:
+    zip_path: Path
+    metadata: dict
+
+
+def deploy(
+    project: Project,
+    *,
+    lib_id: str | None = None,
+    target: str | None = None,
+    suffix: str | None = None,
+    out: Path | str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DeployResult:
+    from .toolchain import compile_host_shared, compile_static_lib, resolve_core
+
+    say = progress or (lambda _msg: None)
+    if project.settings.type != "anomaly":
+        raise UsageError(f"deploying {project.settings.type} libraries is not available yet", "")
+    codegen.check_suffix(suffix)
+    record = find_library(project, lib_id)
+    tgt = resolve_target(target or project.settings.target)
+    core = resolve_core(tgt.core)
+    data = load_anomaly_data(project)
+    axes, buffer_size = data.axes, data.buffer_size
+    pipeline = record["pipeline"]
+    bench = Benchmark.load(project, record["benchmark"])
+    if "min_learning_iterations" not in record:
+        evaluator = Evaluator(data, bench.state["seed"], None, None)
+        record = {**record, **evaluator.learning_curve(pipeline)}
+    min_learn = int(record["min_learning_iterations"])
+    dim = nb_features(pipeline["pre"], axes, buffer_size)
+    knowledge_bytes = 4 * state_floats(pipeline["model"], dim)
+    lib_name = record["id"]
+
+    out_path = Path(out).expanduser() if out else project.path / "deploy" / (
+        f"{lib_name}_{core.name}{codegen.check_suffix(suffix)}.zip"
+    )
+    if out_path.suffix.lower() != ".zip":
+        raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
+
+    with tempfile.TemporaryDirectory(prefix="neai-deploy-") as tmp_name:
+        tmp = Path(tmp_name)
+        gen = tmp / "gen"
+        gen.mkdir()
+        header = codegen.header_name(suffix)
+        (gen / header).write_text(codegen.anomaly_header(lib_name, axes, buffer_size, min_learn, knowledge_bytes, suffix))
+        (gen / "neai_config.h").write_text(codegen.anomaly_config(lib_name, pipeline, axes, buffer_size, min_learn, suffix))
+        sources = [c_lib_dir() / "neai_anomaly.c"]
+        includes = [gen, c_lib_dir()]
+        say(f"compiling for {core.name} with the bundled compiler")
+        lib_a = compile_static_lib(sources, tmp / "libneai.a", core.name, include_dirs=includes)
+        say("compiling the host build for the emulator")
+        so_name = "libneai_emulator.so"
+        host_so = compile_host_shared(sources, tmp / "emulator" / so_name, include_dirs=includes)
+
+        say(f"verifying the {core.name} build against the host build on an emulated core")
+        rng = np.random.default_rng([bench.state["seed"], 99])
+        _, nominal, abnormal = data.couples[0]
+        order = rng.permutation(len(nominal))
+        learn_rows = nominal[order[: min(VERIFY_LEARN, max(1, len(nominal) - 1))]]
+        detect_rows = np.vstack([nominal[order[-VERIFY_DETECT // 2 :]], abnormal[: VERIFY_DETECT // 2]])
+        from .verify import verify_anomaly
+
+        check = verify_anomaly(
+            lib_a, host_so, core.name, codegen.api_symbols(suffix), codegen.check_suffix(suffix)[1:],
+            axes, buffer_size, learn_rows, detect_rows, tmp,
+        )
+        metadata = {
+            "library_id": lib_name,
+            "type": "anomaly",
+            "project": project.settings.name,
+            "benchmark": record["benchmark"],
+            "target": tgt.name,
+            "core": core.name,
+            "float_abi": core.float_abi,
+            "fpu": core.fpu,
+            "flags": list(core_flags(core)),
+            "suffix": codegen.check_suffix(suffix)[1:],
+            "header": header,
+            "pipeline": describe(pipeline),
+            "pipeline_config": pipeline,
+            "metrics": record["metrics"],
+            "score": record["score"],
+            "min_learning_iterations": min_learn,
+            "estimated": {"ram_bytes": record["ram_bytes"], "flash_bytes": record["flash_bytes"]},
+            "measured": check.as_dict(),
+            "flash_bytes": check.flash_bytes,
+            "ram_bytes": check.ram_bytes,
+            "knowledge_bytes": knowledge_bytes,
+            "data": {"axes": axes, "buffer_size": buffer_size, "values_per_line": axes * buffer_size},
+            "emulator": {"platform": host_platform(), "shared_library": so_name, "runner": "emulate.py"},
+            "tool": {"name": "neai-tui", "version": __version__, "python": platform.python_version()},
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        files = {
+            "libneai.a": lib_a.read_bytes(),
+            header: (gen / header).read_bytes(),
+            "metadata.json": (json.dumps(metadata, indent=2) + "\n").encode(),
+            "main.c": codegen.hello_world(suffix, axes, buffer_size).encode(),
+            f"emulator/{so_name}": host_so.read_bytes(),
+            "emulator/emulate.py": (Path(__file__).parent / "emulator_runtime.py").read_bytes(),
+        }
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = out_path.with_name(f".{out_path.name}.partial")
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, content in files.items():
+                info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, content)
+        os.replace(partial, out_path)
+    if lib_id:
+        select_library(project, lib_name)
+    say(f"wrote {out_path}")
+    return DeployResult(out_path, metadata)
+
+
+def core_flags(core) -> tuple[str, ...]:
+    return tuple(getattr(core, "gcc_flags", ()))

@@ -1,0 +1,114 @@
+"""`neai emulate`: run a deployed library's host build on signal files.
+
+The zip's emulator/ folder holds the same C as libneai.a, built for this
+machine; it is extracted to the cache (keyed by the zip's hash) and loaded with
+ctypes. Nothing here re-implements the library.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import zipfile
+from pathlib import Path
+
+from .emulator_runtime import STATE_NAMES, AnomalyLibrary
+from .errors import InputError, UsageError
+from .paths import cache_dir
+
+
+def host_platform() -> str:
+    return f"{platform.system().lower()}-{platform.machine().lower()}"
+
+
+def open_library_zip(zip_path: Path | str) -> tuple[dict, Path]:
+    """(metadata, extracted folder) of a library zip."""
+    zip_path = Path(zip_path).expanduser()
+    if not zip_path.is_file():
+        raise UsageError(f"{zip_path}: no such library zip", "Build one with `neai deploy DIR --out FILE.zip`.")
+    try:
+        digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()[:16]
+        folder = cache_dir() / "emulators" / digest
+        if not (folder / "metadata.json").is_file():
+            tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+            with zipfile.ZipFile(zip_path) as zf:
+                zf.extractall(tmp)
+            try:
+                os.replace(tmp, folder)
+            except OSError:  # another process won the race
+                pass
+        meta = json.loads((folder / "metadata.json").read_text())
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(f"{zip_path}: not a neai library zip ({exc})", "Use a zip made by `neai deploy`.") from None
+    return meta, folder
+
+
+def load_anomaly_library(zip_path: Path | str) -> tuple[dict, AnomalyLibrary]:
+    meta, folder = open_library_zip(zip_path)
+    if meta.get("type") != "anomaly":
+        raise UsageError(
+            f"{zip_path} is a {meta.get('type')} library", "Use --detect with anomaly-detection libraries only."
+        )
+    emu = meta.get("emulator", {})
+    if emu.get("platform") != host_platform():
+        raise UsageError(
+            f"this library's emulator was built for {emu.get('platform')}, this machine is {host_platform()}",
+            "Rebuild the zip on this machine with `neai deploy`.",
+        )
+    so = folder / "emulator" / emu["shared_library"]
+    lib = AnomalyLibrary(so, meta["data"]["axes"], meta["data"]["buffer_size"], meta.get("suffix") or "")
+    return meta, lib
+
+
+def _read(path: Path, axes: int, buffer_size: int):
+    from .signals import read_signals
+
+    data = read_signals(path, axes=axes, layout="buffers")
+    n = data.values.shape[1]
+    if n != axes * buffer_size:
+        raise InputError(
+            f"{path}:1: lines hold {n} values but this library takes {axes} axes x {buffer_size} samples = "
+            f"{axes * buffer_size}",
+            "Give lines with the library's buffer size and axes (see metadata.json: data).",
+        )
+    return data.values
+
+
+def emulate(
+    zip_path: Path | str,
+    *,
+    learn: list[Path] = (),
+    detect: Path | None = None,
+    mode: str = "detect",
+    sensitivity: float | None = None,
+) -> dict:
+    if mode != "detect":
+        raise UsageError(f"--{mode} needs a {mode} library", "This release emulates anomaly detection (--detect).")
+    meta, lib = load_anomaly_library(zip_path)
+    axes, buffer_size = meta["data"]["axes"], meta["data"]["buffer_size"]
+    # Read everything first: a bad file fails before anything runs.
+    learn_rows = [_read(Path(p), axes, buffer_size) for p in learn]
+    detect_rows = _read(Path(detect), axes, buffer_size) if detect else None
+    lib.init()
+    if sensitivity is not None:
+        if not sensitivity >= 0:
+            raise UsageError(f"--sensitivity must be 0 or more, not {sensitivity}", "1 is the default.")
+        lib.set_sensitivity(sensitivity)
+    states = {}
+    for rows in learn_rows:
+        for row in rows:
+            st = lib.learn(row)
+            states[STATE_NAMES.get(st, st)] = states.get(STATE_NAMES.get(st, st), 0) + 1
+    results = []
+    if detect_rows is not None:
+        for row in detect_rows:
+            st, sim = lib.detect(row)
+            item = {"similarity": sim}
+            if st != 0:
+                item["status"] = STATE_NAMES.get(st, st)
+            results.append(item)
+    out: dict = {"results": results}
+    if learn:
+        out["learned"] = lib.learned
+    return out

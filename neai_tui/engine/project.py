@@ -1,0 +1,408 @@
+"""Projects and the workspace that holds them.
+
+A project is a folder:
+
+    project.json        settings and the list of imported signal files
+    signals/            copies of the imported files (the originals are never touched)
+    benchmarks/<id>/    one folder per benchmark run (see search.py)
+    deploy/             libraries built by `neai deploy`
+
+Every write is atomic (storage.py), so a crash never leaves a project unreadable.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from .errors import InputError, Problem, UsageError
+from .storage import atomic_write_json, read_json
+from .targets import DEFAULT_TARGET, resolve_target
+
+PROJECT_FILE = "project.json"
+FORMAT_VERSION = 1
+PROJECT_TYPES = ("anomaly", "one-class", "n-class", "extrapolation")
+TYPE_TITLES = {
+    "anomaly": "Anomaly detection",
+    "one-class": "1-class classification",
+    "n-class": "n-class classification",
+    "extrapolation": "Extrapolation",
+}
+ROLES = ("nominal", "abnormal")
+
+
+def default_workspace_dir() -> Path:
+    """The workspace folder: $NEAI_WORKSPACE, else the user's data directory."""
+    env = os.environ.get("NEAI_WORKSPACE")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("neai-tui")) / "projects"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class ProjectSettings:
+    name: str
+    type: str = "anomaly"
+    axes: int = 1  # sensor axes, or variables for Multi-sensor
+    multisensor: bool = False
+    description: str = ""
+    max_ram_kb: float | None = None  # None = no limit
+    max_flash_kb: float | None = None
+    target: str = DEFAULT_TARGET
+
+    def validate(self) -> None:
+        if self.type not in PROJECT_TYPES:
+            raise UsageError(
+                f"unknown project type '{self.type}'", f"Choose one of: {', '.join(PROJECT_TYPES)}."
+            )
+        if not isinstance(self.axes, int) or not 1 <= self.axes <= 64:
+            raise UsageError(f"the number of axes must be 1..64, not {self.axes}", "Give --axes N (or --variables N).")
+        if self.multisensor and self.type != "anomaly":
+            raise UsageError(
+                "Multi-sensor (--variables) is for anomaly detection only",
+                "Use --axes N for this project type, or --type anomaly.",
+            )
+        for label, value in (("max RAM", self.max_ram_kb), ("max flash", self.max_flash_kb)):
+            if value is not None and value <= 0:
+                raise UsageError(f"{label} must be a positive number of KB, not {value}", "Omit it for no limit.")
+        resolve_target(self.target)
+        if not self.name.strip():
+            raise UsageError("the project name is empty", "Give --name NAME.")
+
+    @property
+    def layout(self) -> str:
+        if self.multisensor:
+            return "multisensor"
+        return "target-first" if self.type == "extrapolation" else "buffers"
+
+    @property
+    def core(self) -> str:
+        return resolve_target(self.target).core
+
+
+@dataclass
+class SignalEntry:
+    id: str
+    file: str  # path relative to the project folder
+    original: str
+    role: str | None = None  # anomaly: nominal / abnormal
+    couple: int = 1  # anomaly: signal couple
+    class_name: str | None = None  # n-class
+    sep: str = " "
+    lines: int = 0
+    values_per_line: int = 0
+    sha256: str = ""
+    imported_at: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def label(self) -> str:
+        if self.role:
+            return f"{self.role} (couple {self.couple})"
+        if self.class_name:
+            return f"class {self.class_name}"
+        return "signals"
+
+
+class Project:
+    """One project folder. Create with `Project.create`, load with `Project.open`."""
+
+    def __init__(self, path: Path, settings: ProjectSettings, signals: list[SignalEntry], created: str):
+        self.path = Path(path)
+        self.settings = settings
+        self.signals = signals
+        self.created = created
+
+    # -- persistence -----------------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path | str, settings: ProjectSettings) -> "Project":
+        path = Path(path).expanduser()
+        settings.validate()
+        if (path / PROJECT_FILE).exists():
+            raise UsageError(f"{path} already holds a project", "Choose another folder, or open it with `neai tui DIR`.")
+        if path.exists() and any(path.iterdir()):
+            raise UsageError(
+                f"{path} exists and is not empty",
+                "Give a new or empty folder, so no file of yours is mixed with the project.",
+            )
+        path.mkdir(parents=True, exist_ok=True)
+        project = cls(path, settings, [], _now())
+        project.save()
+        return project
+
+    @classmethod
+    def open(cls, path: Path | str) -> "Project":
+        path = Path(path).expanduser()
+        file = path / PROJECT_FILE
+        if not file.exists():
+            raise UsageError(
+                f"{path} is not a neai project (no {PROJECT_FILE})",
+                "Create one with `neai new DIR --type anomaly --axes N`.",
+            )
+        try:
+            data = read_json(file)
+            settings = ProjectSettings(**data["settings"])
+            signals = [SignalEntry(**s) for s in data.get("signals", [])]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(
+                f"{file}: the project file is damaged ({exc})",
+                "Restore it from a backup, or recreate the project and import the signals again.",
+            ) from None
+        return cls(path, settings, signals, data.get("created", ""))
+
+    def save(self) -> None:
+        atomic_write_json(
+            self.path / PROJECT_FILE,
+            {
+                "format": FORMAT_VERSION,
+                "created": self.created,
+                "settings": asdict(self.settings),
+                "signals": [asdict(s) for s in self.signals],
+            },
+        )
+
+    # -- derived facts -------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def values_per_line(self) -> int | None:
+        counts = {s.values_per_line for s in self.signals}
+        return counts.pop() if len(counts) == 1 else None
+
+    @property
+    def buffer_size(self) -> int | None:
+        """Samples per axis in one line (Multi-sensor: 1)."""
+        vpl = self.values_per_line
+        if vpl is None:
+            return None
+        if self.settings.multisensor:
+            return 1
+        if self.settings.type == "extrapolation":
+            vpl -= 1
+        return vpl // self.settings.axes
+
+    def signal_path(self, entry: SignalEntry) -> Path:
+        return self.path / entry.file
+
+    def signals_with(self, role: str | None = None, couple: int | None = None) -> list[SignalEntry]:
+        return [
+            s
+            for s in self.signals
+            if (role is None or s.role == role) and (couple is None or s.couple == couple)
+        ]
+
+    def couples(self) -> list[int]:
+        return sorted({s.couple for s in self.signals if s.role})
+
+    # -- signals -------------------------------------------------------------------
+    def import_signal(
+        self,
+        source: Path | str,
+        *,
+        role: str | None = None,
+        class_name: str | None = None,
+        couple: int = 1,
+        sep: str = "auto",
+    ) -> SignalEntry:
+        """Check a signal file and copy it into the project; the original stays untouched."""
+        from .signals import read_signals
+
+        source = Path(source).expanduser()
+        kind = self.settings.type
+        if kind == "anomaly":
+            if role is None:
+                raise UsageError(
+                    f"importing {source.name}: anomaly detection needs --role nominal or --role abnormal",
+                    "Nominal signals teach what is normal; abnormal ones only help choose the library.",
+                )
+            if role not in ROLES:
+                raise UsageError(f"unknown role '{role}'", "Use --role nominal or --role abnormal.")
+            if couple < 1:
+                raise UsageError(f"couple must be 1 or more, not {couple}", "Use --couple K with K >= 1.")
+        elif role is not None:
+            raise UsageError(f"--role is for anomaly detection projects, this one is {TYPE_TITLES[kind]}", "Drop --role.")
+        if kind == "n-class":
+            class_name = class_name or source.stem
+            if not re.fullmatch(r"[A-Za-z0-9_.\- ]{1,64}", class_name):
+                raise UsageError(
+                    f"class name '{class_name}' is not usable in C code",
+                    "Use letters, digits, '_', '-', '.' or spaces (at most 64), e.g. --class bearing_fault.",
+                )
+        elif class_name is not None:
+            raise UsageError("--class is for n-class classification projects", "Drop --class.")
+        if kind in ("one-class", "extrapolation") and self.signals:
+            raise UsageError(
+                f"{TYPE_TITLES[kind]} takes one signal file and this project has {self.signals[0].file}",
+                "Merge your files into one, or remove the imported one first.",
+            )
+
+        data = read_signals(source, axes=self.settings.axes, sep=sep, layout=self.settings.layout)
+        n_lines, n_values = data.values.shape
+        existing = self.values_per_line
+        if existing is not None and n_values != existing:
+            raise InputError(
+                f"{source}: lines hold {n_values} values but the project's other signals hold {existing}",
+                "Every signal file of a project must have the same buffer size and number of axes.",
+            )
+        if kind == "n-class" and any(s.class_name == class_name for s in self.signals):
+            raise UsageError(f"class '{class_name}' is already imported", "Give another --class NAME.")
+
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        index = len(self.signals) + 1
+        while any(s.id == f"s{index}" for s in self.signals):
+            index += 1
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.stem)[:40] or "signals"
+        dest_rel = f"signals/s{index}_{stem}{source.suffix.lower() or '.csv'}"
+        dest = self.path / dest_rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, dest)
+        entry = SignalEntry(
+            id=f"s{index}",
+            file=dest_rel,
+            original=str(source.resolve()),
+            role=role,
+            couple=couple,
+            class_name=class_name,
+            sep=data.sep,
+            lines=n_lines,
+            values_per_line=n_values,
+            sha256=digest,
+            imported_at=_now(),
+            warnings=[p.text() for p in data.problems if p.severity != "error"],
+        )
+        self.signals.append(entry)
+        self.save()
+        return entry
+
+    def remove_signal(self, signal_id: str) -> None:
+        entry = next((s for s in self.signals if s.id == signal_id), None)
+        if entry is None:
+            raise UsageError(f"no signal '{signal_id}' in this project", "See `neai check DIR` for the list.")
+        self.signals.remove(entry)
+        self.save()
+        try:
+            (self.path / entry.file).unlink()
+        except FileNotFoundError:
+            pass
+
+    def load_values(self, entry: SignalEntry):
+        """The numeric content of an imported signal (float64 array, lines × values)."""
+        from .signals import read_signals
+
+        return read_signals(
+            self.signal_path(entry), axes=self.settings.axes, sep=entry.sep, layout=self.settings.layout
+        ).values
+
+    def check(self, optional: bool = False) -> list[Problem]:
+        """All findings on the project's signals: blocking checks, then the optional ones."""
+        from .signals import check_signals, optional_checks, read_signals
+
+        problems: list[Problem] = []
+        for entry in self.signals:
+            path = self.signal_path(entry)
+            found = check_signals(path, axes=self.settings.axes, sep=entry.sep, layout=self.settings.layout)
+            problems += found
+            if optional and not any(p.severity == "error" for p in found):
+                values = read_signals(
+                    path, axes=self.settings.axes, sep=entry.sep, layout=self.settings.layout, strict=False
+                ).values
+                problems += optional_checks(values, self.settings.axes, path)
+        problems += self.readiness_problems()
+        return problems
+
+    def readiness_problems(self) -> list[Problem]:
+        """What keeps the benchmark from starting (missing roles, classes...)."""
+        kind = self.settings.type
+        where = str(self.path / PROJECT_FILE)
+        out: list[Problem] = []
+
+        def need(message: str, hint: str) -> None:
+            out.append(Problem("error", "project-incomplete", where, 0, 0, message, hint))
+
+        if not self.signals:
+            need("no signal file is imported yet", "Import one with `neai import DIR FILE`.")
+        elif kind == "anomaly":
+            for couple in self.couples():
+                roles = {s.role for s in self.signals_with(couple=couple)}
+                for role in ROLES:
+                    if role not in roles:
+                        need(
+                            f"signal couple {couple} has no {role} file",
+                            f"Import one with `neai import DIR FILE --role {role} --couple {couple}`.",
+                        )
+        elif kind == "n-class" and len(self.signals) < 2:
+            need("n-class classification needs at least two classes", "Import one file per class with --class NAME.")
+        return out
+
+
+@dataclass
+class ProjectSummary:
+    path: Path
+    name: str
+    type: str
+    axes: int
+    multisensor: bool
+    target: str
+    signals: int
+    benchmarks: int
+    error: str = ""
+
+
+class Workspace:
+    """A folder of projects (one sub-folder each)."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root).expanduser() if root else default_workspace_dir()
+
+    def ensure(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self.root
+
+    def project_dirs(self) -> Iterable[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir() if (p / PROJECT_FILE).is_file())
+
+    def list_projects(self) -> list[ProjectSummary]:
+        out = []
+        for folder in self.project_dirs():
+            try:
+                p = Project.open(folder)
+            except Exception as exc:  # a damaged project is listed, not fatal
+                msg = exc.message if hasattr(exc, "message") else str(exc)
+                out.append(ProjectSummary(folder, folder.name, "?", 0, False, "", 0, 0, error=msg))
+                continue
+            bench_dir = folder / "benchmarks"
+            n_bench = sum(1 for b in bench_dir.iterdir() if b.is_dir()) if bench_dir.is_dir() else 0
+            s = p.settings
+            out.append(
+                ProjectSummary(folder, s.name, s.type, s.axes, s.multisensor, s.target, len(p.signals), n_bench)
+            )
+        return out
+
+    def new_project_dir(self, name: str) -> Path:
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name.strip()).strip("-").lower() or "project"
+        candidate = self.root / slug
+        n = 2
+        while candidate.exists():
+            candidate = self.root / f"{slug}-{n}"
+            n += 1
+        return candidate
+
+    def create_project(self, settings: ProjectSettings) -> Project:
+        self.ensure()
+        return Project.create(self.new_project_dir(settings.name), settings)
