@@ -191,7 +191,13 @@ static void neai_pre_stats(const neai_pre_cfg *c, const float *in, float *out)
  * all finite (NaN/Inf in the input). */
 static uint8_t neai_pre_features(const neai_pre_cfg *c, const float *in, float *work, float *out)
 {
-    uint16_t i;
+    uint32_t i, n = (uint32_t)c->nb_axes * c->buffer_size;
+    /* Check the input itself: some normalisations would turn NaN into 0. */
+    for (i = 0; i < n; i++) {
+        if (!neai_is_finite(in[i])) {
+            return 1u;
+        }
+    }
     if (c->kind == NEAI_PRE_FFT) {
         neai_pre_fft(c, in, work, out);
     } else if (c->kind == NEAI_PRE_STATS) {

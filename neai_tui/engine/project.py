@@ -317,10 +317,12 @@ class Project:
             found = check_signals(path, axes=self.settings.axes, sep=entry.sep, layout=self.settings.layout)
             problems += found
             if optional and not any(p.severity == "error" for p in found):
-                values = read_signals(
+                data = read_signals(
                     path, axes=self.settings.axes, sep=entry.sep, layout=self.settings.layout, strict=False
-                ).values
-                problems += optional_checks(values, self.settings.axes, path)
+                )
+                problems += optional_checks(
+                    data.values, self.settings.axes, path, layout=self.settings.layout, line_numbers=data.line_numbers
+                )
         problems += self.readiness_problems()
         return problems
 
