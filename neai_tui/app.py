@@ -1,0 +1,134 @@
+"""The Textual app: `neai` opens the home screen, `neai tui DIR` a project."""
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from .engine.errors import Cancelled, NeaiError
+from .engine.project import Project, Workspace
+from .screens.dialogs import ErrorScreen, HelpScreen
+from .screens.home import HomeScreen
+from .screens.project import ProjectScreen
+from .widgets.steps import STEPS
+
+def describe_failure(error: BaseException) -> tuple[str, str]:
+    """(title, text) for an error dialog: the user's message and hint, never a traceback."""
+    if isinstance(error, NeaiError):
+        text = error.user_text()
+        problems = getattr(error, "problems", None) or []
+        if len(problems) > 1:
+            text += "\n\nAll findings:\n" + "\n".join(
+                f"• {p.location()}: {p.severity}: {p.message}" + (f"\n  Fix: {p.hint}" if p.hint else "")
+                for p in problems[:20]
+            )
+            if len(problems) > 20:
+                text += f"\n… and {len(problems) - 20} more."
+        return "Cannot do that", text
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return "File system error", f"{error.strerror}{where}"
+    detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    return (
+        "Unexpected error",
+        f"{type(error).__name__}{': ' + detail if detail else ''}\n"
+        "This is a bug in neai-tui, not in your data. The project on disk is unchanged; "
+        "please report what you were doing.",
+    )
+
+
+class NeaiApp(App[int]):
+    """NanoEdge AI Studio in the terminal."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "neai"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+    ]
+
+    def __init__(self, workspace: Path | str | None = None, project: Path | str | None = None) -> None:
+        super().__init__()
+        self.workspace = Workspace(workspace)
+        self.start_project = Path(project) if project else None
+
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen(self.workspace))
+        if self.start_project is not None:
+            self.open_project(self.start_project)
+
+    # -- navigation ------------------------------------------------------------------
+    def open_project(self, path: Path) -> None:
+        try:
+            project = Project.open(path)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never raised to the terminal
+            self.show_error(exc)
+            return
+        self.push_screen(ProjectScreen(project))
+
+    def action_help(self) -> None:
+        screen = self.screen
+        keys = []
+        seen = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.show or not binding.description or (binding.action, binding.description) in seen:
+                continue
+            seen.add((binding.action, binding.description))
+            keys.append((self.get_key_display(binding), binding.description))
+        title = screen.title or self.title
+        self.push_screen(HelpScreen(title, getattr(screen, "HELP", ""), keys))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, HomeScreen):
+            yield SystemCommand("New project", "Create a project in the workspace", screen.action_new_project)
+            yield SystemCommand("Refresh", "Read the workspace again", screen.action_refresh)
+            yield SystemCommand("Open project", "Open the highlighted project", screen.action_open_project)
+        elif isinstance(screen, ProjectScreen):
+            for n, (key, title) in enumerate(STEPS, start=1):
+                yield SystemCommand(
+                    f"Step {n}: {title}", f"Show the {title} step", lambda key=key: screen.action_step(key)
+                )
+            yield SystemCommand("Import signals", "Import a signal file", screen.action_import_signal)
+            yield SystemCommand("Start benchmark", "Search for the best library", screen.action_start_benchmark)
+            yield SystemCommand("Stop benchmark", "Stop the running benchmark", screen.action_stop_benchmark)
+            yield SystemCommand("Deploy", "Build the library zip", screen.action_deploy)
+            yield SystemCommand("Home", "Back to the workspace's projects", screen.action_home)
+
+    # -- errors ----------------------------------------------------------------------
+    def show_error(self, error: BaseException, title: str | None = None) -> None:
+        default_title, text = describe_failure(error)
+        if not isinstance(error, NeaiError):
+            # Only for `textual console`: the screen shows the short text, never this.
+            self.log.error("".join(traceback.format_exception(error)))
+        self.push_screen(ErrorScreen(title or default_title, text))
+
+    def worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place where a worker's failure reaches the user."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, Cancelled):
+            self.notify(error.message or "Stopped.", title="Stopped")
+            return
+        what = event.worker.description or event.worker.name or "the task"
+        title, text = describe_failure(error)
+        if title == "Cannot do that":
+            title = f"{what[:1].upper()}{what[1:]} failed"
+        self.show_error(error, title=title)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.worker_state_changed(event)
+
+
+def run_app(workspace: Path | str | None = None, project: Path | str | None = None) -> int:
+    """Run the TUI until the user quits; the exit status for the CLI."""
+    app = NeaiApp(workspace=workspace, project=project)
+    app.run()
+    return app.return_code or 0
