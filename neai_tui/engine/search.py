@@ -459,7 +459,8 @@ class Benchmark:
         """Results of the completed generations (a generation cut short by a
         crash is evaluated again on resume, so its partial records are ignored)."""
         done = int(self.state.get("next_index", 0))
-        return [r for r in read_jsonl(self.dir / "results.jsonl") if r["index"] < done]
+        by_index = {r["index"]: r for r in read_jsonl(self.dir / "results.jsonl") if r["index"] < done}
+        return [by_index[i] for i in sorted(by_index)]
 
     def history(self) -> list[dict]:
         return list(read_jsonl(self.dir / "history.jsonl"))
@@ -569,7 +570,7 @@ def run_benchmark(
                 break
             if max_evals is None and time_limit is None and state["generation"] > 1:
                 stale = state["evals_done"] - last_improvement
-                if stale >= max(600, state["evals_done"] // 2):
+                if stale >= max(5000, state["evals_done"] // 2):
                     report("converged: no better library in the last evaluations")
                     break
             gen = state["generation"]

@@ -1,0 +1,64 @@
+"""A benchmark killed with SIGKILL keeps its best library and resumes."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from .conftest import tone_signals, write_signals
+from .test_cli import neai
+
+
+def test_kill_9_keeps_best_and_resumes(tmp_path):
+    rng = np.random.default_rng(4)
+    nominal = write_signals(tmp_path / "n.csv", np.vstack([tone_signals(rng, 40, 50.0), tone_signals(rng, 40, 90.0)]))
+    abnormal = write_signals(tmp_path / "a.csv", tone_signals(rng, 30, 200.0, amp=2.0))
+    d = tmp_path / "p"
+    neai("new", d, "--type", "anomaly", "--axes", 3)
+    neai("import", d, nominal, "--role", "nominal")
+    neai("import", d, abnormal, "--role", "abnormal")
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "neai_tui.cli", "bench", str(d), "--time", "120", "--cores", "2", "--seed", "5"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    state_file = d / "benchmarks" / "b1" / "bench.json"
+    deadline = time.monotonic() + 90
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            try:
+                state = json.loads(state_file.read_text())
+            except (OSError, ValueError):
+                continue
+            if state["evals_done"] >= 400 and (d / "benchmarks" / "b1" / "best.json").exists():
+                break
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the benchmark and its workers, mid-run
+        proc.wait()
+    before = json.loads(state_file.read_text())
+    assert before["status"] == "running" and before["evals_done"] >= 400
+
+    libs = json.loads(neai("libs", d, "--json").stdout)["libraries"]
+    best_before = libs[0]
+    assert best_before["benchmark"] == "b1" and best_before["metrics"]["balanced_accuracy"] > 0.5
+    neai("check", d)  # the project is readable
+
+    doc = json.loads(neai("bench", d, "--evals", before["evals_done"] + 128, "--cores", "1", "--json").stdout)
+    assert doc["benchmark"] == "b1"  # resumed, not restarted
+    assert doc["evals"] >= before["evals_done"] + 64
+    assert doc["best"]["score"] >= best_before["score"]
+    history = (d / "benchmarks" / "b1" / "history.jsonl").read_text().splitlines()
+    assert history and all(json.loads(line) for line in history)
+    from neai_tui.engine.project import Project
+    from neai_tui.engine.search import Benchmark
+
+    # A generation cut by the kill is evaluated again on resume; each candidate counts once.
+    indexes = [r["index"] for r in Benchmark.load(Project.open(d), "b1").results()]
+    assert len(indexes) == len(set(indexes))
+    neai("deploy", d, "--out", tmp_path / "after-kill.zip")
