@@ -81,14 +81,20 @@ def features(pre: dict, inputs: np.ndarray, axes: int, buffer_size: int) -> np.n
     return out
 
 
-def run(model: dict, feats: np.ndarray, learn_idx, detect_idx, sensitivity: float = 1.0):
-    """Learn the rows learn_idx, detect the rows detect_idx: (ratios float32, similarities uint8)."""
-    lib = search_library()
+def _model_call_args(model: dict, feats: np.ndarray, learn_idx, detect_idx):
+    """Config, fresh state, features and index arrays, as the batch calls take them."""
     feats = _f32(feats)
     cfg = make_model_cfg(model, feats.shape[1])
     state = np.zeros(state_floats(model, feats.shape[1]), dtype=np.float32)
     li = np.ascontiguousarray(learn_idx, dtype=np.int32)
     di = np.ascontiguousarray(detect_idx, dtype=np.int32)
+    return cfg, state, feats, li, di
+
+
+def run(model: dict, feats: np.ndarray, learn_idx, detect_idx, sensitivity: float = 1.0):
+    """Learn the rows learn_idx, detect the rows detect_idx: (ratios float32, similarities uint8)."""
+    lib = search_library()
+    cfg, state, feats, li, di = _model_call_args(model, feats, learn_idx, detect_idx)
     ratios = np.empty(len(di), dtype=np.float32)
     sims = np.empty(len(di), dtype=np.uint8)
     lib.neai_search_run(
@@ -102,11 +108,7 @@ def run(model: dict, feats: np.ndarray, learn_idx, detect_idx, sensitivity: floa
 def curve(model: dict, feats: np.ndarray, learn_idx, detect_idx, checkpoints) -> np.ndarray:
     """Similarities of detect rows after each checkpoint count of learned rows (checkpoints x detect)."""
     lib = search_library()
-    feats = _f32(feats)
-    cfg = make_model_cfg(model, feats.shape[1])
-    state = np.zeros(state_floats(model, feats.shape[1]), dtype=np.float32)
-    li = np.ascontiguousarray(learn_idx, dtype=np.int32)
-    di = np.ascontiguousarray(detect_idx, dtype=np.int32)
+    cfg, state, feats, li, di = _model_call_args(model, feats, learn_idx, detect_idx)
     cps = np.ascontiguousarray(checkpoints, dtype=np.uint32)
     out = np.zeros((len(cps), len(di)), dtype=np.uint8)
     lib.neai_search_curve(

@@ -359,12 +359,9 @@ _KIND_NAMES = {
 
 def cache_dir() -> Path:
     """Root of the build cache: $NEAI_CACHE_DIR, else the platform's user cache dir."""
-    env = os.environ.get("NEAI_CACHE_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
+    from .paths import cache_dir as neai_cache_dir
 
-    return Path(platformdirs.user_cache_dir("neai-tui"))
+    return neai_cache_dir()
 
 
 def _headers_for(sources: Sequence[Path], include_dirs: Sequence[Path]) -> list[tuple[int, Path]]:
