@@ -529,3 +529,21 @@ def test_non_utf8_header_is_reported_as_header(tmp_path):
 
 def test_optional_checks_on_empty_values():
     assert optional_checks(np.empty((0, 0)), 1, "x.csv") == []
+
+
+def test_exponent_notation_first_line_is_data(tmp_path):
+    # np.savetxt's default format: the 'e' of an exponent is not a header word.
+    path = tmp_path / "savetxt.csv"
+    np.savetxt(path, np.arange(64 * 3, dtype=float).reshape(64, 3) + 0.5)
+    data = read_signals(path, axes=1)
+    assert data.values.shape == (64, 3)
+
+
+def test_every_line_bad_is_headlined_by_the_real_cause(tmp_path):
+    # A timestamp column on every line: the date is the problem, not the count.
+    path = tmp_path / "stamped.csv"
+    path.write_text("\n".join(f"2020-02-08 13:30:{i:02d},{','.join(['1.0'] * 12)}" for i in range(30)) + "\n")
+    with pytest.raises(SignalFileError) as info:
+        read_signals(path, axes=3)
+    assert info.value.problems[0].line == 1 and info.value.problems[0].column == 1
+    assert "date" in info.value.problems[0].message or "time" in info.value.problems[0].message

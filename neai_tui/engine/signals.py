@@ -579,7 +579,8 @@ class _Reader:
         words = [
             column
             for column, value in enumerate(self._split(line), 1)
-            if _LETTER.search(value)
+            if not _NUMBER.fullmatch(value)  # 1e-3: the e of an exponent is no word
+            and _LETTER.search(value)
             and not _NON_FINITE.fullmatch(value)
             and not _DATE_OR_TIME.search(value)
         ]
@@ -707,7 +708,10 @@ class _Reader:
 
     # -- structure -------------------------------------------------------------------------
     def _structure(self, chunks, counts, bad, line_nos) -> SignalData:
-        candidates = counts[(counts > 0)]
+        # The expected count comes from lines that parsed; only if none did, from all.
+        candidates = counts[(counts > 0) & ~bad]
+        if candidates.size == 0:
+            candidates = counts[(counts > 0)]
         if candidates.size == 0:
             if not self.errors:  # pragma: no cover - every line is reported by now
                 self.error("empty-file", 0, 0, "the file holds no data lines",
@@ -729,8 +733,8 @@ class _Reader:
                 "(a short last line often comes from a logger stopped in mid-write)",
             )
         good = (counts == expected) & ~bad
-        first_line = line_nos[int(np.argmax(good))] if good.any() else line_nos[0]
-        self._layout_checks(expected, first_line, int(good.sum()))
+        if good.any():  # with no good line, the value errors already say what is wrong
+            self._layout_checks(expected, line_nos[int(np.argmax(good))], int(good.sum()))
 
         rows: list[np.ndarray] = []
         for lo, block in chunks:
