@@ -49,7 +49,7 @@ def deploy(
     out: Path | str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> DeployResult:
-    from .toolchain import compile_host_shared, compile_static_lib, resolve_core
+    from .toolchain import compile_host_shared, compile_static_lib, emulation_spec, resolve_core
 
     say = progress or (lambda _msg: None)
     if project.settings.type != "anomaly":
@@ -99,10 +99,25 @@ def deploy(
         detect_rows = np.vstack([nominal[order[-VERIFY_DETECT // 2 :]], abnormal[: VERIFY_DETECT // 2]])
         from .verify import verify_anomaly
 
+        # Cores the emulator cannot run (M55: clang emits instructions unicorn
+        # lacks) are verified through the same sources built for a stand-in core;
+        # their flash and static RAM are still measured from the real build.
+        emu_core = emulation_spec(core)
+        emu_lib = lib_a
+        if emu_core.name != core.name:
+            emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core.name, include_dirs=includes)
         check = verify_anomaly(
-            lib_a, host_so, core.name, codegen.api_symbols(suffix), codegen.check_suffix(suffix)[1:],
+            emu_lib, host_so, emu_core.name, codegen.api_symbols(suffix), codegen.check_suffix(suffix)[1:],
             axes, buffer_size, learn_rows, detect_rows, tmp,
         )
+        if emu_core.name != core.name:
+            from .armrun import link_image, measure_elf
+
+            real = measure_elf(link_image(lib_a, core.name, codegen.api_symbols(suffix), tmp / "real.elf"))
+            check.flash_bytes = real.flash_bytes
+            check.static_ram_bytes = real.ram_bytes
+            check.ram_bytes = real.ram_bytes + check.stack_bytes
+            check.core = f"{core.name} (instructions measured on {emu_core.name})"
         metadata = {
             "library_id": lib_name,
             "type": "anomaly",
