@@ -37,6 +37,11 @@ def neai(*args: str) -> str:
     return result.stdout
 
 
+def _found_after(project: Path) -> float | None:
+    history = (project / "benchmarks" / "b1" / "history.jsonl").read_text().splitlines()
+    return json.loads(history[-1])["t"] if history else None
+
+
 def run(name: str, data: Path, seconds: float, cores: int, work: Path) -> dict:
     spec = DATASETS[name]
     train, test = data / name / "train", data / name / "test"
@@ -49,7 +54,6 @@ def run(name: str, data: Path, seconds: float, cores: int, work: Path) -> dict:
     bench = json.loads(neai("bench", str(project), "--time", str(seconds), "--cores", str(cores), "--seed", "1", "--json"))
     bench_s = time.monotonic() - started
     zip_path = work / f"{name}.zip"
-    neai("deploy", str(project), "--out", str(zip_path))
     meta = json.loads(neai("deploy", str(project), "--out", str(zip_path), "--json"))["metadata"]
     nominal = json.loads(neai("emulate", str(zip_path), "--learn", str(train / f"{name}_nominal.csv"),
                               "--detect", str(test / f"{name}_nominal.csv"), "--json"))
@@ -64,7 +68,7 @@ def run(name: str, data: Path, seconds: float, cores: int, work: Path) -> dict:
         "description": spec["desc"],
         "bench_seconds": round(bench_s, 1),
         "best": bench["best"],
-        "found_after_s": None,
+        "found_after_s": _found_after(project),
         "measured": {k: meta["measured"][k] for k in ("flash_bytes", "ram_bytes", "instructions_per_detect", "identical")},
         "learned": nominal.get("learned"),
         "test_nominal": len(sim_nom),
@@ -77,7 +81,7 @@ def run(name: str, data: Path, seconds: float, cores: int, work: Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path("bench/real_data"))
+    parser.add_argument("--data", type=Path, default=Path("bench/real_data"), help="output of prepare_real_data.py")
     parser.add_argument("--time", type=float, default=120)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--only", choices=sorted(DATASETS))

@@ -27,7 +27,8 @@ from .emulator import host_platform
 from .errors import UsageError
 from .pipeline import describe, nb_features, state_floats
 from .project import Project
-from .search import Benchmark, Evaluator, find_library, load_anomaly_data, select_library
+from .search import Benchmark, find_library, select_library
+from .tasks.anomaly import AnomalyEvaluator, load_anomaly_data
 from .targets import resolve_target
 
 VERIFY_LEARN = 48
@@ -63,7 +64,7 @@ def deploy(
     pipeline = record["pipeline"]
     bench = Benchmark.load(project, record["benchmark"])
     if "min_learning_iterations" not in record:
-        evaluator = Evaluator(data, bench.state["seed"], None, None)
+        evaluator = AnomalyEvaluator(data, bench.state["seed"], None, None)
         record = {**record, **evaluator.learning_curve(pipeline)}
     min_learn = int(record["min_learning_iterations"])
     dim = nb_features(pipeline["pre"], axes, buffer_size)

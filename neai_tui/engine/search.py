@@ -1,15 +1,11 @@
 """The benchmark: search preprocessing x model x hyperparameters for the library
 that holds up best in its worst case.
 
-How a candidate is judged (anomaly detection), the way the library will be used:
-for each random split, the library learns a random subset of the nominal lines
-(in random order, one at a time, as on the device), then detects the held-out
-nominal lines and every abnormal line; at the 90 % similarity threshold this
-gives a balanced accuracy, and the two similarity populations give a functional
-margin. Each signal couple is a separate dataset. A candidate's score is its
-*worst* (split, couple) score, so more splits can only lower it: a candidate
-whose first splits already score below the current N-th best is rejected
-without running the others (exact successive halving).
+This module is the engine, the same for every project type; a task (tasks/)
+says what the data are, what the space holds and how a candidate is judged.
+A candidate's score is its *worst* split's score, so more splits can only lower
+it: a task rejects a candidate whose first splits already score below the
+current N-th best without running the others (exact successive halving).
 
 Determinism: candidates come in generations drawn from (seed, generation) and
 the top list as it stood after the previous generation, and ties break by
@@ -22,37 +18,27 @@ resumes where it stopped.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import json
-import math
 import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from . import csearch
 from .errors import Cancelled, InputError, UsageError
-from .pipeline import describe, estimate_memory, is_power_of_two
+from .pipeline import describe
 from .project import Project
 from .storage import append_jsonl, atomic_write_json, read_json, read_jsonl
+from .tasks import Task, task_for
 
-N_SPLITS = 5
-FIRST_SPLITS = 2  # splits run before a candidate may be rejected
-LEARN_FRACTION = 0.6
-MAX_LEARN = 600
-MAX_DETECT = 1500
 TOP_N = 10
 GENERATION_SIZE = 64
-THRESHOLD = 90
-RAM_REFERENCE = 8 * 1024  # used for the resource term when the project sets no limit
-FLASH_REFERENCE = 16 * 1024
 
 
 @dataclass
@@ -76,142 +62,30 @@ class BenchResult:
     status: str
 
 
-# ---------------------------------------------------------------------------- data
-@dataclass
-class AnomalyData:
-    axes: int
-    buffer_size: int
-    couples: list[tuple[int, np.ndarray, np.ndarray]]  # (couple, nominal, abnormal)
-
-
-def load_anomaly_data(project: Project) -> AnomalyData:
-    s = project.settings
-    if s.type != "anomaly":
-        raise UsageError(
-            f"this project is {s.type}; the benchmark for it is not available yet",
-            "Anomaly detection projects can be benchmarked today.",
-        )
-    if s.multisensor:
-        raise UsageError(
-            "Multi-sensor benchmarks are not available yet", "Use a generic n-axis project for now."
-        )
-    blocking = [p for p in project.check() if p.severity == "error"]
-    if blocking:
-        p = blocking[0]
-        raise InputError(f"{p.location()}: {p.message}", f"Fix: {p.hint} (run `neai check DIR` for all findings)")
-    couples = []
-    for couple in project.couples():
-        nominal = np.vstack([project.load_values(e) for e in project.signals_with("nominal", couple)])
-        abnormal = np.vstack([project.load_values(e) for e in project.signals_with("abnormal", couple)])
-        if len(nominal) < 6:
-            raise InputError(
-                f"couple {couple} has only {len(nominal)} nominal lines: too few to learn on some and test on others",
-                "Import at least 20 nominal lines per axis (the Studio's bare minimum).",
-            )
-        couples.append((couple, nominal, abnormal))
-    return AnomalyData(s.axes, project.buffer_size, couples)
-
-
-@dataclass
-class Split:
-    learn: np.ndarray  # indices into nominal, in learning order
-    test_nominal: np.ndarray
-    test_abnormal: np.ndarray
-
-
-def make_splits(n_nominal: int, n_abnormal: int, seed: int, couple: int) -> list[Split]:
-    rng = np.random.default_rng([seed, couple, 7])
-    splits = []
-    n_learn = min(MAX_LEARN, max(2, int(round(n_nominal * LEARN_FRACTION))))
-    n_learn = min(n_learn, n_nominal - 1)
-    for _ in range(N_SPLITS):
-        perm = rng.permutation(n_nominal)
-        test = perm[n_learn:][:MAX_DETECT]
-        abn = rng.permutation(n_abnormal)[:MAX_DETECT]
-        splits.append(Split(perm[:n_learn], np.sort(test), np.sort(abn)))
-    return splits
-
-
-# ---------------------------------------------------------------------- the space
-FFT_BANDS = (4, 8, 16, 32, 64)
-RAW_DECIM = (1, 2, 4, 8)
-REGS = (0.0, 0.001, 0.01, 0.1, 1.0)
-CALIBS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)
-WARMUPS = (2, 5, 10)
-PROTO_K = (2, 4, 8, 16, 32)
-
-
-def preprocessing_space(axes: int, buffer_size: int) -> list[dict]:
-    space: list[dict] = [{"kind": "stats"}]
-    for decim in RAW_DECIM:
-        if buffer_size // decim >= 4:
-            for norm in ("none", "zscore", "maxabs", "center"):
-                space.append({"kind": "raw", "decim": decim, "norm": norm})
-    if is_power_of_two(buffer_size) and buffer_size >= 8:
-        for bands in FFT_BANDS:
-            if bands <= buffer_size // 2:
-                for spacing in ("linear", "log"):
-                    for window in ("none", "hann"):
-                        for log in (False, True):
-                            for norm in ("none", "relative"):
-                                space.append(
-                                    {"kind": "fft", "bands": bands, "spacing": spacing, "window": window,
-                                     "log": log, "norm": norm}
-                                )
-    return space
-
-
-def model_space() -> list[dict]:
-    space = []
-    for reg in REGS:
-        for calib in CALIBS:
-            for warmup in WARMUPS:
-                space.append({"kind": "gauss", "reg": reg, "calib": calib, "warmup": warmup})
-                for k in PROTO_K:
-                    space.append({"kind": "proto", "k": k, "reg": reg, "calib": calib, "warmup": warmup})
-    return space
-
-
-def space_size(axes: int, buffer_size: int) -> int:
-    return len(preprocessing_space(axes, buffer_size)) * len(model_space())
-
-
-def _neighbour(model: dict, rng: np.random.Generator) -> dict:
-    """A model close to `model`: one hyperparameter moved to an adjacent value."""
-    m = dict(model)
-    options = [("reg", REGS), ("calib", CALIBS), ("warmup", WARMUPS)]
-    if m["kind"] == "proto":
-        options.append(("k", PROTO_K))
-    name, values = options[int(rng.integers(len(options)))]
-    i = values.index(m[name]) if m[name] in values else 0
-    m[name] = values[int(np.clip(i + rng.choice([-1, 1]), 0, len(values) - 1))]
-    return m
-
-
 def pipeline_key(pipeline: dict) -> str:
     return json.dumps(pipeline, sort_keys=True)
 
 
 def generation(
-    gen: int, seed: int, pres: list[dict], models: list[dict], top: list[dict], seen: set[str]
+    gen: int, seed: int, task: Task, data, pres: list[dict], models: list[dict], top: list[dict], seen: set[str]
 ) -> list[dict]:
     """The new pipelines of one generation (none already in `seen`); depends
     only on its arguments. An empty list means the space is exhausted."""
     rng = np.random.default_rng([seed, gen, 11])
     out: list[dict] = []
-    keys = set(seen)
+    added: set[str] = set()  # seen is large: not copied, only read
 
     def add(pipeline: dict) -> None:
         key = pipeline_key(pipeline)
-        if key not in keys:
-            keys.add(key)
+        if key not in seen and key not in added:
+            added.add(key)
             out.append(pipeline)
 
     if gen == 0:
         # Screen every preprocessing with a sensible model of each family.
         for pre in pres:
-            add({"pre": pre, "model": {"kind": "gauss", "reg": 0.01, "calib": 3.0, "warmup": 5}})
-            add({"pre": pre, "model": {"kind": "proto", "k": 8, "reg": 0.01, "calib": 3.0, "warmup": 5}})
+            for model in task.screening_models(data):
+                add({"pre": pre, "model": model})
         return out
     attempts = 0
     while len(out) < GENERATION_SIZE and attempts < 50 * GENERATION_SIZE:
@@ -219,13 +93,13 @@ def generation(
         r = rng.random()
         if top and r < 0.5:  # exploit: a neighbour of a good one
             parent = top[int(rng.integers(min(len(top), TOP_N)))]["pipeline"]
-            add({"pre": parent["pre"], "model": _neighbour(parent["model"], rng)})
+            add({"pre": parent["pre"], "model": task.neighbour(parent["model"], rng)})
         elif top and r < 0.7:  # a good preprocessing with any model
             parent = top[int(rng.integers(min(len(top), TOP_N)))]["pipeline"]
             add({"pre": parent["pre"], "model": models[int(rng.integers(len(models)))]})
         else:  # explore
             add({"pre": pres[int(rng.integers(len(pres)))], "model": models[int(rng.integers(len(models)))]})
-    if not out and len(keys) < len(pres) * len(models):
+    if not out and len(seen) + len(added) < len(pres) * len(models):
         # Random draws keep landing on evaluated ones: sweep for the rest in order.
         for pre in pres:
             for model in models:
@@ -235,151 +109,14 @@ def generation(
     return out
 
 
-# ------------------------------------------------------------------ evaluation
-def _balanced_accuracy(sim_nom: np.ndarray, sim_abn: np.ndarray) -> float:
-    parts = []
-    if len(sim_nom):
-        parts.append(float(np.mean(sim_nom >= THRESHOLD)))
-    if len(sim_abn):
-        parts.append(float(np.mean(sim_abn < THRESHOLD)))
-    return float(np.mean(parts)) if parts else 0.0
-
-
-def _margin(sim_nom: np.ndarray, sim_abn: np.ndarray) -> float:
-    """How far apart the populations sit, -1..1: 5th percentile of the nominal
-    similarities minus 95th percentile of the abnormal ones, over 100."""
-    if not len(sim_nom) or not len(sim_abn):
-        return 0.0
-    return float(np.percentile(sim_nom, 5) - np.percentile(sim_abn, 95)) / 100.0
-
-
-def resource_term(ram: int, flash: int, max_ram: float | None, max_flash: float | None) -> float:
-    ram_ref = max_ram if max_ram else RAM_REFERENCE
-    flash_ref = max_flash if max_flash else FLASH_REFERENCE
-    return 1.0 - 0.5 * min(1.0, ram / ram_ref) - 0.5 * min(1.0, flash / flash_ref)
-
-
-def split_score(ba: float, margin: float, resource: float) -> float:
-    return 100.0 * (0.7 * ba + 0.2 * (margin + 1.0) / 2.0 + 0.1 * resource)
-
-
-class Evaluator:
-    """Evaluates pipelines on fixed splits; caches features per preprocessing."""
-
-    def __init__(self, data: AnomalyData, seed: int, max_ram: float | None, max_flash: float | None):
-        self.data = data
-        self.max_ram = max_ram
-        self.max_flash = max_flash
-        self.splits = {
-            couple: make_splits(len(nom), len(abn), seed, couple) for couple, nom, abn in data.couples
-        }
-        self._cache: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-
-    def _features(self, pre: dict):
-        key = json.dumps(pre, sort_keys=True)
-        if key not in self._cache:
-            if len(self._cache) > 64:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = [
-                (
-                    csearch.features(pre, nom, self.data.axes, self.data.buffer_size),
-                    csearch.features(pre, abn, self.data.axes, self.data.buffer_size),
-                )
-                for _, nom, abn in self.data.couples
-            ]
-        return self._cache[key]
-
-    def evaluate(self, pipeline: dict, prune_below: float | None = None) -> dict:
-        ram, flash = estimate_memory(pipeline, self.data.axes, self.data.buffer_size)
-        if (self.max_ram and ram > self.max_ram) or (self.max_flash and flash > self.max_flash):
-            return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
-        resource = resource_term(ram, flash, self.max_ram, self.max_flash)
-        feats = self._features(pipeline["pre"])
-        rows = []  # (score, ba, margin) per (split, couple)
-        for split_i in range(N_SPLITS):
-            for (couple, _, _), (f_nom, f_abn) in zip(self.data.couples, feats):
-                split = self.splits[couple][split_i]
-                rows.append(self._run_split(pipeline["model"], f_nom, f_abn, split, resource))
-            if prune_below is not None and split_i + 1 == FIRST_SPLITS:
-                if min(r[0] for r in rows) <= prune_below:
-                    return {"status": "rejected", "ram_bytes": ram, "flash_bytes": flash}
-        scores = np.array(rows)
-        worst = int(np.argmin(scores[:, 0]))
-        ba_all = scores[:, 1]
-        return {
-            "status": "ok",
-            "score": round(float(scores[worst, 0]), 4),
-            "metrics": {
-                "balanced_accuracy": round(float(ba_all.min()), 4),
-                "functional_margin": round(float(scores[:, 2].min()), 4),
-                "balanced_accuracy_mean": round(float(ba_all.mean()), 4),
-                "balanced_accuracy_ci95": _ci95(ba_all),
-            },
-            "ram_bytes": ram,
-            "flash_bytes": flash,
-        }
-
-    def _run_split(self, model, f_nom, f_abn, split: Split, resource: float):
-        both = np.vstack([f_nom, f_abn[split.test_abnormal]])
-        detect = np.concatenate([split.test_nominal, len(f_nom) + np.arange(len(split.test_abnormal))])
-        _, sims = csearch.run(model, both, split.learn, detect)
-        sim_nom, sim_abn = sims[: len(split.test_nominal)], sims[len(split.test_nominal):]
-        ba = _balanced_accuracy(sim_nom, sim_abn)
-        margin = _margin(sim_nom, sim_abn)
-        return split_score(ba, margin, resource), ba, margin
-
-    def learning_curve(self, pipeline: dict) -> dict:
-        """Balanced accuracy against the number of learned lines, and the
-        recommended minimum: the first count from which the balanced accuracy
-        stays within 0.02 of what the full learning set reaches."""
-        model = pipeline["model"]
-        feats = self._features(pipeline["pre"])
-        counts = None
-        curves = []
-        for split_i in range(N_SPLITS):
-            for (couple, _, _), (f_nom, f_abn) in zip(self.data.couples, feats):
-                split = self.splits[couple][split_i]
-                n_learn = len(split.learn)
-                if counts is None:
-                    counts = sorted({c for c in list(range(1, 21)) + list(np.unique(np.geomspace(20, n_learn, 24).astype(int))) if c <= n_learn})
-                both = np.vstack([f_nom, f_abn[split.test_abnormal]])
-                detect = np.concatenate([split.test_nominal, len(f_nom) + np.arange(len(split.test_abnormal))])
-                sims = csearch.curve(model, both, split.learn, detect, counts)
-                n_nom = len(split.test_nominal)
-                curves.append([_balanced_accuracy(row[:n_nom], row[n_nom:]) for row in sims])
-        mean_curve = np.mean(np.array(curves), axis=0)
-        final = mean_curve[-1]
-        ok = mean_curve >= final - 0.02
-        recommended = counts[-1]
-        for i in range(len(counts)):
-            if ok[i:].all():
-                recommended = counts[i]
-                break
-        return {
-            "counts": [int(c) for c in counts],
-            "balanced_accuracy": [round(float(v), 4) for v in mean_curve],
-            "min_learning_iterations": int(max(recommended, model.get("warmup", 2) + 2)),
-        }
-
-
-def _ci95(values: np.ndarray) -> list[float]:
-    """Normal-approximation 95 % interval of the mean over splits."""
-    if len(values) < 2:
-        v = float(values[0]) if len(values) else 0.0
-        return [round(v, 4), round(v, 4)]
-    m = float(values.mean())
-    h = 1.96 * float(values.std(ddof=1)) / math.sqrt(len(values))
-    return [round(max(0.0, m - h), 4), round(min(1.0, m + h), 4)]
-
-
 # ----------------------------------------------------------- worker processes
-_WORKER: Evaluator | None = None
+_WORKER = None
 
 
-def _init_worker(data: AnomalyData, seed: int, max_ram, max_flash) -> None:
+def _init_worker(task: Task, data, seed: int, max_ram, max_flash) -> None:
     global _WORKER
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _WORKER = Evaluator(data, seed, max_ram, max_flash)
+    _WORKER = task.evaluator(data, seed, max_ram, max_flash)
 
 
 def _work(batch: list[tuple[int, dict]], prune_below: float | None) -> list[tuple[int, dict]]:
@@ -497,26 +234,23 @@ def run_benchmark(
     cancel event, or convergence. The best library so far is always on disk."""
     if cores < 1:
         raise UsageError(f"--cores must be 1 or more, not {cores}", "Use --cores N with N >= 1.")
-    data = load_anomaly_data(project)
+    task = task_for(project.settings.type, project.settings.multisensor)
+    data = task.load(project)
     resume_id = None if new else latest_unfinished(project)
     bench = Benchmark.load(project, resume_id) if resume_id else Benchmark.create(project, seed, cores)
     state = bench.state
     seed = state["seed"]
     max_ram = project.settings.max_ram_kb * 1024 if project.settings.max_ram_kb else None
     max_flash = project.settings.max_flash_kb * 1024 if project.settings.max_flash_kb else None
-    pres = preprocessing_space(data.axes, data.buffer_size)
-    models = model_space()
+    pres = task.preprocessing_space(data)
+    models = task.model_space(data)
     state["space_size"] = len(pres) * len(models)
-    state["data"] = {
-        "axes": data.axes,
-        "buffer_size": data.buffer_size,
-        "couples": {str(c): {"nominal": len(n), "abnormal": len(a)} for c, n, a in data.couples},
-        "splits": N_SPLITS,
-    }
+    state["task"] = task.name
+    state["data"] = task.summary(data)
     state["status"] = "running"
     bench.save()
 
-    evaluator = Evaluator(data, seed, max_ram, max_flash)
+    evaluator = task.evaluator(data, seed, max_ram, max_flash)
     top = bench.top()
     seen = _load_seen(bench)
     best = bench.best()
@@ -530,7 +264,7 @@ def run_benchmark(
     if cores > 1:
         pool = ProcessPoolExecutor(
             max_workers=cores, mp_context=get_context("spawn"), initializer=_init_worker,
-            initargs=(data, seed, max_ram, max_flash),
+            initargs=(task, data, seed, max_ram, max_flash),
         )
 
     def elapsed() -> float:
@@ -574,7 +308,7 @@ def run_benchmark(
                     report("converged: no better library in the last evaluations")
                     break
             gen = state["generation"]
-            candidates = generation(gen, seed, pres, models, top, seen)
+            candidates = generation(gen, seed, task, data, pres, models, top, seen)
             if not candidates:
                 report("the whole space has been evaluated")
                 break
@@ -616,7 +350,7 @@ def run_benchmark(
             state["elapsed_s"] = round(elapsed(), 2)
             if improved is not None:
                 best = dict(improved)
-                best.update(evaluator.learning_curve(best["pipeline"]))
+                best.update(task.finalise(evaluator, best))
                 atomic_write_json(bench.dir / "best.json", best)
                 state["best_id"] = best["id"]
                 last_improvement = state["evals_done"]
@@ -624,7 +358,7 @@ def run_benchmark(
                 append_jsonl(
                     bench.dir / "history.jsonl",
                     {
-                        "t": round(elapsed(), 2),
+                        "t": best["found_after_s"],
                         "evals": state["evals_done"],
                         "id": best["id"],
                         "score": best["score"],

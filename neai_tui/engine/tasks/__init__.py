@@ -1,0 +1,54 @@
+"""Project types as benchmark tasks.
+
+The benchmark engine (search.py) is generic: generations, exact pruning,
+parallel workers, persistence. A task says, for one project type, what the data
+are, which preprocessings and models make the search space, and how a candidate
+is judged. A task's `load` result must pickle (it is sent to worker processes).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Task:
+    name = ""
+
+    def load(self, project):  # -> data
+        raise NotImplementedError
+
+    def preprocessing_space(self, data) -> list[dict]:
+        raise NotImplementedError
+
+    def model_space(self, data) -> list[dict]:
+        raise NotImplementedError
+
+    def screening_models(self, data) -> list[dict]:
+        """Models paired with every preprocessing in the first generation."""
+        raise NotImplementedError
+
+    def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
+        raise NotImplementedError
+
+    def evaluator(self, data, seed: int, max_ram, max_flash):
+        """An object with evaluate(pipeline, prune_below) -> dict (status, score, metrics, ram_bytes, flash_bytes)."""
+        raise NotImplementedError
+
+    def finalise(self, evaluator, record: dict) -> dict:
+        """Extra fields stored with a new best library."""
+        return {}
+
+    def summary(self, data) -> dict:
+        return {}
+
+
+def task_for(project_type: str, multisensor: bool = False) -> Task:
+    from ..errors import UsageError
+
+    if project_type == "anomaly" and not multisensor:
+        from .anomaly import AnomalyTask
+
+        return AnomalyTask()
+    raise UsageError(
+        f"benchmarks for {'Multi-sensor ' if multisensor else ''}{project_type} projects are not available yet",
+        "Anomaly detection projects with n-axis sensors can be benchmarked today.",
+    )
