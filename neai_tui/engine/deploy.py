@@ -50,12 +50,22 @@ def deploy(
     out: Path | str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> DeployResult:
+    say = progress or (lambda _msg: None)
+    codegen.check_suffix(suffix)
+    if project.settings.multisensor:
+        from .deploy_multisensor import deploy_multisensor
+
+        return deploy_multisensor(project, lib_id=lib_id, target=target, suffix=suffix, out=out, say=say)
+    if project.settings.type != "anomaly":
+        from .deploy_trained import deploy_trained
+
+        return deploy_trained(project, lib_id=lib_id, target=target, suffix=suffix, out=out, say=say)
+    return _deploy_anomaly(project, lib_id=lib_id, target=target, suffix=suffix, out=out, say=say)
+
+
+def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say) -> DeployResult:
     from .toolchain import compile_host_shared, compile_static_lib, emulation_spec, resolve_core
 
-    say = progress or (lambda _msg: None)
-    if project.settings.type != "anomaly":
-        raise UsageError(f"deploying {project.settings.type} libraries is not available yet", "")
-    codegen.check_suffix(suffix)
     record = find_library(project, lib_id)
     tgt = resolve_target(target or project.settings.target)
     core = resolve_core(tgt.core)
@@ -71,9 +81,7 @@ def deploy(
     knowledge_bytes = 4 * state_floats(pipeline["model"], dim)
     lib_name = record["id"]
 
-    out_path = Path(out).expanduser() if out else project.path / "deploy" / (
-        f"{lib_name}_{core.name}{codegen.check_suffix(suffix)}.zip"
-    )
+    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix)
     if out_path.suffix.lower() != ".zip":
         raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
 
@@ -154,19 +162,28 @@ def deploy(
             f"emulator/{so_name}": host_so.read_bytes(),
             "emulator/emulate.py": (Path(__file__).parent / "emulator_runtime.py").read_bytes(),
         }
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        partial = out_path.with_name(f".{out_path.name}.partial")
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, content in files.items():
-                info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                zf.writestr(info, content)
-        os.replace(partial, out_path)
+        write_zip(out_path, files)
     if lib_id:
         select_library(project, lib_name)
     say(f"wrote {out_path}")
     return DeployResult(out_path, metadata)
+
+
+def write_zip(out_path: Path, files: dict[str, bytes]) -> None:
+    """Write the library zip atomically: an interrupted deploy leaves no half zip."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_path.with_name(f".{out_path.name}.partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, content in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, content)
+    os.replace(partial, out_path)
+
+
+def default_zip_path(project: Project, lib_name: str, core_name: str, suffix: str | None) -> Path:
+    return project.path / "deploy" / f"{lib_name}_{core_name}{codegen.check_suffix(suffix)}.zip"
 
 
 def core_flags(core) -> tuple[str, ...]:

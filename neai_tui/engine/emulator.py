@@ -61,10 +61,11 @@ def load_anomaly_library(zip_path: Path | str) -> tuple[dict, AnomalyLibrary]:
     return meta, lib
 
 
-def _read(path: Path, axes: int, buffer_size: int):
+def read_inference_file(path: Path, axes: int, buffer_size: int, layout: str = "buffers"):
+    """Lines of a file given to a library: `axes * buffer_size` values each (no target)."""
     from .signals import read_signals
 
-    data = read_signals(path, axes=axes, layout="buffers")
+    data = read_signals(path, axes=axes, layout=layout)
     n = data.values.shape[1]
     if n != axes * buffer_size:
         raise InputError(
@@ -83,13 +84,25 @@ def emulate(
     mode: str = "detect",
     sensitivity: float | None = None,
 ) -> dict:
-    if mode != "detect":
-        raise UsageError(f"--{mode} needs a {mode} library", "This release emulates anomaly detection (--detect).")
+    meta, _ = open_library_zip(zip_path)
+    expected = {"anomaly": "detect", "one-class": "outlier", "n-class": "classify", "extrapolation": "extrapolate"}
+    lib_type = meta.get("type")
+    if expected.get(lib_type) != mode:
+        want = expected.get(lib_type)
+        raise UsageError(
+            f"{zip_path} is a {lib_type} library: it does not answer --{mode}",
+            f"Use --{want} with it." if want else "Use a zip made by `neai deploy`.",
+        )
+    if lib_type != "anomaly":
+        from .emulator_trained import emulate_trained
+
+        return emulate_trained(zip_path, meta, learn=learn, infile=detect, mode=mode)
     meta, lib = load_anomaly_library(zip_path)
     axes, buffer_size = meta["data"]["axes"], meta["data"]["buffer_size"]
     # Read everything first: a bad file fails before anything runs.
-    learn_rows = [_read(Path(p), axes, buffer_size) for p in learn]
-    detect_rows = _read(Path(detect), axes, buffer_size) if detect else None
+    layout = meta["data"].get("layout", "buffers")  # Multi-sensor: one sample per line
+    learn_rows = [read_inference_file(Path(p), axes, buffer_size, layout) for p in learn]
+    detect_rows = read_inference_file(Path(detect), axes, buffer_size, layout) if detect else None
     lib.init()
     if sensitivity is not None:
         if not sensitivity >= 0:
