@@ -34,11 +34,13 @@ import numpy as np
 from .errors import Cancelled, InputError, UsageError
 from .pipeline import describe
 from .project import Project
-from .storage import append_jsonl, atomic_write_json, read_json, read_jsonl
+from .storage import append_jsonl, append_jsonl_many, atomic_write_json, read_json, read_jsonl
+from .optimiser import SpaceCodec, tpe_proposals
 from .tasks import Task, task_for
 
 TOP_N = 10
 GENERATION_SIZE = 64
+TPE_EVERY = 4  # TPE costs ~15 ms a proposal, several evaluations' worth: every 4th generation
 
 
 @dataclass
@@ -66,11 +68,30 @@ def pipeline_key(pipeline: dict) -> str:
     return json.dumps(pipeline, sort_keys=True)
 
 
+STRATEGIES = ("tpe", "random")
+
+
 def generation(
-    gen: int, seed: int, task: Task, data, pres: list[dict], models: list[dict], top: list[dict], seen: set[str]
+    gen: int,
+    seed: int,
+    task: Task,
+    data,
+    pres: list[dict],
+    models: list[dict],
+    top: list[dict],
+    seen: set[str],
+    history: list[tuple[dict, float]] = (),
+    codec: SpaceCodec | None = None,
+    strategy: str = "tpe",
 ) -> list[dict]:
     """The new pipelines of one generation (none already in `seen`); depends
-    only on its arguments. An empty list means the space is exhausted."""
+    only on its arguments. An empty list means the space is exhausted.
+
+    "tpe": generation 0 screens every preprocessing with each model family's
+    default; every TPE_EVERY-th generation takes half its pipelines from Optuna's
+    TPE (see optimiser.py); the rest are neighbours of the best ones or random.
+    "random": plain random search over the same space (the baseline).
+    """
     rng = np.random.default_rng([seed, gen, 11])
     out: list[dict] = []
     added: set[str] = set()  # seen is large: not copied, only read
@@ -81,24 +102,30 @@ def generation(
             added.add(key)
             out.append(pipeline)
 
-    if gen == 0:
-        # Screen every preprocessing with a sensible model of each family.
+    def random_pipeline() -> dict:
+        return {"pre": pres[int(rng.integers(len(pres)))], "model": models[int(rng.integers(len(models)))]}
+
+    attempts = 0
+    if strategy == "random":
+        while len(out) < GENERATION_SIZE and attempts < 50 * GENERATION_SIZE:
+            attempts += 1
+            add(random_pipeline())
+    elif gen == 0:
         for pre in pres:
             for model in task.screening_models(data):
                 add({"pre": pre, "model": model})
         return out
-    attempts = 0
-    while len(out) < GENERATION_SIZE and attempts < 50 * GENERATION_SIZE:
-        attempts += 1
-        r = rng.random()
-        if top and r < 0.5:  # exploit: a neighbour of a good one
-            parent = top[int(rng.integers(min(len(top), TOP_N)))]["pipeline"]
-            add({"pre": parent["pre"], "model": task.neighbour(parent["model"], rng)})
-        elif top and r < 0.7:  # a good preprocessing with any model
-            parent = top[int(rng.integers(min(len(top), TOP_N)))]["pipeline"]
-            add({"pre": parent["pre"], "model": models[int(rng.integers(len(models)))]})
-        else:  # explore
-            add({"pre": pres[int(rng.integers(len(pres)))], "model": models[int(rng.integers(len(models)))]})
+    else:
+        if codec is not None and history and gen % TPE_EVERY == 1:
+            for pipeline in tpe_proposals(GENERATION_SIZE // 2, seed, gen, codec, list(history), seen, pipeline_key):
+                add(pipeline)
+        while len(out) < GENERATION_SIZE and attempts < 50 * GENERATION_SIZE:
+            attempts += 1
+            if top and rng.random() < 0.5:
+                parent = top[int(rng.integers(min(len(top), TOP_N)))]["pipeline"]
+                add({"pre": parent["pre"], "model": task.neighbour(parent["model"], rng)})
+            else:
+                add(random_pipeline())
     if not out and len(seen) + len(added) < len(pres) * len(models):
         # Random draws keep landing on evaluated ones: sweep for the rest in order.
         for pre in pres:
@@ -229,6 +256,7 @@ def run_benchmark(
     new: bool = False,
     progress: Callable[[BenchProgress], None] | None = None,
     cancel: threading.Event | None = None,
+    strategy: str = "tpe",
 ) -> BenchResult:
     """Run (or resume) a benchmark until the time or evaluation budget, the
     cancel event, or convergence. The best library so far is always on disk."""
@@ -240,6 +268,9 @@ def run_benchmark(
     bench = Benchmark.load(project, resume_id) if resume_id else Benchmark.create(project, seed, cores)
     state = bench.state
     seed = state["seed"]
+    strategy = state.setdefault("strategy", strategy)
+    if strategy not in STRATEGIES:
+        raise UsageError(f"unknown search strategy '{strategy}'", f"Use one of: {', '.join(STRATEGIES)}.")
     max_ram = project.settings.max_ram_kb * 1024 if project.settings.max_ram_kb else None
     max_flash = project.settings.max_flash_kb * 1024 if project.settings.max_flash_kb else None
     pres = task.preprocessing_space(data)
@@ -253,6 +284,10 @@ def run_benchmark(
     evaluator = task.evaluator(data, seed, max_ram, max_flash)
     top = bench.top()
     seen = _load_seen(bench)
+    codec = SpaceCodec(pres, models)
+    # What the optimiser learns from: every judged pipeline with its (worst-split)
+    # score; a rejected one with the score that got it rejected, a too-big one 0.
+    history: list[tuple[dict, float]] = [(r["pipeline"], r["score"]) for r in bench.results()]
     best = bench.best()
     started = time.monotonic()
     elapsed_before = float(state.get("elapsed_s", 0.0))
@@ -308,7 +343,7 @@ def run_benchmark(
                     report("converged: no better library in the last evaluations")
                     break
             gen = state["generation"]
-            candidates = generation(gen, seed, task, data, pres, models, top, seen)
+            candidates = generation(gen, seed, task, data, pres, models, top, seen, history, codec, strategy)
             if not candidates:
                 report("the whole space has been evaluated")
                 break
@@ -324,11 +359,15 @@ def run_benchmark(
                 status = "stopped"
                 break
             improved = None
+            records = []
             for index, pipeline in todo:
                 result = outcomes[index]
                 seen.add(pipeline_key(pipeline))
                 if result["status"] != "ok":
+                    if result["status"] in ("rejected", "too-big"):
+                        history.append((pipeline, float(result.get("partial_score", 0.0))))
                     continue
+                history.append((pipeline, float(result["score"])))
                 record = {
                     "id": f"{bench.id}-c{index}",
                     "index": index,
@@ -338,11 +377,12 @@ def run_benchmark(
                     **{k: result[k] for k in ("score", "metrics", "ram_bytes", "flash_bytes")},
                     "found_after_s": round(elapsed(), 2),
                 }
-                append_jsonl(bench.dir / "results.jsonl", record)
+                records.append(record)
                 top.append(record)
                 if best is None or (record["score"], -record["index"]) > (best["score"], -best["index"]):
                     best = record
                     improved = record
+            append_jsonl_many(bench.dir / "results.jsonl", records)
             top = sorted(top, key=lambda r: (-r["score"], r["index"]))[:TOP_N]
             state["evals_done"] += len(candidates)
             state["generation"] = gen + 1

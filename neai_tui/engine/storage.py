@@ -41,11 +41,18 @@ def read_json(path: Path) -> Any:
 
 
 def append_jsonl(path: Path, obj: Any) -> None:
+    append_jsonl_many(path, [obj])
+
+
+def append_jsonl_many(path: Path, objs: list[Any]) -> None:
+    """Append records with one write and one fsync (a crash may tear only the last)."""
+    if not objs:
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(obj, separators=(",", ":")) + "\n"
+    text = "".join(json.dumps(obj, separators=(",", ":")) + "\n" for obj in objs)
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write(line)
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
 

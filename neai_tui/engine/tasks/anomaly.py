@@ -204,8 +204,9 @@ class AnomalyEvaluator:
                 split = self.splits[couple][split_i]
                 rows.append(self._run_split(pipeline["model"], f_nom, f_abn, split, resource))
             if prune_below is not None and split_i + 1 == FIRST_SPLITS:
-                if min(r[0] for r in rows) <= prune_below:
-                    return {"status": "rejected", "ram_bytes": ram, "flash_bytes": flash}
+                partial = min(r[0] for r in rows)
+                if partial <= prune_below:
+                    return {"status": "rejected", "partial_score": round(partial, 4), "ram_bytes": ram, "flash_bytes": flash}
         scores = np.array(rows)
         worst = int(np.argmin(scores[:, 0]))
         ba_all = scores[:, 1]
