@@ -203,10 +203,21 @@ def describe(pipeline: dict) -> str:
         )
     else:
         pre_text = "statistics (10 per axis)"
-    if model["kind"] == "gauss":
+    if pre.get("lookback"):  # Multi-sensor: the samples the library looks back over
+        pre_text = f"last {pre['lookback']} samples, {pre_text}"
+    if model["kind"] == "gauss" and "calib" in model:
         model_text = f"Gaussian distance (reg {model['reg']:g}, calib {model['calib']:g})"
-    else:
+    elif model["kind"] == "proto" and "calib" in model:
         model_text = f"{model['k']} prototypes (reg {model['reg']:g}, calib {model['calib']:g})"
+    else:  # trained models: kind, fitted transform, hyperparameters
+        steps = []
+        if model.get("scale", "none") != "none":
+            steps.append(f"{model['scale']} scaling")
+        if model.get("pca"):
+            steps.append(f"PCA {model['pca']}")
+        params = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+                           for k, v in model.items() if k not in ("kind", "scale", "pca"))
+        model_text = " -> ".join(steps + [f"{model['kind']}" + (f" ({params})" if params else "")])
     return f"{pre_text} -> {model_text}"
 
 

@@ -37,10 +37,16 @@ ROLES = ("nominal", "abnormal")
 
 
 def default_workspace_dir() -> Path:
-    """The workspace folder: $NEAI_WORKSPACE, else the user's data directory."""
+    """The workspace folder: $NEAI_WORKSPACE, else the one saved in the user's
+    config (user_config.py), else the user's data directory."""
     env = os.environ.get("NEAI_WORKSPACE")
     if env:
         return Path(env).expanduser()
+    from .user_config import configured_workspace
+
+    saved = configured_workspace()
+    if saved is not None:
+        return saved
     import platformdirs
 
     return Path(platformdirs.user_data_dir("neai-tui")) / "projects"
@@ -60,6 +66,9 @@ class ProjectSettings:
     max_ram_kb: float | None = None  # None = no limit
     max_flash_kb: float | None = None
     target: str = DEFAULT_TARGET
+    # {"sampling_rate_hz", "low_hz", "high_hz"} (None = not set). Stored and shown;
+    # the benchmark does not filter signals with it yet.
+    frequency_filter: dict | None = None
 
     def validate(self) -> None:
         if self.type not in PROJECT_TYPES:
@@ -79,6 +88,8 @@ class ProjectSettings:
         resolve_target(self.target)
         if not self.name.strip():
             raise UsageError("the project name is empty", "Give --name NAME.")
+        if self.frequency_filter is not None:
+            validate_frequency_filter(self.frequency_filter)
 
     @property
     def layout(self) -> str:
@@ -89,6 +100,28 @@ class ProjectSettings:
     @property
     def core(self) -> str:
         return resolve_target(self.target).core
+
+
+def validate_frequency_filter(settings: dict) -> None:
+    """Sampling rate > 0; cut-offs >= 0, below Nyquist, low < high (each optional)."""
+    rate = settings.get("sampling_rate_hz")
+    low = settings.get("low_hz")
+    high = settings.get("high_hz")
+    for label, value in (("sampling rate", rate), ("low cut-off", low), ("high cut-off", high)):
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value != value):
+            raise UsageError(f"the {label} must be a number, not {value!r}", "Leave it blank for none.")
+    if rate is not None and rate <= 0:
+        raise UsageError(f"the sampling rate must be positive, not {rate} Hz", "Give the sensor's output data rate in Hz.")
+    if (low is not None or high is not None) and rate is None:
+        raise UsageError("cut-off frequencies need the sampling rate", "Give the sampling rate in Hz first.")
+    for label, value in (("low cut-off", low), ("high cut-off", high)):
+        if value is not None and not 0 <= value <= rate / 2:
+            raise UsageError(
+                f"the {label} must be between 0 and half the sampling rate ({rate / 2:g} Hz), not {value:g} Hz",
+                "Frequencies above half the sampling rate are not in the signal.",
+            )
+    if low is not None and high is not None and low >= high:
+        raise UsageError(f"the low cut-off ({low:g} Hz) must be below the high cut-off ({high:g} Hz)", "Swap them.")
 
 
 @dataclass
@@ -248,10 +281,51 @@ class Project:
                 "Merge your files into one, or remove the imported one first.",
             )
 
-        data = read_signals(source, axes=self.settings.axes, sep=sep, layout=self.settings.layout)
+        axes = self.settings.axes
+        try:
+            data = read_signals(source, axes=axes, sep=sep, layout=self.settings.layout)
+        except InputError as exc:
+            # Lines that are whole buffers without the target: say so, not just "not a multiple".
+            if kind == "extrapolation" and any(p.code == "not-multiple-of-axes" for p in getattr(exc, "problems", [])):
+                try:
+                    n = read_signals(source, axes=axes, sep=sep, layout="buffers").values_per_line
+                except InputError:
+                    raise exc from None
+                raise InputError(
+                    f"{source}: lines hold {n} values, {axes} axes × {n // axes} samples, and no target: "
+                    "an extrapolation line starts with the target value, then the buffer",
+                    f"Put the target first on each line: target x0 y0 … ({1 + n} values per line).",
+                ) from None
+            raise
         n_lines, n_values = data.values.shape
+        target_values = 1 if kind == "extrapolation" else 0
+        if self.settings.layout != "multisensor" and n_values - target_values == axes:
+            raise InputError(
+                f"{source}: each line holds one sample per axis ({axes} value(s)"
+                + (" after the target" if target_values else "")
+                + "): that is time-ordered data, but this "
+                f"{TYPE_TITLES[kind]} project takes one independent buffer of samples per line",
+                "Cut the recording into buffers of consecutive samples (e.g. 256 per axis) and write each "
+                "as one line, x0 y0 z0 x1 y1 z1 …; to monitor the sample stream itself, create a "
+                "Multi-sensor anomaly detection project: `neai new DIR --type anomaly --variables N`.",
+            )
+        if kind == "extrapolation" and n_lines > 1 and float(data.values[:, 0].min()) == float(data.values[:, 0].max()):
+            raise InputError(
+                f"{source}: the target (column 1) is {data.values[0, 0]:g} on every line: nothing to extrapolate",
+                "Each line starts with the target value measured with its buffer; record signals over the "
+                "range of targets the library must predict.",
+            )
         existing = self.values_per_line
         if existing is not None and n_values != existing:
+            if kind == "n-class":
+                other = self.signals[0]
+                per = f"{axes} axis" if axes == 1 else f"{axes} axes"
+                raise InputError(
+                    f"{source}: lines hold {n_values} values ({per} × {n_values // axes} samples) but "
+                    f"class '{other.class_name}' lines hold {existing} ({per} × {existing // axes} samples)",
+                    "Every class must have the same buffer size and axes: record or cut this class's "
+                    f"signals to {existing // axes} samples per axis.",
+                )
             raise InputError(
                 f"{source}: lines hold {n_values} values but the project's other signals hold {existing}",
                 "Every signal file of a project must have the same buffer size and number of axes.",
@@ -284,9 +358,35 @@ class Project:
             imported_at=_now(),
             warnings=[p.text() for p in data.problems if p.severity != "error"],
         )
+        if kind == "extrapolation" and axes == 1 and n_values >= 8 and not n_values & (n_values - 1):
+            # With one axis a missing target cannot be proven; a power-of-two line length suggests it.
+            entry.warnings.append(
+                f"{source}: warning: lines hold {n_values} values, a power of two: is the target missing? "
+                f"Fix: each line must be the target value, then the buffer (here {n_values - 1} samples)."
+            )
         self.signals.append(entry)
         self.save()
         return entry
+
+    def update_settings(self, **changes) -> ProjectSettings:
+        """Change settings and save; type, axes and Multi-sensor are fixed once signals exist."""
+        from dataclasses import replace
+
+        unknown = set(changes) - set(ProjectSettings.__dataclass_fields__)
+        if unknown:
+            raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}", "")
+        if self.signals:
+            for key in ("type", "axes", "multisensor"):
+                if key in changes and changes[key] != getattr(self.settings, key):
+                    raise UsageError(
+                        f"the {key} of a project cannot change once signals are imported",
+                        "Create a new project for another type or sensor shape.",
+                    )
+        updated = replace(self.settings, **changes)
+        updated.validate()
+        self.settings = updated
+        self.save()
+        return updated
 
     def remove_signal(self, signal_id: str) -> None:
         entry = next((s for s in self.signals if s.id == signal_id), None)
@@ -347,7 +447,11 @@ class Project:
                             f"Import one with `neai import DIR FILE --role {role} --couple {couple}`.",
                         )
         elif kind == "n-class" and len(self.signals) < 2:
-            need("n-class classification needs at least two classes", "Import one file per class with --class NAME.")
+            need(
+                f"n-class classification needs at least two classes; only '{self.signals[0].class_name}' is imported",
+                "Import one file per class with `neai import DIR FILE --class NAME`; to tell one normal "
+                "class from everything else, create a 1-class project instead.",
+            )
         return out
 
 

@@ -48,7 +48,23 @@ def task_for(project_type: str, multisensor: bool = False) -> Task:
         from .anomaly import AnomalyTask
 
         return AnomalyTask()
+    if project_type == "anomaly" and multisensor:
+        from .multisensor import MultiSensorTask
+
+        return MultiSensorTask()
+    if project_type == "n-class":
+        from .nclass import NClassTask
+
+        return NClassTask()
+    if project_type == "one-class":
+        from .oneclass import OneClassTask
+
+        return OneClassTask()
+    if project_type == "extrapolation":
+        from .extrapolation import ExtrapolationTask
+
+        return ExtrapolationTask()
     raise UsageError(
         f"benchmarks for {'Multi-sensor ' if multisensor else ''}{project_type} projects are not available yet",
-        "Anomaly detection projects with n-axis sensors can be benchmarked today.",
+        "Every project type with n-axis sensor buffers (--axes N) can be benchmarked today.",
     )

@@ -1,0 +1,320 @@
+"""What the three trained project types (n-class, 1-class, extrapolation) share.
+
+Unlike anomaly detection, these libraries are trained in the Studio and ship
+their knowledge as constants, so a candidate is judged the way a trained model
+is: fit on part of the project's lines, predict the rest. The task modules
+(nclass.py, oneclass.py, extrapolation.py) only say how one split's
+predictions become a score and metrics; everything else is here:
+
+* **Data** (`load_trained_data`): every imported line, as raw buffers
+  (lines × axes·buffer, interleaved as in the files) plus its label: the class
+  id 0..C-1 in the order the classes were imported (n-class; the deployed
+  library reports id + 1, since its id 0 is "unknown"), nothing (1-class), or
+  the target, column 1 of the file (extrapolation).
+* **Space**: every preprocessing of anomaly detection (the same C front end)
+  × every grid combination of every model family of `trained.FAMILIES[task]`.
+  A PCA asking for as many components as there are features (or fitted
+  lines), or more, is pointless for that preprocessing: the candidate is
+  "invalid" (not scored), and so is one whose fit fails (ValueError: a
+  degenerate fit, non-finite learned values).
+* **Splits**: 5 random splits, 70 % fit / 30 % test (stratified by class for
+  n-class: every class is in both parts), drawn from the benchmark seed, so
+  every candidate sees the same ones. Fitting is seeded by (seed, split).
+* **Judging**: a candidate's score is its worst split's score; after the first
+  2 splits a candidate already at or below the current 10th best is rejected
+  without the rest (exact successive halving, as for anomaly detection). Size
+  comes from `trained.estimate_memory` on the fitted model (the largest over
+  the splits); past the project's RAM or flash limit the candidate is "too-big".
+  Each split score is 100 × (w_main·main + w_second·secondary + 0.1·resource),
+  the weights and measures being set per task (see each task module).
+* Features come from the C front end (csearch.features, float32), computed once
+  per preprocessing and cached; a preprocessing whose features are not finite
+  on some line is "invalid".
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import csearch
+from ..errors import InputError, UsageError
+from ..project import TYPE_TITLES, Project
+from ..scoring import resource_term
+from . import Task
+from .anomaly import preprocessing_space as _anomaly_preprocessing_space
+
+N_SPLITS = 5
+FIRST_SPLITS = 2  # splits run before a candidate may be rejected
+TEST_FRACTION = 0.3
+MAX_FIT = 3000  # lines fitted per split at most (kept fast on big projects)
+MAX_TEST = 3000
+MIN_LINES = 6  # 1-class / extrapolation: fewer cannot be split into fit and test
+MIN_LINES_PER_CLASS = 2  # n-class: one to fit, one to test
+RESOURCE_WEIGHT = 0.1
+
+
+def _trained():
+    # Imported late: the catalogue is a sibling module that may be absent in
+    # partial checkouts, and the anomaly task must not depend on it.
+    from .. import trained
+
+    return trained
+
+
+@dataclass
+class TrainedData:
+    task: str
+    axes: int
+    buffer_size: int
+    lines: np.ndarray  # float32, lines × (axes·buffer_size): the buffers only
+    y: np.ndarray | None  # n-class: int64 ids 0..C-1; extrapolation: float64 targets; 1-class: None
+    class_names: list[str] = field(default_factory=list)  # n-class, in id order
+
+
+def load_trained_data(project: Project, task: str) -> TrainedData:
+    """The lines and labels of a trained project, or an error saying what is missing."""
+    s = project.settings
+    if s.type != task:
+        raise UsageError(
+            f"this project is {TYPE_TITLES.get(s.type, s.type)}, not {TYPE_TITLES[task]}",
+            "Benchmark it with the task of its own type.",
+        )
+    blocking = [p for p in project.check() if p.severity == "error"]
+    if blocking:
+        p = blocking[0]
+        raise InputError(f"{p.location()}: {p.message}", f"Fix: {p.hint} (run `neai check DIR` for all findings)")
+    axes, buffer_size = s.axes, project.buffer_size
+    if task == "n-class":
+        parts, ids, names = [], [], []
+        for class_id, entry in enumerate(project.signals):
+            values = project.load_values(entry)
+            if len(values) < MIN_LINES_PER_CLASS:
+                raise InputError(
+                    f"class '{entry.class_name}' has only {len(values)} line(s): too few to fit on some and test on others",
+                    f"Import at least {MIN_LINES_PER_CLASS} lines per class; the Studio's bare minimum is "
+                    f"20 lines per axis ({20 * axes}).",
+                )
+            parts.append(values)
+            ids.append(np.full(len(values), class_id, dtype=np.int64))
+            names.append(entry.class_name or entry.id)
+        return TrainedData(task, axes, buffer_size, np.vstack(parts).astype(np.float32), np.concatenate(ids), names)
+    values = np.vstack([project.load_values(e) for e in project.signals])
+    if len(values) < MIN_LINES:
+        raise InputError(
+            f"the project has only {len(values)} line(s): too few to fit on some and test on others",
+            f"Import at least {MIN_LINES} lines; the Studio's bare minimum is 20 lines per axis ({20 * axes}).",
+        )
+    if task == "extrapolation":
+        targets = values[:, 0].astype(np.float64)
+        if np.ptp(targets) == 0:
+            raise InputError(
+                f"the target (column 1) is {targets[0]:g} on every line: there is nothing to extrapolate",
+                "Record signals over the range of target values the library must predict.",
+            )
+        return TrainedData(task, axes, buffer_size, values[:, 1:].astype(np.float32), targets)
+    return TrainedData(task, axes, buffer_size, values.astype(np.float32), None)
+
+
+# ---------------------------------------------------------------------- splits
+@dataclass
+class Split:
+    fit: np.ndarray  # sorted indices into the lines
+    test: np.ndarray
+
+
+def make_splits(data: TrainedData, seed: int) -> list[Split]:
+    """N_SPLITS random fit/test splits; stratified by class for n-class."""
+    rng = np.random.default_rng([seed, 17])
+    n = len(data.lines)
+    splits = []
+    for _ in range(N_SPLITS):
+        if data.task == "n-class":
+            fit_parts, test_parts = [], []
+            n_classes = len(data.class_names)
+            cap_fit = max(1, MAX_FIT // n_classes)
+            cap_test = max(1, MAX_TEST // n_classes)
+            for c in range(n_classes):
+                members = rng.permutation(np.flatnonzero(data.y == c))
+                n_test = min(len(members) - 1, max(1, int(round(len(members) * TEST_FRACTION))))
+                test_parts.append(members[:n_test][:cap_test])
+                fit_parts.append(members[n_test:][:cap_fit])
+            fit, test = np.concatenate(fit_parts), np.concatenate(test_parts)
+        else:
+            perm = rng.permutation(n)
+            n_test = min(n - 2, max(2, int(round(n * TEST_FRACTION))))
+            test, fit = perm[:n_test][:MAX_TEST], perm[n_test:][:MAX_FIT]
+        splits.append(Split(np.sort(fit), np.sort(test)))
+    return splits
+
+
+# ---------------------------------------------------------------------- the space
+def model_space(task: str) -> list[dict]:
+    """Every grid combination of every model family of the task, in catalogue order."""
+    space = []
+    for kind, family in _trained().FAMILIES[task].items():
+        names = list(family.grid)
+        for combo in itertools.product(*(tuple(family.grid[name]) for name in names)):
+            space.append({"kind": kind, **dict(zip(names, combo))})
+    return space
+
+
+def screening_models(task: str) -> list[dict]:
+    """Each family's default model."""
+    return [{"kind": kind, **dict(family.default)} for kind, family in _trained().FAMILIES[task].items()]
+
+
+def neighbour(task: str, model: dict, rng: np.random.Generator) -> dict:
+    """A model close to `model`: one hyperparameter moved to an adjacent grid value."""
+    family = _trained().FAMILIES[task][model["kind"]]
+    options = [(name, tuple(values)) for name, values in family.grid.items() if len(tuple(values)) > 1]
+    m = dict(model)
+    if not options:
+        return m
+    name, values = options[int(rng.integers(len(options)))]
+    i = values.index(m[name]) if m.get(name) in values else 0
+    m[name] = values[int(np.clip(i + rng.choice([-1, 1]), 0, len(values) - 1))]
+    return m
+
+
+def pca_components(model: dict) -> int:
+    """Components the model's PCA keeps; 0 when it has none."""
+    return int(model.get("pca") or 0)
+
+
+# ---------------------------------------------------------------------- judging
+class TrainedEvaluator:
+    """Fits and tests pipelines on fixed splits; caches features per preprocessing.
+
+    Subclasses give `split_result(fitted, feats, split, extra_feats)` -> one
+    split's measures (None: the candidate is invalid), `score(measures,
+    resource)` -> that split's score, and `aggregate(rows)` -> the metrics.
+    """
+
+    def __init__(self, data: TrainedData, seed: int, max_ram: float | None, max_flash: float | None):
+        self.data = data
+        self.seed = int(seed)
+        self.max_ram = max_ram
+        self.max_flash = max_flash
+        self.splits = make_splits(data, self.seed)
+        self.min_fit_lines = min(len(s.fit) for s in self.splits)
+        self.extra_inputs: list[np.ndarray] = []  # other raw lines to featurise with each preprocessing
+        self._cache: dict[str, tuple[np.ndarray, list[np.ndarray]] | None] = {}
+
+    def features(self, pre: dict) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        """(features of the project's lines, features of each extra input set), or
+        None when the preprocessing gives non-finite features on some project line.
+        Extra rows that are not finite are dropped."""
+        key = json.dumps(pre, sort_keys=True)
+        if key not in self._cache:
+            if len(self._cache) > 64:
+                self._cache.pop(next(iter(self._cache)))
+            d = self.data
+            feats = csearch.features(pre, d.lines, d.axes, d.buffer_size)
+            if not np.isfinite(feats).all():
+                self._cache[key] = None
+            else:
+                extra = []
+                for inputs in self.extra_inputs:
+                    f = csearch.features(pre, inputs, d.axes, d.buffer_size)
+                    extra.append(f[np.isfinite(f).all(axis=1)])
+                self._cache[key] = (feats, extra)
+        return self._cache[key]
+
+    def fit_seed(self, split_i: int) -> int:
+        return int(np.random.SeedSequence([self.seed, split_i, 23]).generate_state(1)[0] % (2**31))
+
+    def fit(self, model: dict, feats: np.ndarray, split: Split, split_i: int):
+        y = None if self.data.y is None else self.data.y[split.fit]
+        return _trained().fit(self.data.task, model, feats[split.fit], y, self.fit_seed(split_i))
+
+    def evaluate(self, pipeline: dict, prune_below: float | None = None) -> dict:
+        pre, model = pipeline["pre"], pipeline["model"]
+        cached = self.features(pre)
+        if cached is None:
+            return {"status": "invalid", "reason": "the preprocessing gives non-finite features"}
+        feats, extra = cached
+        components = pca_components(model)
+        if components and components >= min(feats.shape[1], self.min_fit_lines):
+            return {"status": "invalid", "reason": f"PCA {components} on {feats.shape[1]} features"}
+        trained = _trained()
+        ram = flash = 0
+        rows: list[dict] = []
+        for split_i, split in enumerate(self.splits):
+            try:
+                fitted = self.fit(model, feats, split, split_i)
+            except ValueError as exc:  # numpy's LinAlgError included: a degenerate fit
+                return {"status": "invalid", "reason": f"the model cannot be fitted: {exc}"}
+            r, f = trained.estimate_memory(fitted, pre, self.data.axes, self.data.buffer_size)
+            ram, flash = max(ram, int(r)), max(flash, int(f))
+            if (self.max_ram and ram > self.max_ram) or (self.max_flash and flash > self.max_flash):
+                return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
+            row = self.split_result(fitted, feats, split, extra)
+            if row is None:
+                return {"status": "invalid", "reason": "the model's outputs are not finite"}
+            rows.append(row)
+            if prune_below is not None and split_i + 1 == FIRST_SPLITS:
+                # The resource term uses the size so far; sizes only grow, so this bound is safe.
+                resource = resource_term(ram, flash, self.max_ram, self.max_flash)
+                if min(self.score(row, resource) for row in rows) <= prune_below:
+                    return {"status": "rejected", "ram_bytes": ram, "flash_bytes": flash}
+        resource = resource_term(ram, flash, self.max_ram, self.max_flash)
+        scores = [self.score(row, resource) for row in rows]
+        metrics = self.aggregate(rows)
+        return {
+            "status": "ok",
+            "score": round(float(min(scores)), 4),
+            "metrics": metrics,
+            "ram_bytes": ram,
+            "flash_bytes": flash,
+        }
+
+    # -- per task ------------------------------------------------------------------
+    def split_result(self, fitted, feats: np.ndarray, split: Split, extra: list[np.ndarray]) -> dict | None:
+        raise NotImplementedError
+
+    def score(self, row: dict, resource: float) -> float:
+        raise NotImplementedError
+
+    def aggregate(self, rows: list[dict]) -> dict:
+        raise NotImplementedError
+
+
+class TrainedTask(Task):
+    """A trained project type; subclasses set `name` and `evaluator_class`."""
+
+    evaluator_class = TrainedEvaluator
+
+    def load(self, project: Project) -> TrainedData:
+        return load_trained_data(project, self.name)
+
+    def preprocessing_space(self, data: TrainedData) -> list[dict]:
+        return _anomaly_preprocessing_space(data.axes, data.buffer_size)
+
+    def model_space(self, data: TrainedData) -> list[dict]:
+        return model_space(self.name)
+
+    def screening_models(self, data: TrainedData) -> list[dict]:
+        return screening_models(self.name)
+
+    def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
+        return neighbour(self.name, model, rng)
+
+    def evaluator(self, data: TrainedData, seed: int, max_ram, max_flash) -> TrainedEvaluator:
+        return self.evaluator_class(data, seed, max_ram, max_flash)
+
+    def summary(self, data: TrainedData) -> dict:
+        return {
+            "axes": data.axes,
+            "buffer_size": data.buffer_size,
+            "lines": int(len(data.lines)),
+            "splits": N_SPLITS,
+            "test_fraction": TEST_FRACTION,
+        }
+
+
+def worst(values, highest_is_worst: bool = False) -> float:
+    values = np.asarray(values, dtype=float)
+    return round(float(values.max() if highest_is_worst else values.min()), 4)
