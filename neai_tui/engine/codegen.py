@@ -227,3 +227,167 @@ int main(void)
     }}
 }}
 """
+
+
+# ---------------------------------------------------------------- Multi-sensor
+def multisensor_header(
+    lib_id: str, variables: int, window: int, min_learn: int, knowledge_bytes: int, suffix: str | None
+) -> str:
+    """Public header of a Multi-sensor anomaly-detection library: the anomaly API,
+    data_input = one sample of NB_AXES variables (BUFFER_SIZE 1), plus NEAI_WINDOW."""
+    s = check_suffix(suffix)
+    guard = f"NANOEDGEAI{s.upper()}_H"
+    return f"""/* {header_name(suffix)} - NanoEdge AI compatible Multi-sensor anomaly-detection library.
+ * {GENERATED.format(version=__version__, lib_id=lib_id)}
+ *
+ * data_input holds ONE sample: the NB_AXES{s} variables read at one instant
+ * (BUFFER_SIZE{s} is 1). Call learn()/detect() once per sample, in time order;
+ * the library keeps the last NEAI_WINDOW{s} samples itself and judges that window.
+ *
+ * - neai_anomalydetection_init() empties the window. The first NEAI_WINDOW{s} - 1
+ *   calls after it only fill the window: learn() returns
+ *   NEAI_NOT_ENOUGH_CALL_TO_LEARNING (sample stored, nothing learned) and detect()
+ *   returns NEAI_NOT_ENOUGH_CALL_TO_LEARNING with similarity 0: act on a
+ *   similarity only when detect() returns NEAI_OK.
+ * - learn() and detect() feed the same window: one stream of samples.
+ * - Learn on at least NEAI_MIN_LEARN{s} normal samples (learn() calls, the filling
+ *   ones included); learn() returns NEAI_MINIMAL_RECOMMENDED_LEARNING_DONE from then.
+ * - detect(): similarity 100 = normal, 0 = anomaly; 90 is the usual threshold.
+ * - A sample holding NaN or Inf is refused (NEAI_UNKNOWN_ERROR) and not stored.
+ *
+ * Knowledge lives in the .neai section (neai_knowledge{s}, NEAI_KNOWLEDGE_BYTES{s}
+ * bytes); place it in RAM in your linker script:
+ *     .neai (NOLOAD) : {{ KEEP(*(.neai)) }} > RAM
+ * To keep what was learned across resets, copy it to flash and copy it back
+ * after init. The window of recent samples ({4 * window * variables} bytes) is in .bss
+ * and is not knowledge: after a reset it refills. No heap, no stdio, no global
+ * constructors.
+ */
+#ifndef {guard}
+#define {guard}
+
+#include <stdint.h>
+
+#define NEAI_ID{s} "{lib_id}"
+#define NB_AXES{s} {variables}           /* variables per sample */
+#define BUFFER_SIZE{s} 1            /* one sample per call */
+#define NEAI_WINDOW{s} {window}          /* samples the library looks back over */
+#define AXIS_NUMBER{s} NB_AXES{s}         /* NanoEdge's name */
+#define DATA_INPUT_USER{s} BUFFER_SIZE{s} /* NanoEdge's name */
+#define NEAI_MIN_LEARN{s} {min_learn}     /* recommended minimum number of learn() calls (samples) */
+#define NEAI_KNOWLEDGE_BYTES{s} {knowledge_bytes}
+
+#ifndef NEAI_STATE_DEFINED
+#define NEAI_STATE_DEFINED
+enum neai_state {{
+    NEAI_OK = 0,
+    NEAI_INIT_FCT_NOT_CALLED = 123,
+    NEAI_BOARD_ERROR,
+    NEAI_KNOWLEDGE_BUFFER_ERROR,
+    NEAI_NOT_ENOUGH_CALL_TO_LEARNING,
+    NEAI_MINIMAL_RECOMMENDED_LEARNING_DONE,
+    NEAI_UNKNOWN_ERROR
+}};
+#endif
+
+#ifdef __cplusplus
+extern "C" {{
+#endif
+
+/* NanoEdge AI API, first generation */
+uint8_t NanoEdgeAI_initialize{s}(void);              /* 0 = success; resets knowledge and window */
+uint8_t NanoEdgeAI_learn{s}(float data_input[]);     /* 1 = sample taken, other = failed */
+uint8_t NanoEdgeAI_detect{s}(float data_input[]);    /* similarity 0..100 (0 while the window fills) */
+void NanoEdgeAI_set_sensitivity{s}(float sensitivity); /* default 1, linear scaler    */
+float NanoEdgeAI_get_sensitivity{s}(void);
+uint8_t NanoEdgeAI_get_status{s}(void);              /* 0 = ready                      */
+
+/* NanoEdge AI API, current generation (same behaviour) */
+enum neai_state neai_anomalydetection_init{s}(void);
+enum neai_state neai_anomalydetection_learn{s}(float data_input[]);
+enum neai_state neai_anomalydetection_detect{s}(float data_input[], uint8_t *similarity);
+void neai_anomalydetection_set_sensitivity{s}(float sensitivity);
+float neai_anomalydetection_get_sensitivity{s}(void);
+
+extern float neai_knowledge{s}[];
+
+#ifdef __cplusplus
+}}
+#endif
+
+#endif /* {guard} */
+"""
+
+
+def multisensor_config(
+    lib_id: str, pipeline: dict, variables: int, window: int, min_learn: int, suffix: str | None
+) -> str:
+    """neai_config.h of a Multi-sensor library: the anomaly configuration of a
+    buffer of `window` samples x `variables` axes, plus the window macros."""
+    pre = {k: v for k, v in pipeline["pre"].items() if k != "lookback"}  # the window length
+    text = anomaly_config(lib_id, {"pre": pre, "model": pipeline["model"]}, variables, window, min_learn, suffix)
+    extra = (
+        f"#define NEAI_CFG_NB_AXES {variables}u /* variables per sample */\n"
+        f"#define NEAI_CFG_WINDOW {window}u /* samples in the window */\n\n"
+    )
+    end = "#endif /* NEAI_CONFIG_H */\n"
+    return text[: text.rindex(end)] + extra + end
+
+
+def multisensor_hello_world(suffix: str | None) -> str:
+    s = check_suffix(suffix)
+    return f"""/* main.c - "Hello World" for this NanoEdge AI compatible Multi-sensor library, in
+ * the shape of NanoEdge AI Studio's documentation. It compiles as it is:
+ *     arm-none-eabi-gcc <your -mcpu/-mfloat-abi> main.c libneai.a -lm ...
+ * Replace read_sample() with your acquisition: one call = one sample of every
+ * variable, at the rate the library was benchmarked with. */
+#include <stdint.h>
+#include "{header_name(suffix)}"
+
+#define LEARNING_ITERATIONS NEAI_MIN_LEARN{s} /* learn() calls = samples */
+float input_user_buffer[AXIS_NUMBER{s}]; /* one sample of every variable */
+
+static void read_sample(float sample[])
+{{
+    /* USER BEGIN: read the AXIS_NUMBER{s} variables of one instant, in the order
+     * of the benchmark's files (this placeholder writes slow ramps). */
+    static uint32_t t = 0;
+    uint32_t i;
+    for (i = 0; i < AXIS_NUMBER{s}; i++) {{
+        sample[i] = (float)((t + 7u * i) % 97u) * 0.01f;
+    }}
+    t++;
+    /* USER END */
+}}
+
+int main(void)
+{{
+    enum neai_state error_code;
+    uint8_t similarity = 0;
+    uint32_t iteration;
+
+    /* Initialization */
+    error_code = neai_anomalydetection_init{s}();
+    if (error_code != NEAI_OK) {{
+        /* This happens if the library works into a not supported board. */
+        return 1;
+    }}
+
+    /* Learning process: the first NEAI_WINDOW{s} - 1 samples only fill the window */
+    for (iteration = 0; iteration < LEARNING_ITERATIONS; iteration++) {{
+        read_sample(input_user_buffer);
+        neai_anomalydetection_learn{s}(input_user_buffer);
+    }}
+
+    /* Detection process: one decision per sample */
+    while (1) {{
+        read_sample(input_user_buffer);
+        error_code = neai_anomalydetection_detect{s}(input_user_buffer, &similarity);
+        /* USER BEGIN: act on similarity (100 = normal, below 90 = anomaly) */
+        if (error_code == NEAI_OK && similarity < 90u) {{
+            /* anomaly */
+        }}
+        /* USER END */
+    }}
+}}
+"""

@@ -1,0 +1,172 @@
+"""`neai deploy` for Multi-sensor anomaly detection (called by deploy.deploy).
+
+Same zip as an anomaly-detection library (SPEC §3), built from
+c_lib/neai_multisensor.c: data_input is one sample of n variables
+(NB_AXES = n, BUFFER_SIZE = 1) and the library keeps the last NEAI_WINDOW
+samples itself. metadata.json says `"layout": "multisensor"`, so `neai emulate`
+reads one sample per line and feeds the lines in file order, keeping the
+library's state from line to line: exactly the device's stream.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from . import codegen
+from .csearch import c_lib_dir
+from .deploy import DeployResult, core_flags, default_zip_path, write_zip
+from .emulator import host_platform
+from .errors import UsageError
+from .pipeline import nb_features, state_floats
+from .project import Project
+from .search import Benchmark, find_library, select_library
+from .targets import resolve_target
+from .tasks.multisensor import (
+    LOOKBACK, MultiSensorEvaluator, describe, load_multisensor_data, strip_window,
+)
+
+VERIFY_LEARN_WINDOWS = 48  # windows learned during the ARM == host check
+VERIFY_DETECT_WINDOWS = 12  # nominal and abnormal windows detected each
+
+
+def verification_samples(nominal: np.ndarray, abnormal: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Time-ordered samples for the ARM == host check: enough learning samples to
+    fill the window and learn VERIFY_LEARN_WINDOWS windows, then later nominal
+    samples and abnormal ones (each enough for full windows). At least 2·W + 30."""
+    n_learn = min(len(nominal) - 1, window - 1 + VERIFY_LEARN_WINDOWS)
+    learn = nominal[:n_learn]
+    later = nominal[n_learn : n_learn + VERIFY_DETECT_WINDOWS]
+    detect = np.vstack([later, abnormal[: window - 1 + VERIFY_DETECT_WINDOWS]])
+    return learn, detect
+
+
+def generate_sources(
+    gen: Path, lib_name: str, pipeline: dict, variables: int, min_learn: int, suffix: str | None
+) -> tuple[list[Path], list[Path]]:
+    """Write the public header and neai_config.h of a library into `gen`;
+    returns (C sources, include folders) to build it with."""
+    inner, window = strip_window(pipeline)
+    dim = nb_features(inner["pre"], variables, window)
+    knowledge_bytes = 4 * state_floats(inner["model"], dim)
+    header = codegen.header_name(suffix)
+    (gen / header).write_text(
+        codegen.multisensor_header(lib_name, variables, window, min_learn, knowledge_bytes, suffix)
+    )
+    (gen / "neai_config.h").write_text(
+        codegen.multisensor_config(lib_name, pipeline, variables, window, min_learn, suffix)
+    )
+    return [c_lib_dir() / "neai_multisensor.c"], [gen, c_lib_dir()]
+
+
+def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say) -> DeployResult:
+    from .toolchain import compile_host_shared, compile_static_lib, emulation_spec, resolve_core
+    from .verify import verify_anomaly
+
+    record = find_library(project, lib_id)
+    tgt = resolve_target(target or project.settings.target)
+    core = resolve_core(tgt.core)
+    data = load_multisensor_data(project)
+    variables = data.axes
+    pipeline = record["pipeline"]
+    if LOOKBACK not in pipeline["pre"]:
+        raise UsageError(
+            f"library {record['id']} was not benchmarked as a Multi-sensor library",
+            "Run `neai bench DIR --new` on this Multi-sensor project and deploy its result.",
+        )
+    inner, window = strip_window(pipeline)
+    bench = Benchmark.load(project, record["benchmark"])
+    if "min_learning_iterations" not in record:
+        evaluator = MultiSensorEvaluator(data, bench.state["seed"], None, None)
+        record = {**record, **evaluator.learning_curve(pipeline)}
+    min_learn = int(record["min_learning_iterations"])
+    dim = nb_features(inner["pre"], variables, window)
+    knowledge_bytes = 4 * state_floats(inner["model"], dim)
+    lib_name = record["id"]
+
+    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix)
+    if out_path.suffix.lower() != ".zip":
+        raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
+
+    with tempfile.TemporaryDirectory(prefix="neai-deploy-") as tmp_name:
+        tmp = Path(tmp_name)
+        gen = tmp / "gen"
+        gen.mkdir()
+        header = codegen.header_name(suffix)
+        sources, includes = generate_sources(gen, lib_name, pipeline, variables, min_learn, suffix)
+        say(f"compiling for {core.name} with the bundled compiler")
+        lib_a = compile_static_lib(sources, tmp / "libneai.a", core.name, include_dirs=includes)
+        say("compiling the host build for the emulator")
+        so_name = "libneai_emulator.so"
+        host_so = compile_host_shared(sources, tmp / "emulator" / so_name, include_dirs=includes)
+
+        say(f"verifying the {core.name} build against the host build on an emulated core")
+        _, nominal, abnormal = data.couples[0]
+        learn_rows, detect_rows = verification_samples(nominal.values, abnormal.values, window)
+        # Cores the emulator cannot run are verified through a stand-in build of
+        # the same sources, their flash and static RAM measured on the real build.
+        emu_core = emulation_spec(core)
+        emu_lib = lib_a
+        if emu_core.name != core.name:
+            emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core.name, include_dirs=includes)
+        # One call = one sample: the check runs the API on n values per call.
+        check = verify_anomaly(
+            emu_lib, host_so, emu_core.name, codegen.api_symbols(suffix), codegen.check_suffix(suffix)[1:],
+            variables, 1, learn_rows, detect_rows, tmp,
+        )
+        if emu_core.name != core.name:
+            from .armrun import link_image, measure_elf
+
+            real = measure_elf(link_image(lib_a, core.name, codegen.api_symbols(suffix), tmp / "real.elf"))
+            check.flash_bytes = real.flash_bytes
+            check.static_ram_bytes = real.ram_bytes
+            check.ram_bytes = real.ram_bytes + check.stack_bytes
+            check.core = f"{core.name} (instructions measured on {emu_core.name})"
+        metadata = {
+            "library_id": lib_name,
+            "type": "anomaly",
+            "multisensor": True,
+            "project": project.settings.name,
+            "benchmark": record["benchmark"],
+            "target": tgt.name,
+            "core": core.name,
+            "float_abi": core.float_abi,
+            "fpu": core.fpu,
+            "flags": list(core_flags(core)),
+            "suffix": codegen.check_suffix(suffix)[1:],
+            "header": header,
+            "pipeline": describe(pipeline),
+            "pipeline_config": pipeline,
+            "metrics": record["metrics"],
+            "score": record["score"],
+            "min_learning_iterations": min_learn,
+            "estimated": {"ram_bytes": record["ram_bytes"], "flash_bytes": record["flash_bytes"]},
+            "measured": check.as_dict(),
+            "flash_bytes": check.flash_bytes,
+            "ram_bytes": check.ram_bytes,
+            "knowledge_bytes": knowledge_bytes,
+            "window_bytes": 4 * window * variables,
+            "data": {"axes": variables, "buffer_size": 1, "values_per_line": variables, "layout": "multisensor",
+                     "window": window},
+            "emulator": {"platform": host_platform(), "shared_library": so_name, "runner": "emulate.py"},
+            "tool": {"name": "neai-tui", "version": __version__, "python": platform.python_version()},
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        files = {
+            "libneai.a": lib_a.read_bytes(),
+            header: (gen / header).read_bytes(),
+            "metadata.json": (json.dumps(metadata, indent=2) + "\n").encode(),
+            "main.c": codegen.multisensor_hello_world(suffix).encode(),
+            f"emulator/{so_name}": host_so.read_bytes(),
+            "emulator/emulate.py": (Path(__file__).parent / "emulator_runtime.py").read_bytes(),
+        }
+        write_zip(out_path, files)
+    if lib_id:
+        select_library(project, lib_name)
+    say(f"wrote {out_path}")
+    return DeployResult(out_path, metadata)
