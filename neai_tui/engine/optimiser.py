@@ -44,6 +44,9 @@ class SpaceCodec:
             kinds[item["kind"]]  # a kind without parameters (e.g. stats)
         return {k: dict(v) for k, v in kinds.items()}
 
+    def contains(self, pipeline: dict) -> bool:
+        return all(_canon(pipeline[part]) in self.valid[part] for part in ("pre", "model"))
+
     def distributions(self, pipeline: dict) -> tuple[dict, dict]:
         from optuna.distributions import CategoricalDistribution
 
@@ -97,6 +100,8 @@ def tpe_proposals(
         study = optuna.create_study(direction="maximize", sampler=sampler)
         trials = []
         for pipeline, score in window:
+            if not codec.contains(pipeline):  # e.g. from a resumed run with another space
+                continue
             params, dists = codec.distributions(pipeline)
             trials.append(create_trial(params=params, distributions=dists, value=float(score)))
         study.add_trials(trials)

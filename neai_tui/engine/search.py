@@ -32,7 +32,6 @@ from typing import Callable
 import numpy as np
 
 from .errors import Cancelled, InputError, UsageError
-from .pipeline import describe
 from .project import Project
 from .storage import append_jsonl, append_jsonl_many, atomic_write_json, read_json, read_jsonl
 from .optimiser import SpaceCodec, tpe_proposals
@@ -123,7 +122,9 @@ def generation(
             attempts += 1
             if top and rng.random() < 0.5:
                 parent = top[int(rng.integers(min(len(top), TOP_N)))]["pipeline"]
-                add({"pre": parent["pre"], "model": task.neighbour(parent["model"], rng)})
+                moved = {"pre": parent["pre"], "model": task.neighbour(parent["model"], rng)}
+                if codec is None or codec.contains(moved):  # a neighbour may step outside this project's space
+                    add(moved)
             else:
                 add(random_pipeline())
     if not out and len(seen) + len(added) < len(pres) * len(models):
@@ -373,7 +374,7 @@ def run_benchmark(
                     "index": index,
                     "benchmark": bench.id,
                     "pipeline": pipeline,
-                    "pipeline_text": describe(pipeline),
+                    "pipeline_text": task.describe(pipeline),
                     **{k: result[k] for k in ("score", "metrics", "ram_bytes", "flash_bytes")},
                     "found_after_s": round(elapsed(), 2),
                 }

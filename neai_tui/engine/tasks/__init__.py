@@ -40,6 +40,12 @@ class Task:
     def summary(self, data) -> dict:
         return {}
 
+    def describe(self, pipeline: dict) -> str:
+        """One line a user can read (shown in `neai libs` and the TUI)."""
+        from ..pipeline import describe
+
+        return describe(pipeline)
+
 
 def task_for(project_type: str, multisensor: bool = False) -> Task:
     from ..errors import UsageError
