@@ -165,11 +165,6 @@ def _fmt_metrics(metrics: dict) -> str:
 def cmd_bench(args) -> int:
     from .engine.search import run_benchmark
 
-    if args.scheduler:
-        raise UsageError(
-            "--scheduler (distributed benchmarks on a Dask cluster) is not available in this release",
-            "Run on this machine's cores with --cores N.",
-        )
     if args.evals is not None and args.evals < 1:
         raise UsageError("--evals must be 1 or more", "")
     if args.time is not None and args.time <= 0:
@@ -195,7 +190,7 @@ def cmd_bench(args) -> int:
     try:
         result = run_benchmark(
             project, time_limit=args.time, max_evals=args.evals, cores=args.cores, seed=args.seed,
-            new=args.new, progress=progress, cancel=cancel,
+            new=args.new, progress=progress, cancel=cancel, scheduler=args.scheduler,
         )
     except KeyboardInterrupt:
         cancel.set()
@@ -234,8 +229,10 @@ def cmd_libs(args) -> int:
         return EXIT_OK
     if not libs:
         print("no library yet: run `neai bench DIR`")
+    else:
+        print("* selected for deployment, p on the Pareto front (score / RAM / flash)")
     for lib in libs:
-        mark = "*" if lib["selected"] else " "
+        mark = ("*" if lib["selected"] else " ") + ("p" if lib.get("pareto") else " ")
         print(
             f"{mark} {lib['id']:<12} score {lib['score']:6.2f}  RAM {lib['ram_bytes']:6d} B  flash {lib['flash_bytes']:6d} B  "
             f"{_fmt_metrics(lib['metrics'])}\n    {lib['pipeline']}"

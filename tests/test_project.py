@@ -97,3 +97,15 @@ def test_targets_resolve_boards_mcus_and_cores():
     with pytest.raises(UsageError, match="unknown target") as info:
         resolve_target("NUCLEO-L432")
     assert "NUCLEO-L432KC" in info.value.hint
+
+
+def test_pareto_front_keeps_smaller_libraries():
+    from neai_tui.engine.search import pareto_front
+
+    def rec(i, score, ram, flash):
+        return {"id": f"c{i}", "index": i, "score": score, "ram_bytes": ram, "flash_bytes": flash}
+
+    results = [rec(0, 90, 4000, 6000), rec(1, 88, 1000, 3000), rec(2, 87, 2000, 4000), rec(3, 85, 1000, 2500),
+               rec(4, 90, 5000, 6000)]
+    front = pareto_front(results)
+    assert [r["id"] for r in front] == ["c0", "c1", "c3"]  # c2 and c4 are beaten on every count

@@ -152,6 +152,46 @@ def _work(batch: list[tuple[int, dict]], prune_below: float | None) -> list[tupl
     return [(index, _WORKER.evaluate(p, prune_below)) for index, p in batch]
 
 
+_DASK_EVALUATORS: dict[str, object] = {}
+
+
+def _dask_work(key: str, task: Task, data, seed: int, max_ram, max_flash, batch, prune_below):
+    """Runs on a Dask worker: one evaluator (and feature cache) per benchmark per worker."""
+    evaluator = _DASK_EVALUATORS.get(key)
+    if evaluator is None:
+        _DASK_EVALUATORS.clear()
+        evaluator = _DASK_EVALUATORS[key] = task.evaluator(data, seed, max_ram, max_flash)
+    return [(index, evaluator.evaluate(p, prune_below)) for index, p in batch]
+
+
+class _DaskPool:
+    """The slice of a process pool the engine uses, on an existing Dask cluster."""
+
+    def __init__(self, address: str, key: str, task: Task, data, seed: int, max_ram, max_flash):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise UsageError(
+                "--scheduler needs Dask's distributed package", "Install it with `pip install 'neai-tui[cluster]'`."
+            ) from None
+        try:
+            self.client = Client(address, timeout=10)
+        except (OSError, TimeoutError) as exc:
+            raise UsageError(f"cannot reach the Dask scheduler at {address} ({exc})",
+                             "Check the address (tcp://HOST:PORT) and that the scheduler runs.") from None
+        self.args = (key, task, self.client.scatter(data, broadcast=True), seed, max_ram, max_flash)
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def submit(self, fn, batch, threshold):
+        return self.client.submit(_dask_work, *self.args, batch, threshold, pure=False)
+
+    def shutdown(self, wait: bool = False, cancel_futures: bool = True) -> None:
+        self.client.close()
+
+
 # ---------------------------------------------------------------- benchmarks
 def benchmarks_dir(project: Project) -> Path:
     return project.path / "benchmarks"
@@ -240,6 +280,17 @@ class Benchmark:
         return None
 
 
+def pareto_front(results: list[dict]) -> list[dict]:
+    """Libraries no other beats on score, RAM and flash at once (best score first),
+    so a user can trade a little score for a smaller library."""
+    ranked = sorted(results, key=lambda r: (-r["score"], r["ram_bytes"], r["flash_bytes"], r["index"]))
+    front: list[dict] = []
+    for r in ranked:  # every earlier one has a score >= r's
+        if not any(f["ram_bytes"] <= r["ram_bytes"] and f["flash_bytes"] <= r["flash_bytes"] for f in front):
+            front.append(r)
+    return front
+
+
 def latest_unfinished(project: Project) -> str | None:
     for b in reversed(list_benchmarks(project)):
         if b.get("status") in ("running", "stopped", "interrupted"):
@@ -258,6 +309,7 @@ def run_benchmark(
     progress: Callable[[BenchProgress], None] | None = None,
     cancel: threading.Event | None = None,
     strategy: str = "tpe",
+    scheduler: str | None = None,
 ) -> BenchResult:
     """Run (or resume) a benchmark until the time or evaluation budget, the
     cancel event, or convergence. The best library so far is always on disk."""
@@ -297,7 +349,11 @@ def run_benchmark(
     cancel = cancel or threading.Event()
 
     pool = None
-    if cores > 1:
+    if scheduler:
+        data_key = f"{project.path.resolve()}:{bench.id}:{seed}:{time.time_ns()}"
+        pool = _DaskPool(scheduler, data_key, task, data, seed, max_ram, max_flash)
+        cores = pool.workers
+    elif cores > 1:
         pool = ProcessPoolExecutor(
             max_workers=cores, mp_context=get_context("spawn"), initializer=_init_worker,
             initargs=(task, data, seed, max_ram, max_flash),
@@ -472,13 +528,19 @@ def _load_seen(bench: "Benchmark") -> set[str]:
 
 
 def list_libraries(project: Project) -> list[dict]:
-    """The candidate libraries of every benchmark (best first per benchmark)."""
+    """The candidate libraries of every benchmark: its 10 best, then the rest of
+    its Pareto set over score, RAM and flash (`"pareto": true` marks members)."""
     selected = selected_library_id(project)
     out = []
     for info in list_benchmarks(project):
         bench = Benchmark.load(project, info["id"])
         best = bench.best()
-        for record in bench.top():
+        results = bench.results()
+        top = sorted(results, key=lambda r: (-r["score"], r["index"]))[:TOP_N]
+        front = pareto_front(results)
+        front_ids = {r["id"] for r in front}
+        top_ids = {r["id"] for r in top}
+        for record in top + [r for r in front if r["id"] not in top_ids]:
             lib = {
                 "id": record["id"],
                 "benchmark": record["benchmark"],
@@ -488,6 +550,7 @@ def list_libraries(project: Project) -> list[dict]:
                 "flash_bytes": record["flash_bytes"],
                 "pipeline": record["pipeline_text"],
                 "selected": record["id"] == selected,
+                "pareto": record["id"] in front_ids,
             }
             if best and best["id"] == record["id"]:
                 lib["min_learning_iterations"] = best.get("min_learning_iterations")
