@@ -109,3 +109,13 @@ def test_pareto_front_keeps_smaller_libraries():
                rec(4, 90, 5000, 6000)]
     front = pareto_front(results)
     assert [r["id"] for r in front] == ["c0", "c1", "c3"]  # c2 and c4 are beaten on every count
+
+
+def test_what_improved_names_the_changes():
+    from neai_tui.engine.search import what_improved
+
+    before = {"score": 80.0, "ram_bytes": 2000, "flash_bytes": 4000, "metrics": {"balanced_accuracy": 0.9, "ci": [0, 1]}}
+    after = {"score": 85.0, "ram_bytes": 2000, "flash_bytes": 3500, "metrics": {"balanced_accuracy": 0.95, "ci": [0, 1]}}
+    assert what_improved(before, after) == {
+        "score": [80.0, 85.0], "flash_bytes": [4000, 3500], "balanced_accuracy": [0.9, 0.95]}
+    assert what_improved(None, after)["score"] == [None, 85.0]

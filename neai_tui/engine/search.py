@@ -52,6 +52,25 @@ class BenchProgress:
     new_best: bool
     message: str = ""
     workers: int = 1
+    improved: dict | None = None  # on a new best: {name: [before, after]} of what changed
+
+    @property
+    def evals_per_s_per_worker(self) -> float:
+        return self.evals_per_s / max(1, self.workers)
+
+
+def what_improved(before: dict | None, after: dict) -> dict:
+    """Score, metrics, RAM and flash that changed between two best libraries."""
+    out = {}
+    old = before or {}
+    for name in ("score", "ram_bytes", "flash_bytes"):
+        if old.get(name) != after.get(name):
+            out[name] = [old.get(name), after.get(name)]
+    for name, value in after.get("metrics", {}).items():
+        previous = old.get("metrics", {}).get(name)
+        if not isinstance(value, list) and previous != value:
+            out[name] = [previous, value]
+    return out
 
 
 @dataclass
@@ -362,7 +381,7 @@ def run_benchmark(
     def elapsed() -> float:
         return elapsed_before + time.monotonic() - started
 
-    def report(message: str, new_best: bool = False) -> None:
+    def report(message: str, new_best: bool = False, improved: dict | None = None) -> None:
         if progress:
             run_time = max(1e-9, time.monotonic() - started)
             progress(
@@ -375,6 +394,7 @@ def run_benchmark(
                     new_best=new_best,
                     message=message,
                     workers=cores,
+                    improved=improved,
                 )
             )
 
@@ -416,6 +436,7 @@ def run_benchmark(
                 status = "stopped"
                 break
             improved = None
+            best_before_generation = best
             records = []
             for index, pipeline in todo:
                 result = outcomes[index]
@@ -445,7 +466,9 @@ def run_benchmark(
             state["generation"] = gen + 1
             state["next_index"] = base_index + len(candidates)
             state["elapsed_s"] = round(elapsed(), 2)
+            changes = None
             if improved is not None:
+                changes = what_improved(best_before_generation, improved)
                 best = dict(improved)
                 best.update(task.finalise(evaluator, best))
                 atomic_write_json(bench.dir / "best.json", best)
@@ -469,6 +492,7 @@ def run_benchmark(
                 f"generation {gen}: {len(candidates)} evaluated"
                 + (f"; new best {best['score']:.2f}: {best['pipeline_text']}" if improved else ""),
                 new_best=improved is not None,
+                improved=changes,
             )
             # Every evaluated pipeline (kept, rejected or too big) is logged, so a
             # resumed run neither repeats it nor changes what later generations draw.
