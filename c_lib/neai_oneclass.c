@@ -1,0 +1,66 @@
+/* neai_oneclass.c - the 1-class classification library (NanoEdge AI compatible
+ * API): trained on normal signals only, it says whether a new signal is an
+ * outlier.
+ *
+ * Built as ONE translation unit together with the generated neai_config.h of a
+ * library (like neai_anomaly.c): every component is static, so only the API
+ * below (suffixed when the library has a suffix) is exported and several
+ * libraries link into one firmware. The knowledge is a const float array
+ * (knowledge.h) in the caller's flash: init checks it against this library and
+ * keeps the pointer. Static memory only.
+ *
+ * Errors leave *is_outlier untouched:
+ *   NEAI_KNOWLEDGE_BUFFER_ERROR  init: knowledge of another library (or NULL);
+ *                                the library is then uninitialised
+ *   NEAI_INIT_FCT_NOT_CALLED     inference before a successful init
+ *   NEAI_UNKNOWN_ERROR           NaN/Inf in the input (or a NULL pointer)
+ */
+#include "neai_config.h" /* generated: sizes, pipeline, tables, NEAI_HEADER */
+#include NEAI_HEADER
+
+#include "neai_math.c"
+#include "neai_dsp.c"
+#include "neai_trained.c"
+
+#define NEAI_CAT_(a, b) a##b
+#define NEAI_CAT(a, b) NEAI_CAT_(a, b)
+#define NEAI_FN(name) NEAI_CAT(name, NEAI_SUFFIX)
+
+#if NEAI_CFG_TOUT_FLOATS != 2u
+#error "the library configuration is not of this library type"
+#endif
+
+static const neai_pre_cfg neai_pre = NEAI_PRE_INIT;
+static const neai_tmodel_cfg neai_tmodel = NEAI_TMODEL_INIT;
+static float neai_work[NEAI_CFG_WORK_FLOATS];
+static float neai_features[NEAI_CFG_NB_FEATURES];
+static float neai_twork[NEAI_CFG_TWORK_FLOATS + 1u]; /* + 1: never a zero-length array */
+static float neai_out[NEAI_CFG_TOUT_FLOATS];                   /* score, 1.0 if outlier */
+static const float *neai_kb;                         /* the checked knowledge; 0 until init succeeds */
+
+enum neai_state NEAI_FN(neai_oneclass_init)(const float knowledge_buffer[])
+{
+    neai_kb = 0;
+    if (knowledge_buffer == 0 || neai_tmodel_check(&neai_tmodel, knowledge_buffer) != 0) {
+        return NEAI_KNOWLEDGE_BUFFER_ERROR;
+    }
+    neai_kb = knowledge_buffer;
+    return NEAI_OK;
+}
+
+enum neai_state NEAI_FN(neai_oneclass)(float data_input[], uint8_t *is_outlier)
+{
+    if (neai_kb == 0) {
+        return NEAI_INIT_FCT_NOT_CALLED;
+    }
+    if (data_input == 0 || is_outlier == 0 ||
+        neai_pre_features(&neai_pre, data_input, neai_work, neai_features) != 0u) {
+        return NEAI_UNKNOWN_ERROR;
+    }
+    neai_tmodel_predict(&neai_tmodel, neai_kb, neai_features, neai_twork, neai_out);
+    if (!neai_is_finite(neai_out[0])) {
+        return NEAI_UNKNOWN_ERROR;
+    }
+    *is_outlier = neai_out[1] != 0.0f ? 1u : 0u;
+    return NEAI_OK;
+}
