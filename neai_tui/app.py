@@ -15,7 +15,6 @@ from .engine.project import Project, Workspace
 from .screens.dialogs import ErrorScreen, HelpScreen
 from .screens.home import HomeScreen
 from .screens.project import ProjectScreen
-from .widgets.steps import STEPS
 
 def describe_failure(error: BaseException) -> tuple[str, str]:
     """(title, text) for an error dialog: the user's message and hint, never a traceback."""
@@ -56,6 +55,7 @@ class NeaiApp(App[int]):
         super().__init__()
         self.workspace = Workspace(workspace)
         self.start_project = Path(project) if project else None
+        self.project_screens: dict[Path, ProjectScreen] = {}
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen(self.workspace))
@@ -64,12 +64,58 @@ class NeaiApp(App[int]):
 
     # -- navigation ------------------------------------------------------------------
     def open_project(self, path: Path) -> None:
+        """Show a project; its screen is kept (installed) so a benchmark keeps running from home."""
+        key = Path(path).expanduser().resolve()
+        screen = self.project_screens.get(key)
+        if screen is None:
+            try:
+                project = Project.open(key)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, never raised to the terminal
+                self.show_error(exc)
+                return
+            screen = ProjectScreen(project)
+            self.project_screens[key] = screen
+            self.install_screen(screen, name=f"project:{key}")
+        if self.screen is not screen:
+            self.push_screen(screen)
+
+    def running_benchmarks(self) -> set[Path]:
+        """Projects (folder paths) whose benchmark is running."""
+        running = set()
+        for path, screen in self.project_screens.items():
+            try:
+                if screen.benchmark_running:
+                    running.add(path)
+            except Exception:  # noqa: BLE001 - a screen not mounted yet has no benchmark
+                continue
+        return running
+
+    def forget_missing_projects(self) -> None:
+        """Drop the kept screens of projects deleted or moved away."""
+        for path, screen in list(self.project_screens.items()):
+            if not (path / "project.json").is_file() and screen is not self.screen:
+                screen.stop_work()
+                del self.project_screens[path]
+                self.uninstall_screen(screen)
+
+    def change_workspace(self, folder: str) -> None:
+        from .engine.user_config import save_workspace
+
         try:
-            project = Project.open(path)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never raised to the terminal
-            self.show_error(exc)
+            root = save_workspace(folder)
+        except (NeaiError, OSError) as exc:
+            self.show_error(exc, title="Cannot use that folder")
             return
-        self.push_screen(ProjectScreen(project))
+        self.workspace = Workspace(root)
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.set_workspace(self.workspace)
+        self.notify(f"Workspace: {root}", title="Workspace")
+
+    async def action_quit(self) -> None:
+        for screen in self.project_screens.values():
+            screen.stop_work()
+        self.exit(0)
 
     def action_help(self) -> None:
         screen = self.screen
@@ -77,29 +123,36 @@ class NeaiApp(App[int]):
         seen = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if not binding.show or not binding.description or (binding.action, binding.description) in seen:
+            # Ours all have an id; Textual's own (cursor keys of tables...) are left out.
+            if not binding.id or not binding.description or (binding.action, binding.description) in seen:
                 continue
             seen.add((binding.action, binding.description))
             keys.append((self.get_key_display(binding), binding.description))
         title = screen.title or self.title
-        self.push_screen(HelpScreen(title, getattr(screen, "HELP", ""), keys))
+        about = getattr(screen, "HELP", "")
+        if isinstance(screen, ProjectScreen):
+            pane = screen.pane(screen.current_step)
+            about = f"{pane.TITLE}: {pane.HELP}\n\n{about}"
+            title = f"{title} — {pane.TITLE}"
+        self.push_screen(HelpScreen(title, about, keys))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if isinstance(screen, HomeScreen):
             yield SystemCommand("New project", "Create a project in the workspace", screen.action_new_project)
-            yield SystemCommand("Refresh", "Read the workspace again", screen.action_refresh)
             yield SystemCommand("Open project", "Open the highlighted project", screen.action_open_project)
+            yield SystemCommand("Duplicate project", "Copy the highlighted project", screen.action_duplicate)
+            yield SystemCommand("Delete project", "Delete the highlighted project (asks first)", screen.action_delete)
+            yield SystemCommand("Filter projects", "Type to filter the list", screen.action_filter)
+            yield SystemCommand("Export project", "Write the highlighted project as one .zip", screen.action_export)
+            yield SystemCommand("Import project archive", "Add a project from an exported .zip",
+                                screen.action_import_archive)
+            yield SystemCommand("Workspace folder", "Choose where projects live", screen.action_workspace)
+            yield SystemCommand("Demo project", "Open the bundled fan demo", screen.action_demo)
+            yield SystemCommand("Refresh", "Read the workspace again", screen.action_refresh)
         elif isinstance(screen, ProjectScreen):
-            for n, (key, title) in enumerate(STEPS, start=1):
-                yield SystemCommand(
-                    f"Step {n}: {title}", f"Show the {title} step", lambda key=key: screen.action_step(key)
-                )
-            yield SystemCommand("Import signals", "Import a signal file", screen.action_import_signal)
-            yield SystemCommand("Start benchmark", "Search for the best library", screen.action_start_benchmark)
-            yield SystemCommand("Stop benchmark", "Stop the running benchmark", screen.action_stop_benchmark)
-            yield SystemCommand("Deploy", "Build the library zip", screen.action_deploy)
-            yield SystemCommand("Home", "Back to the workspace's projects", screen.action_home)
+            for title, help_text, callback in screen.palette_commands():
+                yield SystemCommand(title, help_text, callback)
 
     # -- errors ----------------------------------------------------------------------
     def show_error(self, error: BaseException, title: str | None = None) -> None:

@@ -1,7 +1,9 @@
 """Messages that carry the results of background work to the screens.
 
-Workers never touch widgets: they post one of these and the screen that owns the
-worker updates itself in its handler, on the UI thread.
+Workers never touch widgets: they post one of these and the widget that owns the
+worker updates itself in its handler, on the UI thread. Progress messages
+replace each other in the queue (`can_replace`), so a fast producer cannot flood
+the UI.
 """
 from __future__ import annotations
 
@@ -33,10 +35,34 @@ class BenchmarkFinished(Message):
 
 
 @dataclass
+class BenchmarkHistoryLoaded(Message):
+    """The stored history and best of the latest benchmark (shown when idle)."""
+
+    benchmark: dict | None
+    points: list[tuple[float, float]] = field(default_factory=list)
+    best: dict | None = None
+
+
+@dataclass
+class LibraryResultsComputed(Message):
+    """`engine.bench_results.library_results` for the results plot (or why not)."""
+
+    results: dict | None
+    error: str = ""
+
+
+@dataclass
 class LibrariesLoaded(Message):
     """The candidate libraries of the project's benchmarks (`list_libraries`)."""
 
     libraries: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class LibraryZipsLoaded(Message):
+    """The library zips built for the project (`emulator_session.list_library_zips`)."""
+
+    zips: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -49,9 +75,68 @@ class ChecksDone(Message):
 
 @dataclass
 class SignalImported(Message):
-    """`project.import_signal` succeeded."""
+    """`project.import_signal` succeeded (from a file or a serial capture)."""
 
     entry: Any
+    note: str = ""
+
+
+@dataclass
+class SignalRemoved(Message):
+    signal_id: str
+
+
+@dataclass
+class PreviewReady(Message):
+    """`engine.preview` data of one signal file."""
+
+    signal_id: str
+    kind: str  # "preview" or "spectrum"
+    data: Any = None
+    error: str = ""
+
+
+@dataclass
+class CaptureProgressed(Message):
+    """Live line count of a serial capture."""
+
+    progress: Any
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, CaptureProgressed)
+
+
+@dataclass
+class CaptureFinished(Message):
+    result: Any
+    entry: Any
+
+
+@dataclass
+class SettingsSaved(Message):
+    settings: Any
+
+
+@dataclass
+class EmulatorOpened(Message):
+    """An `EmulatorSession` is ready on a library zip."""
+
+    session: Any
+
+
+@dataclass
+class EmulatorLearned(Message):
+    report: dict
+
+
+@dataclass
+class EmulatorDetected(Message):
+    report: Any  # a DetectReport
+
+
+@dataclass
+class ValidationDone(Message):
+    reports: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -70,3 +155,21 @@ class LibraryDeployed(Message):
 
     path: Path
     metadata: dict = field(default_factory=dict)
+    hello_world: str = ""
+
+
+@dataclass
+class WorkspaceChanged(Message):
+    """Projects were added, removed or renamed (duplicate, delete, import)."""
+
+    select: Path | None = None
+    note: str = ""
+
+
+@dataclass
+class ProjectsListed(Message):
+    """`Workspace.list_projects` of the home screen."""
+
+    summaries: list[Any] = field(default_factory=list)
+    select: Path | None = None
+    error: str = ""

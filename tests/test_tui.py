@@ -1,11 +1,11 @@
-"""The TUI, driven headless with Pilot, plus one snapshot and the real-terminal drive."""
+"""The TUI, driven headless with Pilot: home screen, navigation, import, new project.
+
+The steps' screens are in test_tui_steps.py, snapshots in test_tui_snapshots.py; the
+real-terminal drive (tests/tmux_drive.py) is collected here.
+"""
 from __future__ import annotations
 
 import io
-import shutil
-import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +15,29 @@ from rich.text import Text
 from textual.widgets import ContentSwitcher, DataTable, Input, Select, Static
 
 from neai_tui.app import NeaiApp
-from neai_tui.engine.errors import NeaiError
 from neai_tui.engine.project import Project, ProjectSettings, Workspace
-from neai_tui.messages import BenchmarkProgressed
-from neai_tui.screens.dialogs import ErrorScreen, HelpScreen, ImportScreen, NewProjectScreen
+from neai_tui.screens.dialogs import (
+    ConfirmScreen,
+    ErrorScreen,
+    FileBrowserScreen,
+    HelpScreen,
+    ImportScreen,
+    NewProjectScreen,
+    PromptScreen,
+)
 from neai_tui.screens.home import HomeScreen
 from neai_tui.screens.project import ProjectScreen
+from neai_tui.screens.signals import SerialCaptureScreen
 from neai_tui.widgets.suggest import PathSuggester
 from tests.tmux_drive import test_tmux_drive  # noqa: F401  (collected here: runs in a real terminal)
 
 SIZE = (100, 30)
-SNAPSHOT_WORKSPACE = Path("/tmp/neai-tui-snapshot/workspace")  # fixed: the header shows it
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(tmp_path_factory, monkeypatch):
+    # The workspace-folder setting must never touch the user's own config.
+    monkeypatch.setenv("NEAI_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
 
 
 def make_workspace(root: Path) -> Path:
@@ -44,7 +56,7 @@ def write_csv(path: Path, lines: int = 30, values: int = 48, seed: int = 0) -> P
 
 
 def screen_text(app) -> str:
-    """The text of every Static and Label on the active screen, tables included."""
+    """The text of every Static and Label on the active screen (plots included)."""
     console = Console(width=200, record=True, file=io.StringIO())
     for widget in app.screen.query(Static):
         content = widget.content
@@ -52,9 +64,14 @@ def screen_text(app) -> str:
     return console.export_text()
 
 
+def visible_text(app) -> str:
+    """What the terminal shows right now, line by line (as a user would read it)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
 async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
     await pilot.pause()
 
 
@@ -103,7 +120,8 @@ async def test_help_and_quit(workspace):
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        assert "New project" in screen_text(app)
+        text = screen_text(app)
+        assert "Duplicate" in text and "Export" in text and "n creates a project" in text
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
         await pilot.press("q")
@@ -142,24 +160,24 @@ async def test_open_project_switch_steps_and_go_home(workspace):
         switcher = screen.query_one("#panes", ContentSwitcher)
         assert switcher.current == "settings"
         assert "Anomaly detection" in screen_text(app)
-        for key, step in zip("2345612", ["signals", "benchmark", "emulator", "validation", "deployment", "settings", "signals"]):
+        for key, step in zip("234561", ["signals", "benchmark", "emulator", "validation", "deployment", "settings"]):
             await pilot.press(key)
             assert switcher.current == step
+        await pilot.press("2")
+        await settle(pilot)
         assert "No signal file yet" in screen_text(app)
         assert "no signal file is imported yet" in screen_text(app)  # project.check()
-        await pilot.press("escape")
-        assert isinstance(app.screen, HomeScreen)
-
-
-async def test_step_keys_only_in_their_step(workspace):
-    app = NeaiApp(workspace=workspace)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_first_project(pilot)
-        await pilot.press("i")  # Settings step: import is not offered here
+        await pilot.press("1", "i")  # Settings step: import is not offered here
         assert app.screen is screen
-        await pilot.press("2", "i")
+        await pilot.press("2", "i")  # typed at once: the key belongs to the step just chosen
         assert isinstance(app.screen, ImportScreen)
+        await pilot.press("escape", "1", "ctrl+p", *"Serial capture")  # any step's action, from anywhere
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SerialCaptureScreen) and screen.current_step == "signals"
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, HomeScreen)
 
 
 async def test_open_directly_on_a_project(workspace):
@@ -201,10 +219,10 @@ async def test_import_valid_file(workspace, tmp_path):
         screen = await open_first_project(pilot)
         await import_through_dialog(pilot, nominal)
         assert app.screen is screen
-        table = screen.query_one("#signals-table", DataTable)
+        table = screen.pane("signals").query_one("#signals-table", DataTable)
         assert table.row_count == 1
         row = table.get_row_at(0)
-        assert row[2:5] == ["nominal (couple 1)", "30", "48"]
+        assert row[3:6] == ["nominal (couple 1)", "30", "48"]
         assert "couple 1 has no abnormal file" in screen_text(app)
         await import_through_dialog(pilot, abnormal, role="abnormal")
         assert table.row_count == 2
@@ -216,7 +234,7 @@ async def test_import_valid_file(workspace, tmp_path):
     assert [s.role for s in Project.open(workspace / "motor").signals] == ["nominal", "abnormal"]
 
 
-async def test_import_invalid_file_shows_error_modal(workspace, tmp_path):
+async def test_import_errors_show_a_modal_and_change_nothing(workspace, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("1 2 3\n4 x 6\n")
     app = NeaiApp(workspace=workspace)
@@ -229,18 +247,11 @@ async def test_import_invalid_file_shows_error_modal(workspace, tmp_path):
         assert "bad.csv:2" in message and "Traceback" not in message
         await pilot.press("enter")
         assert app.screen is screen
-        assert screen.query_one("#signals-table", DataTable).row_count == 0
-    assert Project.open(workspace / "motor").signals == []
-
-
-async def test_import_missing_file_shows_error_modal(workspace, tmp_path):
-    app = NeaiApp(workspace=workspace)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_first_project(pilot)
+        assert screen.pane("signals").query_one("#signals-table", DataTable).row_count == 0
         await import_through_dialog(pilot, tmp_path / "missing.csv")
         assert isinstance(app.screen, ErrorScreen)
         assert "missing.csv" in app.screen.message
+    assert Project.open(workspace / "motor").signals == []
 
 
 # -- new project ------------------------------------------------------------------------------
@@ -293,163 +304,96 @@ async def test_new_project_form_reports_bad_input(workspace):
     assert len(Workspace(workspace).list_projects()) == 2
 
 
-# -- benchmark and deployment, with the engine's long work replaced by fakes ----------------------
-@dataclass
-class FakeProgress:
-    evals_done: int
-    evals_per_s: float
-    elapsed_s: float
-    best_score: float | None
-    best: dict | None
-    new_best: bool
-    message: str = ""
-
-
-@dataclass
-class FakeResult:
-    benchmark: str
-    best: dict | None
-    status: str = "done"
-
-
-BEST = {
-    "id": "lib-7",
-    "score": 91.5,
-    "metrics": {"balanced_accuracy": 0.95, "functional_margin": 0.4},
-    "ram_bytes": 1536,
-    "flash_bytes": 4096,
-    "pipeline_text": "fft → knn",
-}
-
-
-def test_progress_messages_do_not_flood():
-    plain = BenchmarkProgressed(FakeProgress(1, 1.0, 1.0, 50.0, None, False))
-    best = BenchmarkProgressed(FakeProgress(2, 1.0, 2.0, 60.0, None, True))
-    assert plain.can_replace(BenchmarkProgressed(FakeProgress(3, 1.0, 3.0, 60.0, None, False)))
-    assert not best.can_replace(plain)  # a new best is never dropped from the queue
-
-
-async def test_benchmark_progress_reaches_the_screen(workspace, monkeypatch):
-    from neai_tui.engine import search
-
-    def fake_run(project, *, progress=None, cancel=None, **options):
-        for i in range(1, 6):
-            progress(FakeProgress(i * 10, 20.0, float(i), 50.0 + i, BEST, True, f"generation {i}"))
-        return FakeResult("b1", BEST)
-
-    monkeypatch.setattr(search, "run_benchmark", fake_run)
-    monkeypatch.setattr(search, "list_libraries", lambda project: [{**BEST, "benchmark": "b1", "pipeline": "fft → knn", "selected": True}])
-    app = NeaiApp(workspace=workspace)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_first_project(pilot)
-        await pilot.press("3", "b")
-        await settle(pilot)
-        text = screen_text(app)
-        assert "Finished: benchmark b1" in text and "lib-7" in text
-        assert "50  (20/s)" in text and "balanced_accuracy 0.95" in text and "1.5 KB / 4.0 KB" in text
-        assert len(screen.history) >= 2
-        assert screen.query_one("#bench-plot").display
-        assert screen.query_one("#bench-libraries", DataTable).row_count == 1
-        assert screen.cancel_benchmark is None
-
-
-async def test_stop_sets_the_cancel_event(workspace, monkeypatch):
-    from neai_tui.engine import search
-
-    seen: list[threading.Event] = []
-
-    def fake_run(project, *, progress=None, cancel=None, **options):
-        seen.append(cancel)
-        progress(FakeProgress(1, 1.0, 0.1, 10.0, BEST, True))
-        assert cancel.wait(10), "the UI never asked to stop"
-        return FakeResult("b1", BEST, status="stopped")
-
-    monkeypatch.setattr(search, "run_benchmark", fake_run)
-    monkeypatch.setattr(search, "list_libraries", lambda project: [])
-    app = NeaiApp(workspace=workspace)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_first_project(pilot)
-        await pilot.press("3", "b")
-        deadline = time.monotonic() + 5
-        while not seen and time.monotonic() < deadline:
-            await pilot.pause(0.05)
-        assert screen.cancel_benchmark is not None
-        await pilot.press("s")
-        await settle(pilot)
-        assert seen[0].is_set()
-        assert "Stopped" in screen_text(app)
-        assert screen.cancel_benchmark is None
-
-
-@pytest.mark.parametrize(
-    "error, expected",
-    [
-        (NeaiError("not enough nominal lines", "Import more signals."), "not enough nominal lines\nImport more signals."),
-        (RuntimeError("boom"), "RuntimeError: boom"),
-    ],
-)
-async def test_worker_failure_shows_an_error_modal(workspace, monkeypatch, error, expected):
-    from neai_tui.engine import search
-
-    def fake_run(project, **options):
-        raise error
-
-    monkeypatch.setattr(search, "run_benchmark", fake_run)
-    monkeypatch.setattr(search, "list_libraries", lambda project: [])
-    app = NeaiApp(workspace=workspace)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_first_project(pilot)
-        await pilot.press("3", "b")
-        await settle(pilot)
-        assert isinstance(app.screen, ErrorScreen)
-        assert expected in app.screen.message
-        assert "Traceback" not in app.screen.message
-        await pilot.press("enter")
-        assert app.screen is screen and screen.cancel_benchmark is None
-
-
-async def test_deploy_shows_zip_and_figures(workspace, monkeypatch, tmp_path):
-    from neai_tui.engine import deploy as deploy_module
-    from neai_tui.engine import search
-
-    zip_path = tmp_path / "lib-7_cortex-m4f.zip"
-    zip_path.write_bytes(b"PK" + bytes(2046))
-    calls = []
-
-    @dataclass
-    class FakeDeploy:
-        zip_path: Path
-        metadata: dict
-
-    def fake_deploy(project, *, lib_id=None, target=None, suffix=None, out=None, progress=None):
-        calls.append(lib_id)
-        progress("compiling")
-        return FakeDeploy(zip_path, {"library_id": "lib-7", "target": "cortex-m4f", "core": "cortex-m4f",
-                                     "score": 91.5, "ram_bytes": 1200, "flash_bytes": 3000, "pipeline": "fft → knn"})
-
-    monkeypatch.setattr(deploy_module, "deploy", fake_deploy)
-    monkeypatch.setattr(search, "list_libraries", lambda project: [{**BEST, "benchmark": "b1", "pipeline": "fft → knn", "selected": True}])
+async def test_import_through_the_folder_browser(workspace, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write_csv(data / "nominal.csv")
+    (data / "notes.md").write_text("not a signal file")
     app = NeaiApp(workspace=workspace)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await open_first_project(pilot)
-        await pilot.press("6", "d")
+        await pilot.press("2", "i")
+        dialog = app.screen
+        dialog.query_one("#path", Input).value = str(data) + "/"
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, FileBrowserScreen)
+        await pilot.pause(0.3)  # the tree reads the folder in the background
+        tree = app.screen.query_one("#browser-tree")
+        names = [str(node.label) for node in tree.root.children]
+        assert names == ["nominal.csv"]  # folders and signal files only
+        await pilot.press("down", "enter")
+        assert app.screen is dialog
+        assert dialog.query_one("#path", Input).value == str(data / "nominal.csv")
+
+
+# -- home: workspace operations ----------------------------------------------------------------
+async def test_filter_duplicate_and_delete_projects(workspace):
+    app = NeaiApp(workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        text = screen_text(app)
-        assert calls == ["lib-7"]
-        assert str(zip_path) in text and "2.0 KB" in text and "1.2 KB / 2.9 KB" in text
+        table = app.screen.query_one("#projects", DataTable)
+        await pilot.press("slash", *"pump")
+        await pilot.pause()
+        assert table.row_count == 1 and table.get_row_at(0)[0] == "Pump states"
+        await pilot.press("escape")  # clears the filter, back to the list (still on Pump states)
+        assert table.row_count == 2 and app.screen.focused is table
+        await pilot.press("up", "c")
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press("enter")  # the proposed name: "Motor bearings copy"
+        await settle(pilot)
+        names = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert names == ["Motor bearings", "Motor bearings copy", "Pump states"]
+        assert table.get_row_at(table.cursor_row)[0] == "Motor bearings copy"
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "motor-bearings-copy" in screen_text(app)
+        await pilot.press("n")  # cancel: nothing happens
+        await settle(pilot)
+        assert table.row_count == 3
+        await pilot.press("x", "y")
+        await settle(pilot)
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["Motor bearings", "Pump states"]
+    assert sorted(p.name for p in workspace.iterdir()) == ["motor", "pump"]
 
 
-# -- snapshot -----------------------------------------------------------------------------------
-def test_home_snapshot(snap_compare):
-    shutil.rmtree(SNAPSHOT_WORKSPACE.parent, ignore_errors=True)
-    root = make_workspace(SNAPSHOT_WORKSPACE)
-    Project.create(root / "fan", ProjectSettings(name="Fan demo", type="anomaly", axes=5, multisensor=True,
-                                                 target="NUCLEO-L432KC"))
-    try:
-        assert snap_compare(NeaiApp(workspace=root), terminal_size=(80, 24))
-    finally:
-        shutil.rmtree(SNAPSHOT_WORKSPACE.parent, ignore_errors=True)
+async def test_export_and_import_a_project_archive(workspace, tmp_path):
+    archive = tmp_path / "exports" / "motor.zip"
+    app = NeaiApp(workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        prompt = app.screen
+        assert isinstance(prompt, PromptScreen)
+        prompt.query_one("#prompt-value", Input).value = str(archive)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert archive.is_file()
+        await pilot.press("i")
+        app.screen.query_one("#prompt-value", Input).value = str(archive)
+        await pilot.press("enter")
+        await settle(pilot)
+        table = app.screen.query_one("#projects", DataTable)
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)].count("Motor bearings") == 2
+        assert table.get_row_at(table.cursor_row)[0] == "Motor bearings"  # the imported one is highlighted
+    assert len(Workspace(workspace).list_projects()) == 3
+
+
+async def test_workspace_folder_setting(workspace, tmp_path, monkeypatch):
+    from neai_tui.engine.user_config import configured_workspace
+
+    other = tmp_path / "other-workspace"
+    app = NeaiApp(workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        prompt = app.screen
+        assert "NEAI_WORKSPACE is set" in screen_text(app)  # the environment wins at the next start
+        prompt.query_one("#prompt-value", Input).value = str(other)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert str(other) in app.screen.sub_title
+        assert app.screen.query_one("#projects", DataTable).row_count == 0
+        assert "n creates one" in screen_text(app)
+    assert configured_workspace() == other.resolve()

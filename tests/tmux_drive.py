@@ -1,7 +1,12 @@
-"""Drive the real TUI in a real terminal (tmux, 80x24) and check what is on screen.
+"""Drive the real TUI in a real terminal (tmux, 80x24) through a user's whole job, and
+check what is on screen at each step.
 
+From an empty workspace, with the keyboard only: create a project, import the sample
+fan's nominal and abnormal signals, see the checks pass, run a short benchmark, build
+the library and run it in the emulator (learn, detect), deploy it, go home and quit.
 Pilot runs the app headless; this catches what only a terminal shows: start-up on a
-real TTY, key decoding, the exit back to the shell, and any traceback printed on quit.
+real TTY, key decoding, the layout at 80x24, the exit back to the shell, and any
+traceback printed on quit.
 
     python tests/tmux_drive.py          # prints each captured screen
     pytest tests/test_tui.py -k tmux    # same checks, skipped when tmux is missing
@@ -19,8 +24,10 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sample_data" / "fan"
 WIDTH, HEIGHT = 80, 24
 EXIT_MARK = "NEAI-TUI-EXITED"
+BENCHMARK_SECONDS = 3
 
 
 class TmuxSession:
@@ -40,40 +47,44 @@ class TmuxSession:
             ["tmux", "capture-pane", "-p", "-t", self.name], check=True, capture_output=True, text=True
         ).stdout
 
-    def send(self, *keys: str) -> None:
+    def keys(self, *keys: str, pause: float = 0.05) -> None:
+        """tmux key names: Enter, Escape, Tab, Down, C-s, C-u, or single characters."""
         for key in keys:
             subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
-            time.sleep(0.15)
+            time.sleep(pause)
 
-    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+        time.sleep(0.05)
+
+    def wait_for(self, *texts: str, timeout: float = 15.0) -> str:
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = self.capture()
-            if text in screen:
+            if all(text in screen for text in texts):
                 return screen
+            if "Traceback" in screen:
+                break
             time.sleep(0.1)
-        raise AssertionError(f"'{text}' did not appear within {timeout}s; screen was:\n{screen}")
+        missing = [t for t in texts if t not in screen]
+        raise AssertionError(f"{missing} did not appear within {timeout}s; screen was:\n{screen}")
 
     def close(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
-def make_workspace(root: Path) -> Path:
-    sys.path.insert(0, str(REPO))
-    from neai_tui.engine.project import Project, ProjectSettings
-
-    Project.create(root / "motor", ProjectSettings(name="Motor bearings", type="anomaly", axes=3))
-    Project.create(root / "pump", ProjectSettings(name="Pump states", type="n-class", axes=1, target="NUCLEO-F401RE"))
-    return root
-
-
 def drive(verbose: bool = False) -> None:
-    """Start the app at 80x24, walk home → project → steps → home → help, quit with q."""
     with tempfile.TemporaryDirectory(prefix="neai-tmux-") as tmp:
-        workspace = make_workspace(Path(tmp) / "workspace")
-        code = f"from neai_tui.app import run_app; raise SystemExit(run_app(workspace={str(workspace)!r}))"
-        env = {"NEAI_WORKSPACE": str(workspace), "TERM": os.environ.get("TERM_FOR_TMUX", "xterm-256color")}
+        workspace = Path(tmp) / "workspace"
+        code = "from neai_tui.app import run_app; raise SystemExit(run_app())"
+        env = {
+            "NEAI_WORKSPACE": str(workspace),
+            "NEAI_CONFIG_DIR": str(Path(tmp) / "config"),
+            "TERM": os.environ.get("TERM_FOR_TMUX", "xterm-256color"),
+        }
+        if os.environ.get("NEAI_CACHE_DIR"):
+            env["NEAI_CACHE_DIR"] = os.environ["NEAI_CACHE_DIR"]
         session = TmuxSession(f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}", env)
 
         def show(label: str, screen: str) -> None:
@@ -81,45 +92,81 @@ def drive(verbose: bool = False) -> None:
                 print(f"--- {label} ---\n{screen}")
 
         try:
-            screen = session.wait_for("Motor bearings")
-            show("home", screen)
-            assert "Pump states" in screen and "Projects" in screen
-            assert "New project" in screen  # footer
+            screen = session.wait_for("Projects", "n creates one", "Duplicate")  # the list, its footer
+            show("empty workspace", screen)
 
-            session.send("Enter")
-            screen = session.wait_for("1 Settings")
-            show("project", screen)
-            assert "Anomaly detection" in screen
+            # Create the project: name, (type stays anomaly), 3 axes, create.
+            session.keys("n")
+            session.wait_for("New project")
+            session.type("Fan")
+            session.keys("Tab", "Tab", "C-u")
+            session.type("3")
+            session.keys("C-s")
+            screen = session.wait_for("1 Settings", "Fan", "Anomaly detection")
+            show("project created", screen)
 
-            session.send("2")
-            screen = session.wait_for("Checks")
-            show("signals", screen)
-            assert "Import" in screen  # the step's key in the footer
+            # Import the nominal, then the abnormal signals.
+            session.keys("2", "i")
+            session.wait_for("Import signals")
+            session.type(str(SAMPLE / "nominal.csv"))
+            session.keys("Enter")
+            session.wait_for("s1_nominal.csv")
+            session.keys("i")
+            session.wait_for("Import signals")
+            session.type(str(SAMPLE / "abnormal.csv"))
+            session.keys("Tab", "Enter", "Down", "Enter", "C-s")  # role: abnormal
+            screen = session.wait_for("s2_abnormal.csv", "the benchmark can start")
+            show("signals imported and checked", screen)
+            assert "abnormal (couple 1)" in screen and "0 error(s)" in screen
 
-            session.send("3")
-            screen = session.wait_for("Libraries")
-            show("benchmark", screen)
+            # A short benchmark.
+            session.keys("3", "b")
+            session.wait_for("Stop after")
+            session.keys("Tab", "Tab", "C-u")
+            session.type(str(BENCHMARK_SECONDS))
+            session.keys("Tab", "C-u")
+            session.type("1")  # one core: no worker processes to start for a few seconds
+            session.keys("C-s")
+            screen = session.wait_for("Running", timeout=10)
+            show("benchmark running", screen)
+            screen = session.wait_for("Stopped: benchmark b1", "1 worker", "similarity per held-out", "90 %",
+                                      timeout=BENCHMARK_SECONDS + 30)
+            show("benchmark done", screen)
+            assert "Best" in screen and "BA" in screen
 
-            session.send("4")
-            screen = session.wait_for("neai emulate")
+            # Build the library and run it in the emulator.
+            session.keys("4", "B")
+            screen = session.wait_for("Initialised: learned 0", timeout=60)
+            session.keys("l")
+            session.wait_for("Learned 300", timeout=20)
+            session.keys("d")
+            screen = session.wait_for("% ≥ 90", "learned 300", timeout=20)
             show("emulator", screen)
+            assert "anomaly" in screen
 
-            session.send("Escape")
-            screen = session.wait_for("Pump states")
-            session.send("?")
+            # Deploy: zip, measured figures.
+            session.keys("6", "d")
+            screen = session.wait_for("Done:", "measured", timeout=90)
+            show("deployed", screen)
+            assert "cycles" in screen and ".zip" in screen
+
+            # Home, help, quit.
+            session.keys("Escape")
+            screen = session.wait_for("Projects", "Fan")
+            session.keys("?")
             screen = session.wait_for("Help:")
             show("help", screen)
-            assert "New project" in screen
-            session.send("Escape")
+            session.keys("Escape")
             time.sleep(0.3)
-
-            session.send("q")
+            session.keys("q")
             screen = session.wait_for(EXIT_MARK)
             show("after quit", screen)
             assert f"{EXIT_MARK}=0" in screen, screen
             assert "Traceback" not in screen, screen
         finally:
             session.close()
+        zips = list((workspace / "fan" / "deploy").glob("*.zip"))
+        assert zips, "no library zip was written"
 
 
 def test_tmux_drive() -> None:

@@ -1,7 +1,10 @@
-"""Modal dialogs: errors, help, new project, signal import."""
+"""Modal dialogs: errors, help, confirmation, prompts, file browser, new project, signal import."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
 
 from rich.text import Text
 from textual import on
@@ -9,13 +12,28 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, OptionList, Select, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Checkbox, DirectoryTree, Input, Label, Select, Static
 
 from ..engine.errors import NeaiError
 from ..engine.project import PROJECT_TYPES, TYPE_TITLES, ProjectSettings, Workspace
-from ..engine.targets import DEFAULT_TARGET, search_targets
+from ..engine.targets import DEFAULT_TARGET
+from ..widgets.keybar import KeyBar
+from ..widgets.format import optional_float
+from ..widgets.forms import TargetPicker, field_row
 from ..widgets.suggest import PathSuggester
+
+
+class Dialog(ModalScreen):
+    """A centred box; errors in its forms open an ErrorScreen on top."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(classes="dialog-screen", **kwargs)
+
+    def show_error(self, title: str, error: BaseException) -> None:
+        from ..app import describe_failure
+
+        _, text = describe_failure(error)
+        self.app.push_screen(ErrorScreen(title, text))
 
 
 class ErrorScreen(ModalScreen[None]):
@@ -37,7 +55,7 @@ class ErrorScreen(ModalScreen[None]):
                 yield Static(Text(self.message), id="error-message")
             with Horizontal(classes="buttons"):
                 yield Button("OK", id="ok", variant="error", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#ok", Button).focus()
@@ -68,112 +86,251 @@ class HelpScreen(ModalScreen[None]):
         for key, description in self.keys:
             body.append(f"  {key:<{width}}", style="bold")
             body.append(f"  {description}\n")
-        body.append("\nctrl+p opens the command palette; escape closes this help.", style="italic")
+        body.append(
+            "\nctrl+p opens the command palette (every action, searchable); tab moves between fields; "
+            "escape goes back.",
+            style="italic",
+        )
         with Vertical(id="dialog", classes="help-dialog"):
             yield Label(f"Help: {self.help_title}", id="dialog-title")
             with VerticalScroll():
                 yield Static(body, id="help-body")
-        yield Footer()
+        yield KeyBar()
 
     def action_close(self) -> None:
         self.dismiss(None)
 
 
-def _optional_kb(text: str, label: str) -> float | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise NeaiError(f"{label} must be a number of KB, not '{text}'", "Leave it blank for no limit.") from None
+class ConfirmScreen(Dialog):
+    """Asks before something that cannot be undone; dismisses with True to go ahead."""
+
+    BINDINGS = [
+        Binding("escape,n", "cancel", "Cancel", id="confirm.cancel"),
+        Binding("y", "confirm", "Yes", id="confirm.yes"),
+    ]
+
+    def __init__(self, title: str, message: str, confirm: str = "Yes") -> None:
+        super().__init__()
+        self.confirm_title = title
+        self.message = message
+        self.confirm_label = confirm
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="confirm-dialog"):
+            yield Label(Text(self.confirm_title), id="dialog-title")
+            yield Static(Text(self.message), classes="dialog-note")
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.confirm_label} (y)", id="yes", variant="error", compact=True)
+                yield Button("Cancel (n)", id="no", compact=True)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()  # the safe choice has the focus
+
+    @on(Button.Pressed, "#yes")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
 
 
-class NewProjectScreen(ModalScreen["object | None"]):
+class PromptScreen(Dialog):
+    """One line of text (a name, a path); dismisses with it, or None."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
+        Binding("ctrl+o", "browse", "Browse", id="prompt.browse"),
+    ]
+
+    def __init__(self, title: str, label: str, value: str = "", *, note: str = "", path: bool = False,
+                 browse_suffixes: Iterable[str] = (), want_dir: bool = False) -> None:
+        super().__init__()
+        self.prompt_title = title
+        self.label = label
+        self.value = value
+        self.note = note
+        self.path = path
+        self.browse_suffixes = tuple(browse_suffixes)
+        self.want_dir = want_dir
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="form-dialog"):
+            yield Label(self.prompt_title, id="dialog-title")
+            yield field_row(
+                self.label,
+                Input(self.value, id="prompt-value", compact=True,
+                      suggester=PathSuggester() if self.path else None,
+                      placeholder="path (→ completes)" if self.path else ""),
+            )
+            if self.note:
+                yield Static(Text(self.note), classes="dialog-note")
+            with Horizontal(classes="buttons"):
+                yield Button("OK", id="ok", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        value = self.query_one("#prompt-value", Input)
+        value.focus()
+        value.cursor_position = len(value.value)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "browse":
+            return self.path
+        return True
+
+    def action_browse(self) -> None:
+        current = self.query_one("#prompt-value", Input).value.strip()
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                field = self.query_one("#prompt-value", Input)
+                field.value = str(path)
+                field.focus()
+
+        self.app.push_screen(FileBrowserScreen(current, self.browse_suffixes, want_dir=self.want_dir), chosen)
+
+    @on(Button.Pressed, "#ok")
+    @on(Input.Submitted)
+    def action_submit(self) -> None:
+        self.dismiss(self.query_one("#prompt-value", Input).value.strip())
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SignalTree(DirectoryTree):
+    """Folders and the files that fit (signal files, archives...); hidden ones are left out."""
+
+    def __init__(self, path: Path, suffixes: tuple[str, ...], **kwargs) -> None:
+        super().__init__(path, **kwargs)
+        self.suffixes = suffixes
+
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
+        out = []
+        for p in paths:
+            if p.name.startswith("."):
+                continue
+            try:
+                if p.is_dir() or not self.suffixes or p.suffix.lower() in self.suffixes:
+                    out.append(p)
+            except OSError:
+                continue
+        return out
+
+
+class FileBrowserScreen(Dialog):
+    """Browse folders with the arrow keys; enter picks a file (or, for folders, `s`)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="browser.cancel"),
+        Binding("backspace", "parent", "Parent folder", id="browser.parent"),
+        Binding("ctrl+h", "home_dir", "Home folder", id="browser.home", show=False),
+        Binding("s", "pick_folder", "Use this folder", id="browser.pick_folder"),
+    ]
+
+    def __init__(self, start: str | Path = "", suffixes: Iterable[str] = (".csv", ".txt"), *,
+                 want_dir: bool = False) -> None:
+        super().__init__()
+        self.suffixes = tuple(s.lower() for s in suffixes)
+        self.want_dir = want_dir
+        self.root = self._start_dir(start)
+
+    @staticmethod
+    def _start_dir(start: str | Path) -> Path:
+        path = Path(os.path.expanduser(str(start))) if str(start).strip() else Path.cwd()
+        while not path.is_dir() and path != path.parent:
+            path = path.parent
+        return path if path.is_dir() else Path.home()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="browser-dialog"):
+            yield Label(f"Choose a {'folder' if self.want_dir else 'file'}", id="dialog-title")
+            yield Static(id="browser-root", classes="dialog-note")
+            yield SignalTree(self.root, self.suffixes, id="browser-tree")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self._show_root()
+        self.query_one("#browser-tree", SignalTree).focus()
+
+    def _show_root(self) -> None:
+        kinds = ", ".join(self.suffixes) if self.suffixes and not self.want_dir else "folders"
+        self.query_one("#browser-root", Static).update(
+            Text(f"{self.root}   ({kinds}; ↑↓ move, enter opens, backspace goes up)")
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pick_folder":
+            return self.want_dir
+        return True
+
+    def _reroot(self, path: Path) -> None:
+        self.root = path
+        tree = self.query_one("#browser-tree", SignalTree)
+        tree.path = path
+        self._show_root()
+
+    def action_parent(self) -> None:
+        if self.root.parent != self.root:
+            self._reroot(self.root.parent)
+
+    def action_home_dir(self) -> None:
+        self._reroot(Path.home())
+
+    def action_pick_folder(self) -> None:
+        tree = self.query_one("#browser-tree", SignalTree)
+        node = tree.cursor_node
+        path = node.data.path if node is not None and node.data is not None else self.root
+        self.dismiss(path if path.is_dir() else path.parent)
+
+    @on(DirectoryTree.FileSelected)
+    def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        if not self.want_dir:
+            self.dismiss(event.path)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NewProjectScreen(Dialog):
     """The new-project form; dismisses with the created `Project`, or None."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="new_project.cancel"),
         Binding("ctrl+s", "create", "Create", id="new_project.create"),
-        Binding("down", "pick_target", "Pick a target", id="new_project.pick_target", show=False),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self.workspace = workspace
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="form-dialog"):
             yield Label("New project", id="dialog-title")
-            with Horizontal(classes="field"):
-                yield Label("Name", classes="field-label")
-                yield Input(placeholder="e.g. motor vibration", id="name", compact=True)
-            with Horizontal(classes="field"):
-                yield Label("Type", classes="field-label")
-                yield Select(
-                    [(TYPE_TITLES[t], t) for t in PROJECT_TYPES],
-                    value=PROJECT_TYPES[0],
-                    allow_blank=False,
-                    id="type",
-                    compact=True,
-                )
-            with Horizontal(classes="field"):
-                yield Label("Axes", classes="field-label", id="axes-label")
-                yield Input("1", type="integer", id="axes", compact=True)
-            with Horizontal(classes="field"):
-                yield Label("", classes="field-label")
-                yield Checkbox("Multi-sensor (anomaly only)", id="multisensor", compact=True)
-            with Horizontal(classes="field"):
-                yield Label("Description", classes="field-label")
-                yield Input(placeholder="optional", id="description", compact=True)
-            with Horizontal(classes="field"):
-                yield Label("Max RAM KB", classes="field-label")
-                yield Input(placeholder="blank = no limit", type="number", id="max-ram", compact=True)
-            with Horizontal(classes="field"):
-                yield Label("Max flash KB", classes="field-label")
-                yield Input(placeholder="blank = no limit", type="number", id="max-flash", compact=True)
-            with Horizontal(classes="field"):
-                yield Label("Target", classes="field-label")
-                yield Input(DEFAULT_TARGET, placeholder="board, MCU or core", id="target", compact=True)
-            yield OptionList(id="target-matches", compact=True)
+            yield field_row("Name", Input(placeholder="e.g. motor vibration", id="name", compact=True))
+            yield field_row(
+                "Type",
+                Select([(TYPE_TITLES[t], t) for t in PROJECT_TYPES], value=PROJECT_TYPES[0], allow_blank=False,
+                       id="type", compact=True),
+            )
+            yield field_row("Axes", Input("1", type="integer", id="axes", compact=True), label_id="axes-label")
+            yield field_row("", Checkbox("Multi-sensor (anomaly only)", id="multisensor", compact=True))
+            yield field_row("Description", Input(placeholder="optional", id="description", compact=True))
+            yield field_row("Max RAM KB", Input(placeholder="blank = no limit", type="number", id="max-ram", compact=True))
+            yield field_row("Max flash KB",
+                            Input(placeholder="blank = no limit", type="number", id="max-flash", compact=True))
+            yield TargetPicker(DEFAULT_TARGET, id="target-picker")
             with Horizontal(classes="buttons"):
                 yield Button("Create", id="create", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        self._show_target_matches(DEFAULT_TARGET)
         self.query_one("#name", Input).focus()
-
-    def _show_target_matches(self, text: str) -> None:
-        matches = search_targets(text)
-        options = self.query_one("#target-matches", OptionList)
-        options.clear_options()
-        options.add_options(
-            Option(f"{t.name}  ({t.kind}{', ' + t.mcu if t.mcu and t.mcu != t.name else ''}, {t.core})", id=t.name)
-            for t in matches[:30]
-        )
-        if matches:
-            options.highlighted = 0
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "pick_target":
-            return self.focused is self.query_one("#target", Input)
-        return True
-
-    def action_pick_target(self) -> None:
-        """↓ in the target field moves to its matches; enter there picks one."""
-        self.query_one("#target-matches", OptionList).focus()
-
-    @on(Input.Changed, "#target")
-    def _target_typed(self, event: Input.Changed) -> None:
-        self._show_target_matches(event.value)
-
-    @on(OptionList.OptionSelected, "#target-matches")
-    def _target_chosen(self, event: OptionList.OptionSelected) -> None:
-        target = self.query_one("#target", Input)
-        target.value = event.option.id or ""
-        target.focus()
 
     @on(Select.Changed, "#type")
     def _type_changed(self, event: Select.Changed) -> None:
@@ -199,9 +356,9 @@ class NewProjectScreen(ModalScreen["object | None"]):
             axes=axes,
             multisensor=self.query_one("#multisensor", Checkbox).value,
             description=self.query_one("#description", Input).value.strip(),
-            max_ram_kb=_optional_kb(self.query_one("#max-ram", Input).value, "max RAM"),
-            max_flash_kb=_optional_kb(self.query_one("#max-flash", Input).value, "max flash"),
-            target=self.query_one("#target", Input).value.strip() or DEFAULT_TARGET,
+            max_ram_kb=optional_float(self.query_one("#max-ram", Input).value, "max RAM", "KB"),
+            max_flash_kb=optional_float(self.query_one("#max-flash", Input).value, "max flash", "KB"),
+            target=self.query_one(TargetPicker).value or DEFAULT_TARGET,
         )
 
     @on(Button.Pressed, "#create")
@@ -209,11 +366,8 @@ class NewProjectScreen(ModalScreen["object | None"]):
     def action_create(self) -> None:
         try:
             project = self.workspace.create_project(self.settings())
-        except NeaiError as exc:
-            self.app.push_screen(ErrorScreen("Cannot create the project", exc.user_text()))
-            return
-        except OSError as exc:
-            self.app.push_screen(ErrorScreen("Cannot create the project", f"{exc.strerror}: {exc.filename}"))
+        except (NeaiError, OSError) as exc:
+            self.show_error("Cannot create the project", exc)
             return
         self.dismiss(project)
 
@@ -232,73 +386,94 @@ class ImportRequest:
     couple: int = 1
 
 
-class ImportScreen(ModalScreen["ImportRequest | None"]):
+def import_fields(project_type: str) -> ComposeResult:
+    """The role/couple or class fields of an import, by project type."""
+    if project_type == "anomaly":
+        yield field_row(
+            "Role",
+            Select([("nominal (normal behaviour)", "nominal"), ("abnormal", "abnormal")], value="nominal",
+                   allow_blank=False, id="role", compact=True),
+        )
+        yield field_row("Couple", Input("1", type="integer", id="couple", compact=True))
+    elif project_type == "n-class":
+        yield field_row("Class", Input(placeholder="blank = the file's name", id="class", compact=True))
+
+
+def read_import_fields(screen, project_type: str, request: ImportRequest) -> ImportRequest:
+    """Fill `request` from the fields of `import_fields` (UsageError on bad input)."""
+    from ..engine.errors import UsageError
+
+    if project_type == "anomaly":
+        request.role = str(screen.query_one("#role", Select).value)
+        couple = screen.query_one("#couple", Input).value.strip() or "1"
+        try:
+            request.couple = int(couple)
+        except ValueError:
+            raise UsageError(f"the couple must be a whole number, not '{couple}'", "Signal couples are 1, 2, …") from None
+    elif project_type == "n-class":
+        request.class_name = screen.query_one("#class", Input).value.strip() or None
+    return request
+
+
+class ImportScreen(Dialog):
     """Asks for a signal file and, by project type, its role and couple or its class."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="import.cancel"),
         Binding("ctrl+s", "submit", "Import", id="import.submit"),
+        Binding("ctrl+o", "browse", "Browse", id="import.browse"),
     ]
 
-    def __init__(self, project_type: str) -> None:
-        super().__init__(classes="dialog-screen")
+    def __init__(self, project_type: str, start: str = "") -> None:
+        super().__init__()
         self.project_type = project_type
+        self.start = start
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="form-dialog"):
             yield Label(f"Import signals ({TYPE_TITLES.get(self.project_type, self.project_type)})", id="dialog-title")
-            with Horizontal(classes="field"):
-                yield Label("File", classes="field-label")
-                yield Input(
-                    placeholder=".csv or .txt (→ completes)", id="path", suggester=PathSuggester(), compact=True
-                )
-            if self.project_type == "anomaly":
-                with Horizontal(classes="field"):
-                    yield Label("Role", classes="field-label")
-                    yield Select(
-                        [("nominal (normal behaviour)", "nominal"), ("abnormal", "abnormal")],
-                        value="nominal",
-                        allow_blank=False,
-                        id="role",
-                        compact=True,
-                    )
-                with Horizontal(classes="field"):
-                    yield Label("Couple", classes="field-label")
-                    yield Input("1", type="integer", id="couple", compact=True)
-            elif self.project_type == "n-class":
-                with Horizontal(classes="field"):
-                    yield Label("Class", classes="field-label")
-                    yield Input(placeholder="blank = the file's name", id="class", compact=True)
+            yield field_row(
+                "File",
+                Input(self.start, placeholder=".csv or .txt (→ completes, ctrl+o browses)", id="path",
+                      suggester=PathSuggester(), compact=True),
+            )
+            yield from import_fields(self.project_type)
             yield Static(
                 "The file is checked and copied into the project; the original is not touched.",
                 classes="dialog-note",
             )
             with Horizontal(classes="buttons"):
+                yield Button("Browse… (ctrl+o)", id="browse", compact=True)
                 yield Button("Import", id="import", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()
+
+    @on(Button.Pressed, "#browse")
+    def action_browse(self) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                field = self.query_one("#path", Input)
+                field.value = str(path)
+                field.focus()
+
+        self.app.push_screen(FileBrowserScreen(self.query_one("#path", Input).value), chosen)
 
     @on(Button.Pressed, "#import")
     @on(Input.Submitted)
     def action_submit(self) -> None:
         path = self.query_one("#path", Input).value.strip()
         if not path:
-            self.app.push_screen(ErrorScreen("No file given", "Type the path of a .csv or .txt signal file."))
+            self.app.push_screen(ErrorScreen("No file given", "Type the path of a .csv or .txt signal file, "
+                                                              "or press ctrl+o to browse."))
             return
-        request = ImportRequest(path)
-        if self.project_type == "anomaly":
-            request.role = str(self.query_one("#role", Select).value)
-            couple = self.query_one("#couple", Input).value.strip() or "1"
-            try:
-                request.couple = int(couple)
-            except ValueError:
-                self.app.push_screen(ErrorScreen("Bad couple", f"the couple must be a whole number, not '{couple}'"))
-                return
-        elif self.project_type == "n-class":
-            request.class_name = self.query_one("#class", Input).value.strip() or None
+        try:
+            request = read_import_fields(self, self.project_type, ImportRequest(path))
+        except NeaiError as exc:
+            self.show_error("Cannot import", exc)
+            return
         self.dismiss(request)
 
     @on(Button.Pressed, "#cancel")

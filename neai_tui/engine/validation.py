@@ -1,0 +1,135 @@
+"""Compare libraries on new files (the Studio's validation step).
+
+Each library zip runs through its own host build (emulator_session): an
+anomaly-detection library is initialised, learns the learning files, then
+detects every test file; a trained library runs inference on them. Per file
+the report gives the headline statistics and, when the file's expected answer
+is given (nominal/abnormal, a class name, inlier/outlier), the share of lines
+answered right; across files, the balanced accuracy: the mean over the
+expected answers (roles or classes) of the share of their lines answered right.
+"""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .emulator_session import EmulatorSession
+from .errors import Cancelled, UsageError
+
+THRESHOLD = 90
+EXPECTED = {
+    "anomaly": ("nominal", "abnormal"),
+    "one-class": ("inlier", "outlier"),
+}
+
+
+@dataclass
+class ValidationFile:
+    path: Path
+    expected: str | None = None  # nominal/abnormal, inlier/outlier, or a class name
+    line_range: str = ""
+
+
+@dataclass
+class LibraryReport:
+    zip_path: Path
+    library_id: str
+    type: str
+    learned: int = 0
+    files: list[dict] = field(default_factory=list)
+    balanced_accuracy: float | None = None
+    error: str = ""
+
+
+def _file_stats(kind: str, results: list[dict], expected: str | None) -> dict:
+    n = len(results)
+    stats: dict = {"lines": n}
+    correct = None
+    if kind == "anomaly":
+        sims = np.array([r["similarity"] for r in results], dtype=float)
+        stats.update(
+            mean=round(float(sims.mean()), 1) if n else None,
+            min=int(sims.min()) if n else None,
+            max=int(sims.max()) if n else None,
+            at_least_90=round(float(np.mean(sims >= THRESHOLD)) * 100, 1) if n else None,
+        )
+        if expected in ("nominal", "abnormal") and n:
+            ok = sims >= THRESHOLD if expected == "nominal" else sims < THRESHOLD
+            correct = float(np.mean(ok))
+    elif kind == "one-class":
+        outliers = [bool(r.get("outlier")) for r in results]
+        stats["outliers"] = round(100.0 * sum(outliers) / n, 1) if n else None
+        if expected in ("inlier", "outlier") and n:
+            correct = float(np.mean([o == (expected == "outlier") for o in outliers]))
+    elif kind == "n-class":
+        counts = Counter(str(r.get("class")) for r in results)
+        stats["classes"] = dict(counts.most_common())
+        if expected and n:
+            correct = counts.get(expected, 0) / n
+    else:
+        values = np.array([r.get("value") for r in results if r.get("value") is not None], dtype=float)
+        stats.update(
+            mean=round(float(values.mean()), 4) if len(values) else None,
+            min=round(float(values.min()), 4) if len(values) else None,
+            max=round(float(values.max()), 4) if len(values) else None,
+        )
+    if correct is not None:
+        stats["correct"] = round(correct * 100, 1)
+    stats["expected"] = expected
+    return stats
+
+
+def validate(
+    zips: list[Path | str],
+    *,
+    learn: list[ValidationFile] = (),
+    tests: list[ValidationFile] = (),
+    sensitivity: float | None = None,
+    progress: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> list[LibraryReport]:
+    """One report per library zip, in the order given. A library that fails
+    (wrong shape, other machine's build) gets its error, the others still run."""
+    if not zips:
+        raise UsageError("no library to validate", "Choose one or more library zips (deploy builds them).")
+    if not tests:
+        raise UsageError("no test file", "Give at least one file of new signals to run the libraries on.")
+    say = progress or (lambda _m: None)
+    reports = []
+    from .errors import NeaiError
+
+    for zip_path in zips:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("validation stopped", "Run it again to compare all the libraries.")
+        zip_path = Path(zip_path)
+        say(f"running {zip_path.name}")
+        try:
+            session = EmulatorSession(zip_path)
+            report = LibraryReport(zip_path, session.meta.get("library_id", zip_path.stem), session.type)
+            if session.library is not None:
+                if sensitivity is not None:
+                    session.set_sensitivity(sensitivity)
+                for item in learn:
+                    session.learn(item.path, item.line_range)
+                report.learned = session.learned
+            by_label: dict[str, list[float]] = {}  # expected answer -> [right, lines]
+            for item in tests:
+                detected = session.detect(item.path, item.line_range)
+                stats = _file_stats(session.type, detected.results, item.expected)
+                stats["file"] = str(item.path)
+                report.files.append(stats)
+                if "correct" in stats:
+                    tally = by_label.setdefault(str(item.expected), [0.0, 0.0])
+                    tally[0] += stats["correct"] / 100 * stats["lines"]
+                    tally[1] += stats["lines"]
+            if by_label:
+                report.balanced_accuracy = round(float(np.mean([r / n for r, n in by_label.values()])), 4)
+        except NeaiError as exc:
+            report = LibraryReport(zip_path, zip_path.stem, "?", error=exc.user_text())
+        reports.append(report)
+    return reports

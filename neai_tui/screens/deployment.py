@@ -1,0 +1,209 @@
+"""Step 6: deployment — library, target, suffix and output; the zip, its measured
+flash/RAM/cycles, and the Hello World that compiles against it."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane, TextArea
+from textual.worker import Worker, WorkerState
+
+from ..engine.errors import NeaiError
+from ..engine.project import Project
+from ..messages import DeployProgressed, LibraryDeployed
+from ..widgets.table import Table
+from ..widgets.format import format_bytes, format_metrics, format_number, grid
+from ..widgets.forms import TargetPicker, field_row
+from ..widgets.suggest import PathSuggester
+from .base import StepPane
+from .benchmark import LIBRARY_COLUMNS, fill_library_table, table_cursor_key
+
+VIEWS = ("build-tab", "result-tab", "hello-tab")
+
+
+def compile_options(target: str, suffix: str) -> Text:
+    """What the build will use: core, float ABI, the flags a firmware must link with, names."""
+    from ..engine.codegen import check_suffix, header_name
+    from ..engine.targets import resolve_target
+    from ..engine.toolchain import resolve_core
+
+    try:
+        core = resolve_core(resolve_target(target).core)
+        s = check_suffix(suffix or None)
+    except NeaiError as exc:
+        return Text(exc.message, style="red")
+    out = Text()
+    out.append("Core ", style="bold")
+    out.append(f"{core.name}, {core.float_abi} float{' (' + core.fpu + ')' if core.fpu else ''}\n")
+    out.append("Link with ", style="bold")
+    out.append(" ".join(core.gcc_flags) + "\n")
+    out.append("Names ", style="bold")
+    out.append(f"{header_name(suffix or None)}, neai_anomalydetection_init{s}() …" if s else
+               f"{header_name(None)}; a suffix renames every symbol so several libraries link together")
+    return out
+
+
+class DeploymentPane(StepPane):
+    STEP = "deployment"
+    TITLE = "Deployment"
+    HELP = (
+        "Build the library zip: choose the library in the table (the chosen one is marked ✓), the target "
+        "(type to search the catalogue), an optional suffix (several libraries in one firmware) and the output "
+        "path (blank = the project's deploy/ folder). d builds it for the target's core, checks the Cortex-M "
+        "build against the host build on an emulated core, and measures flash, RAM and cycles. The Hello "
+        "World tab shows a main.c that compiles as it is; y copies it (terminal clipboard)."
+    )
+    KEYS = [
+        Binding("d", "deploy", "Deploy"),
+        Binding("v", "next_view", "View"),
+        Binding("y", "copy_hello", "Copy main.c"),
+    ]
+
+    def __init__(self, project: Project, **kwargs) -> None:
+        super().__init__(project, **kwargs)
+        self.running = False
+        self.hello = ""
+
+    def compose(self) -> ComposeResult:
+        yield self.title_label()
+        yield Static(id="deploy-status")
+        with TabbedContent(id="deploy-views"):
+            with TabPane("Build", id="build-tab"):
+                with VerticalScroll():
+                    table = Table(id="deploy-libraries", cursor_type="row", zebra_stripes=True)
+                    table.add_columns(*LIBRARY_COLUMNS)
+                    yield table
+                    yield TargetPicker(self.project.settings.target, input_id="deploy-target",
+                                       id="deploy-target-picker")
+                    yield field_row("Suffix", Input(id="deploy-suffix", placeholder="optional, e.g. vibration",
+                                                    compact=True))
+                    yield field_row("Output zip", Input(id="deploy-out", placeholder="blank = the project's deploy/",
+                                                        suggester=PathSuggester(), compact=True))
+                    yield Static(id="deploy-options", classes="pane-text")
+            with TabPane("Result", id="result-tab"):
+                with VerticalScroll():
+                    yield Static("No library built in this session yet: d builds one.", id="deploy-result")
+            with TabPane("Hello World", id="hello-tab"):
+                yield TextArea("", id="hello-world", read_only=True, show_line_numbers=False, soft_wrap=False,
+                               compact=True)
+
+    def on_mount(self) -> None:
+        self.set_status("deploy-status", "d builds the highlighted library for the target below.")
+        self.show_options()
+
+    def show_libraries(self, libraries: list[dict]) -> None:
+        fill_library_table(self.query_one("#deploy-libraries", DataTable), libraries)
+        if not libraries:
+            self.set_status("deploy-status", "No library yet: run a benchmark (step 3) first.", "yellow")
+
+    def show_project(self) -> None:
+        self.show_options()
+
+    @on(Input.Changed, "#deploy-target, #deploy-suffix")
+    def show_options(self) -> None:
+        target = self.query_one(TargetPicker).value or self.project.settings.target
+        suffix = self.query_one("#deploy-suffix", Input).value.strip()
+        self.query_one("#deploy-options", Static).update(compile_options(target, suffix))
+
+    def check_key(self, action: str) -> bool | None:
+        if action == "deploy":
+            return None if self.running else True
+        if action == "copy_hello":
+            return True if self.hello else None
+        return True
+
+    def action_next_view(self) -> None:
+        tabs = self.query_one("#deploy-views", TabbedContent)
+        current = tabs.active if tabs.active in VIEWS else VIEWS[0]
+        tabs.active = VIEWS[(VIEWS.index(current) + 1) % len(VIEWS)]
+
+    def action_deploy(self) -> None:
+        lib_id = table_cursor_key(self.query_one("#deploy-libraries", DataTable))
+        target = self.query_one(TargetPicker).value or None
+        suffix = self.query_one("#deploy-suffix", Input).value.strip() or None
+        out = self.query_one("#deploy-out", Input).value.strip() or None
+        self.running = True
+        self.refresh_keys()
+        self.set_status("deploy-status", f"Building {'library ' + lib_id if lib_id else 'the selected library'}…",
+                        "bold")
+        self.deploy(lib_id, target, suffix, out)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="deploy", description="deployment")
+    def deploy(self, lib_id: str | None, target: str | None, suffix: str | None, out: str | None) -> None:
+        from ..engine.deploy import deploy
+        from ..engine.emulator_session import library_file_text
+
+        result = deploy(self.project, lib_id=lib_id, target=target, suffix=suffix, out=out,
+                        progress=lambda text: self.post_message(DeployProgressed(str(text))))
+        path = Path(result.zip_path)
+        try:
+            hello = library_file_text(path, "main.c")
+        except NeaiError:
+            hello = ""
+        self.post_message(LibraryDeployed(path, result.metadata or {}, hello))
+
+    def on_deploy_progressed(self, message: DeployProgressed) -> None:
+        self.set_status("deploy-status", f"{message.text}…", "bold")
+
+    def on_library_deployed(self, message: LibraryDeployed) -> None:
+        self.set_status("deploy-status", f"Done: {message.path}. d builds it again.", "green")
+        self.show_result(message.path, message.metadata)
+        self.hello = message.hello_world
+        self.query_one("#hello-world", TextArea).load_text(self.hello or "(this zip has no main.c)")
+        self.query_one("#deploy-views", TabbedContent).active = "result-tab"
+        self.notify(str(message.path), title="Library written")
+        screen = self.screen
+        if hasattr(screen, "load_libraries"):
+            screen.load_libraries()  # deploying a chosen library selects it
+        if hasattr(screen, "zips_changed"):
+            screen.zips_changed()
+        self.refresh_keys()
+
+    def show_result(self, path, metadata: dict) -> None:
+        try:
+            size = format_bytes(os.path.getsize(path))
+        except OSError:
+            size = "–"
+        rows = [("Library zip", str(path)), ("Zip size", size)]
+        if metadata:
+            measured = metadata.get("measured") or {}
+            target = metadata.get("target", "")
+            core = metadata.get("core", "")
+            rows += [
+                ("Library", f"{metadata.get('library_id', '–')} ({metadata.get('type', '')})"),
+                ("Target", f"{target} ({core}, {metadata.get('float_abi', '')} float)" if core and core != target
+                 else target or "–"),
+                ("Flash", format_bytes(measured.get("flash_bytes", metadata.get("flash_bytes")))
+                 + ("  measured" if measured else "")),
+                ("RAM", format_bytes(measured.get("ram_bytes", metadata.get("ram_bytes")))
+                 + (f"  (static {measured.get('static_ram_bytes')} B + stack {measured.get('stack_bytes')} B)"
+                    if "static_ram_bytes" in measured else "")),
+                ("Per detect", (f"{measured.get('cycles_per_detect')} cycles, " if "cycles_per_detect" in measured
+                                else "") + f"{measured.get('instructions_per_detect', '–')} instructions"
+                 if measured else "–"),
+                ("Verified", f"Cortex-M build = host build on {measured.get('lines_compared')} lines"
+                 if measured.get("identical") else "–"),
+                ("Score", format_number(metadata.get("score"))),
+                ("Metrics", format_metrics(metadata.get("metrics"))),
+                ("Learn at least", str(metadata.get("min_learning_iterations", "–"))),
+                ("Pipeline", str(metadata.get("pipeline", "–"))),
+                ("Link with", " ".join(metadata.get("flags") or [])),
+            ]
+        self.query_one("#deploy-result", Static).update(grid(rows))
+
+    def action_copy_hello(self) -> None:
+        if self.hello:
+            self.app.copy_to_clipboard(self.hello)
+            self.notify("main.c copied (OSC 52: your terminal must allow clipboard access).", title="Hello World")
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "deploy":
+            self.running = False
+            self.refresh_keys()
+            if state != WorkerState.SUCCESS:
+                self.set_status("deploy-status", "Deployment failed; see the message. d tries again.", "red")

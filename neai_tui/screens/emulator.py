@@ -1,0 +1,434 @@
+"""Step 4: the emulator — a library zip's host build (the very C deployed), driven by hand.
+
+Anomaly detection: initialise, learn a file or a range of its lines (the count
+learned grows), detect a file or a range, change the sensitivity and watch the
+same lines detected again through the C. Other types: run inference on a file or
+range. Results are plotted and listed.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from ..engine.errors import NeaiError, UsageError
+from ..engine.project import Project
+from ..messages import (
+    DeployProgressed,
+    EmulatorDetected,
+    EmulatorLearned,
+    EmulatorOpened,
+    LibraryDeployed,
+    LibraryZipsLoaded,
+)
+from ..widgets.table import Table
+from ..widgets.format import format_number
+from ..widgets.forms import field_row
+from ..widgets.plot import PlotSpec, PlotView, Rule, Series
+from ..widgets.suggest import PathSuggester
+from .base import StepPane
+from .dialogs import PromptScreen
+
+THRESHOLD = 90
+SENSITIVITY_STEP = 0.1
+
+
+def default_files(project: Project) -> tuple[str, str]:
+    """(learn file, detect file): the project's own copies of its nominal and abnormal signals."""
+    nominal = [s for s in project.signals if s.role == "nominal"]
+    abnormal = [s for s in project.signals if s.role == "abnormal"]
+    first = project.signals[0] if project.signals else None
+    learn = nominal[0] if nominal else first
+    detect = abnormal[0] if abnormal else first
+    return (str(project.signal_path(learn)) if learn else "", str(project.signal_path(detect)) if detect else "")
+
+
+def detect_spec(report, lib_type: str) -> PlotSpec:
+    results = report.results
+    lines = [r["line"] for r in results]
+    where = f"{Path(report.path).name if report.path else ''} {lines[0]}-{lines[-1]}" if lines else ""
+    if lib_type == "anomaly":
+        ok = [(r["line"], r["similarity"]) for r in results if r["similarity"] >= THRESHOLD]
+        bad = [(r["line"], r["similarity"]) for r in results if r["similarity"] < THRESHOLD]
+        sens = format_number(report.sensitivity, 2) if report.sensitivity is not None else "–"
+        return PlotSpec(
+            [Series([x for x, _ in ok], [y for _, y in ok], "≥ 90 (normal)", marker="•", style="green"),
+             Series([x for x, _ in bad], [y for _, y in bad], "< 90 (anomaly)", marker="x", style="red")],
+            rules=[Rule(THRESHOLD, "90 %")],
+            y_limits=(0, 100),
+            title=f"{where}: sensitivity {sens}, learned {report.learned}",
+            x_label="line",
+            empty_text="No line detected.",
+        )
+    if lib_type == "n-class":
+        ys = [r.get("id", 0) for r in results]
+        names = sorted({f"{r.get('id')}={r.get('class')}" for r in results})
+        return PlotSpec([Series(lines, ys, "class id", marker="•", style="cyan")], title=f"{where}: class per line",
+                        x_label="line", note=" ".join(names)[:60])
+    if lib_type == "one-class":
+        ys = [1 if r.get("outlier") else 0 for r in results]
+        return PlotSpec([Series(lines, ys, "outlier (1) / inlier (0)", marker="•", style="cyan")], y_limits=(0, 1),
+                        title=f"{where}: outliers", x_label="line")
+    ys = [r.get("value") if r.get("value") is not None else 0.0 for r in results]
+    return PlotSpec([Series(lines, ys, "extrapolated value", marker="•", style="cyan")], title=f"{where}: values",
+                    x_label="line")
+
+
+class EmulatorPane(StepPane):
+    STEP = "emulator"
+    TITLE = "Emulator"
+    HELP = (
+        "Run a library zip's host build: the same C as the Cortex-M library. Choose the zip (B builds the "
+        "chosen library if none exists; z opens any zip). Anomaly detection learns on the device: l learns "
+        "the learn file's lines (a range such as 1-100, blank = all), the count learned grows; n forgets "
+        "everything (initialise); d detects the detect file's lines. + and - change the sensitivity and "
+        "detect the same lines again through the C. Other library types run inference with d."
+    )
+    KEYS = [
+        Binding("l", "learn", "Learn"),
+        Binding("d", "detect", "Detect"),
+        Binding("n", "initialise", "Init"),
+        Binding("plus", "sensitivity(1)", "Sens.+", key_display="+"),
+        Binding("minus", "sensitivity(-1)", "Sens.-", key_display="-"),
+        Binding("v", "next_view", "View"),
+        Binding("B", "build", "Build zip"),
+        Binding("z", "open_zip", "Open zip…"),
+    ]
+
+    def __init__(self, project: Project, **kwargs) -> None:
+        super().__init__(project, **kwargs)
+        self.session = None
+        self.lock = threading.Lock()
+        self.zips: list[dict] = []
+        self.libraries: list[dict] = []
+        self.report = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        learn, detect = default_files(self.project)
+        yield self.title_label()
+        yield field_row("Library", Select([], prompt="no library zip yet: B builds one", id="emu-zip", compact=True))
+        yield Static(id="emu-info", classes="pane-text")
+        yield field_row("Learn file", Input(learn, id="emu-learn-file", suggester=PathSuggester(), compact=True),
+                        Input(id="emu-learn-range", placeholder="lines", compact=True, classes="range"),
+                        id="emu-learn-row")
+        yield field_row("Detect file", Input(detect, id="emu-detect-file", suggester=PathSuggester(), compact=True),
+                        Input(id="emu-detect-range", placeholder="lines", compact=True, classes="range"),
+                        label_id="emu-detect-label")
+        yield field_row("Sensitivity", Input("1.0", type="number", id="emu-sensitivity", compact=True,
+                                             classes="range"), Static(id="emu-status", classes="inline-status"),
+                        id="emu-sensitivity-row")
+        with TabbedContent(id="emu-views"):
+            with TabPane("Plot", id="emu-plot-tab"):
+                yield PlotView(PlotSpec(empty_text="Learn, then detect: the similarity of each line appears here."),
+                               id="emu-plot")
+            with TabPane("List", id="emu-list-tab"):
+                table = Table(id="emu-results", cursor_type="row", zebra_stripes=True)
+                yield table
+
+    def on_mount(self) -> None:
+        self.show_status("Choose a library zip.")
+        self.load_zips()
+
+    def on_step_shown(self) -> None:
+        self.load_zips()
+
+    def show_status(self, text: str, style: str = "") -> None:
+        self.set_status("emu-status", text, style)
+
+    def show_libraries(self, libraries: list[dict]) -> None:
+        self.libraries = libraries
+
+    def show_project(self) -> None:
+        learn, detect = default_files(self.project)
+        for selector, value in (("#emu-learn-file", learn), ("#emu-detect-file", detect)):
+            field = self.query_one(selector, Input)
+            if not field.value:
+                field.value = value
+
+    # -- library zips --------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="emu-zips", description="listing library zips")
+    def load_zips(self) -> None:
+        from ..engine.emulator_session import list_library_zips
+
+        self.post_message(LibraryZipsLoaded(list_library_zips(self.project)))
+
+    def on_library_zips_loaded(self, message: LibraryZipsLoaded) -> None:
+        listed = {str(z["path"]) for z in message.zips}
+        external = [z for z in self.zips if z.get("external") and str(z["path"]) not in listed]
+        self.zips = message.zips + external
+        select = self.query_one("#emu-zip", Select)
+        current = str(select.value) if select.value != Select.BLANK else None
+        paths = [str(z["path"]) for z in self.zips]
+        open_path = str(self.session.zip_path) if self.session is not None else None
+        target = current if current in paths else open_path if open_path in paths else paths[0] if paths else None
+        with select.prevent(Select.Changed):
+            select.set_options(self._zip_options())
+            if target is not None:
+                select.value = target
+        if target is not None and target != open_path:
+            self.show_status("Opening the library…", "bold")
+            self.open_session(Path(target))
+        if not self.zips:
+            self.query_one("#emu-info", Static).update(Text(
+                "No library zip yet. B builds the chosen library for the project's target (as the Deployment "
+                "step does); z opens any zip.", style="yellow"))
+
+    def _zip_options(self) -> list[tuple[str, str]]:
+        return [(f"{z['library_id']}  {z['type']}  {z['target']}  ({Path(z['path']).name})", str(z["path"]))
+                for z in self.zips]
+
+    @on(Select.Changed, "#emu-zip")
+    def _zip_chosen(self, event: Select.Changed) -> None:
+        if event.value == Select.BLANK:
+            return
+        if self.session is not None and str(self.session.zip_path) == str(event.value):
+            return
+        self.show_status("Opening the library…", "bold")
+        self.open_session(Path(str(event.value)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="emulator", description="opening the library")
+    def open_session(self, path: Path) -> None:
+        from ..engine.emulator_session import EmulatorSession
+
+        with self.lock:
+            session = EmulatorSession(path)
+        self.post_message(EmulatorOpened(session))
+
+    def on_emulator_opened(self, message: EmulatorOpened) -> None:
+        self.session = message.session
+        self.report = None
+        meta = self.session.meta
+        anomaly = self.session.type == "anomaly"
+        measured = meta.get("measured") or {}
+        info = Text()
+        info.append(f"{meta.get('library_id', '?')}", style="bold")
+        info.append(f"  {self.session.type}  {meta.get('target', '')} ({meta.get('core', '')})  "
+                    f"{self.session.axes} axes × {self.session.buffer_size}")
+        if measured:
+            info.append(f"  flash {measured.get('flash_bytes', '–')} B, RAM {measured.get('ram_bytes', '–')} B")
+        self.query_one("#emu-info", Static).update(info)
+        self.query_one("#emu-learn-row").display = anomaly
+        self.query_one("#emu-sensitivity-row").display = anomaly
+        self.query_one("#emu-detect-label").update("Detect file" if anomaly else "Run file")
+        self.query_one("#emu-sensitivity", Input).value = format_number(self.session.sensitivity or 1.0, 2)
+        self.query_one("#emu-plot", PlotView).set_spec(PlotSpec(
+            empty_text="l learns, then d detects." if anomaly else "d runs the library on the file's lines."))
+        self.query_one("#emu-results", DataTable).clear(columns=True)
+        self.show_status("Initialised: learned 0." if anomaly else "Ready.", "green")
+        self.refresh_keys()
+
+    # -- keys ------------------------------------------------------------------------------------
+    def check_key(self, action: str) -> bool | None:
+        anomaly = self.session is not None and self.session.type == "anomaly"
+        if action in ("learn", "initialise", "sensitivity"):
+            if self.session is not None and not anomaly:
+                return False
+            return True if anomaly and not self.busy else None
+        if action == "detect":
+            return True if self.session is not None and not self.busy else None
+        return True
+
+    def action_next_view(self) -> None:
+        tabs = self.query_one("#emu-views", TabbedContent)
+        tabs.active = "emu-list-tab" if tabs.active == "emu-plot-tab" else "emu-plot-tab"
+
+    def _need_session(self) -> bool:
+        if self.session is None:
+            self.notify("Choose a library zip first (B builds one).", severity="warning")
+            return False
+        return True
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        self.busy = busy
+        if text:
+            self.show_status(text, "bold" if busy else "")
+        self.refresh_keys()
+
+    def action_initialise(self) -> None:
+        if self._need_session():
+            self._set_busy(True, "Initialising…")
+            self.initialise()
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="emulator", description="initialising")
+    def initialise(self) -> None:
+        with self.lock:
+            self.session.init()
+        self.post_message(EmulatorLearned({"lines": 0, "learned": 0, "states": {}, "reset": True}))
+
+    def action_learn(self) -> None:
+        if not self._need_session():
+            return
+        path = self.query_one("#emu-learn-file", Input).value.strip()
+        if not path:
+            self.notify("Type the file to learn (the project's nominal signals are a good start).", severity="warning")
+            return
+        self._set_busy(True, "Learning…")
+        self.learn(path, self.query_one("#emu-learn-range", Input).value)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="emulator", description="learning")
+    def learn(self, path: str, line_range: str) -> None:
+        with self.lock:
+            report = self.session.learn(path, line_range)
+        self.post_message(EmulatorLearned(report))
+
+    def on_emulator_learned(self, message: EmulatorLearned) -> None:
+        report = message.report
+        self._set_busy(False)
+        if report.get("reset"):
+            self.show_status("Initialised: learned 0.", "green")
+            self.notify("Knowledge reset (init).", title="Emulator")
+            return
+        if "sensitivity" in report:
+            self.show_status(f"Sensitivity {format_number(report['sensitivity'], 2)}; learned {report['learned']}. "
+                             "d detects.", "green")
+            return
+        minimum = (self.session.meta.get("min_learning_iterations") if self.session else None) or 0
+        enough = "" if report["learned"] >= minimum else f" (recommended ≥ {minimum})"
+        self.show_status(f"Learned {report['learned']}{enough}; last: lines {report['first']}-{report['last']}.",
+                         "green" if not enough else "yellow")
+
+    def action_detect(self) -> None:
+        if not self._need_session():
+            return
+        path = self.query_one("#emu-detect-file", Input).value.strip()
+        if not path:
+            self.notify("Type the file to detect.", severity="warning")
+            return
+        self._set_busy(True, "Detecting…" if self.session.type == "anomaly" else "Running…")
+        self.detect(path, self.query_one("#emu-detect-range", Input).value)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="emulator", description="detecting")
+    def detect(self, path: str | None, line_range: str, sensitivity: float | None = None) -> None:
+        with self.lock:
+            if sensitivity is not None:
+                report = self.session.set_sensitivity(sensitivity)
+                if report is None:  # nothing detected yet: only the setting changed
+                    self.post_message(EmulatorLearned({"sensitivity": sensitivity, "learned": self.session.learned}))
+                    return
+            else:
+                report = self.session.detect(path, line_range)
+        self.post_message(EmulatorDetected(report))
+
+    def on_emulator_detected(self, message: EmulatorDetected) -> None:
+        self.report = message.report
+        self._set_busy(False)
+        kind = self.session.type if self.session else "anomaly"
+        self.query_one("#emu-plot", PlotView).set_spec(detect_spec(self.report, kind))
+        self.fill_results(kind)
+        summary = self.report.summary
+        if kind == "anomaly" and summary.get("lines"):
+            self.show_status(f"learned {self.report.learned} · mean {format_number(summary['mean'], 1)} · "
+                             f"{format_number(summary['at_least_90'], 1)} % ≥ 90", "green")
+        else:
+            self.show_status(f"{summary.get('lines', 0)} lines run.", "green")
+
+    def fill_results(self, kind: str) -> None:
+        table = self.query_one("#emu-results", DataTable)
+        table.clear(columns=True)
+        results = self.report.results
+        if kind == "anomaly":
+            table.add_columns("Line", "Similarity", "Verdict")
+            for r in results:
+                verdict = Text("normal", style="green") if r["similarity"] >= THRESHOLD else Text("anomaly", style="red")
+                table.add_row(str(r["line"]), str(r["similarity"]), r.get("status") or verdict)
+        elif kind == "n-class":
+            table.add_columns("Line", "Class", "Id", "Probability")
+            for r in results:
+                probs = r.get("probabilities") or []
+                table.add_row(str(r["line"]), str(r.get("class")), str(r.get("id")),
+                              format_number(max(probs), 3) if probs else "–")
+        elif kind == "one-class":
+            table.add_columns("Line", "Outlier")
+            for r in results:
+                table.add_row(str(r["line"]), "yes" if r.get("outlier") else "no")
+        else:
+            table.add_columns("Line", "Value")
+            for r in results:
+                table.add_row(str(r["line"]), format_number(r.get("value"), 4))
+
+    def action_sensitivity(self, direction: int) -> None:
+        field = self.query_one("#emu-sensitivity", Input)
+        try:
+            value = float(field.value or "1")
+        except ValueError:
+            value = 1.0
+        value = max(0.0, round(value + direction * SENSITIVITY_STEP, 2))
+        field.value = format_number(value, 2)
+        self.apply_sensitivity(value)
+
+    @on(Input.Submitted, "#emu-sensitivity")
+    def _sensitivity_typed(self, event: Input.Submitted) -> None:
+        try:
+            value = float(event.value)
+        except ValueError:
+            self.app.show_error(UsageError(f"the sensitivity must be a number, not '{event.value}'", "1 is the default."))  # type: ignore[attr-defined]
+            return
+        self.apply_sensitivity(value)
+
+    def apply_sensitivity(self, value: float) -> None:
+        if not self._need_session() or self.session.type != "anomaly":
+            return
+        self._set_busy(True, f"Sensitivity {format_number(value, 2)}: detecting again…")
+        self.detect(None, "", sensitivity=value)
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "emulator" and state != WorkerState.SUCCESS:
+            self._set_busy(False, "Failed; see the message.")
+        if worker.group == "emu-build":
+            self.refresh_keys()
+
+    # -- other zips and building one -------------------------------------------------------------
+    def action_open_zip(self) -> None:
+        def chosen(path: str | None) -> None:
+            if path:
+                self.add_zip(Path(path).expanduser())
+
+        self.app.push_screen(PromptScreen("Open a library zip", "Zip", "", path=True, browse_suffixes=(".zip",),
+                                          note="Any zip made by `neai deploy` on this machine."), chosen)
+
+    def add_zip(self, path: Path) -> None:
+        from ..engine.emulator_session import library_zip_info
+
+        try:
+            info = library_zip_info(path)
+        except NeaiError as exc:
+            self.app.show_error(exc, title="Cannot open the zip")  # type: ignore[attr-defined]
+            return
+        info["external"] = True
+        self.zips = [z for z in self.zips if str(z["path"]) != str(path)] + [info]
+        select = self.query_one("#emu-zip", Select)
+        with select.prevent(Select.Changed):
+            select.set_options(self._zip_options())
+            select.value = str(path)
+        self.show_status("Opening the library…", "bold")
+        self.open_session(path)
+
+    def action_build(self) -> None:
+        chosen = next((lib["id"] for lib in self.libraries if lib.get("selected")), None)
+        self.show_status(f"Building {chosen or 'the best library'}…", "bold")
+        self.build(chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="emu-build", description="building the library")
+    def build(self, lib_id: str | None) -> None:
+        from ..engine.deploy import deploy
+
+        result = deploy(self.project, lib_id=lib_id, progress=lambda text: self.post_message(DeployProgressed(str(text))))
+        self.post_message(LibraryDeployed(result.zip_path, result.metadata))
+
+    def on_deploy_progressed(self, message: DeployProgressed) -> None:
+        self.show_status(f"{message.text}…", "bold")
+
+    def on_library_deployed(self, message: LibraryDeployed) -> None:
+        self.show_status(f"Built {Path(message.path).name}.", "green")
+        self.session = None
+        self.load_zips()
+        screen = self.screen
+        if hasattr(screen, "zips_changed"):
+            screen.zips_changed()

@@ -1,0 +1,169 @@
+"""Step 5: validation — compare selected libraries on new files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, SelectionList, Static
+from textual.worker import Worker, WorkerState
+
+from ..engine.project import Project
+from ..messages import LibraryZipsLoaded, ValidationDone
+from ..widgets.table import Table
+from ..widgets.format import format_number
+from ..widgets.forms import field_row
+from ..widgets.suggest import PathSuggester
+from .base import StepPane
+
+TEST_ROWS = 3
+EXPECTED_HINT = {
+    "anomaly": "nominal / abnormal",
+    "one-class": "inlier / outlier",
+    "n-class": "class name",
+    "extrapolation": "(no label)",
+}
+
+
+class ValidationPane(StepPane):
+    STEP = "validation"
+    TITLE = "Validation"
+    HELP = (
+        "Compare library zips on files they have not seen. Space toggles a library in the list (a selects "
+        "all). Anomaly detection: each library is initialised, learns the learn file (a line range such as "
+        "1-100 is allowed), then detects each test file. Give each test file its expected answer (nominal or "
+        "abnormal; inlier or outlier; a class name) to get the share answered right and the balanced "
+        "accuracy. r runs the comparison. Libraries are built in the Deployment step (or B in the Emulator)."
+    )
+    KEYS = [
+        Binding("r", "run", "Run comparison"),
+        Binding("a", "select_all", "All libraries"),
+    ]
+
+    def __init__(self, project: Project, **kwargs) -> None:
+        super().__init__(project, **kwargs)
+        self.zips: list[dict] = []
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        kind = self.project.settings.type
+        learn = next((s for s in self.project.signals if s.role == "nominal"), None)
+        yield self.title_label()
+        yield SelectionList(id="val-libs", compact=True)
+        yield field_row("Learn file", Input(str(self.project.signal_path(learn)) if learn else "", id="val-learn",
+                                            suggester=PathSuggester(), compact=True),
+                        Input(id="val-learn-range", placeholder="lines", compact=True, classes="range"),
+                        id="val-learn-row")
+        defaults = ["nominal", "abnormal", ""] if kind == "anomaly" else ["", "", ""]
+        for i in range(TEST_ROWS):
+            yield field_row(f"Test file {i + 1}",
+                            Input(id=f"val-test-{i}", placeholder="new signals (→ completes)", suggester=PathSuggester(),
+                                  compact=True),
+                            Input(defaults[i], id=f"val-expected-{i}", placeholder=EXPECTED_HINT.get(kind, ""),
+                                  compact=True, classes="expected"))
+        yield Static(id="val-status", classes="pane-note")
+        table = Table(id="val-results", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Library", "File", "Expected", "Lines", "Mean", "≥90 %", "Right %")
+        yield table
+
+    def on_mount(self) -> None:
+        self.query_one("#val-learn-row").display = self.project.settings.type == "anomaly"
+        self.set_status("val-status", "Choose libraries (space), test files and their expected answers; r runs.")
+        self.load_zips()
+
+    def on_step_shown(self) -> None:
+        self.load_zips()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="val-zips", description="listing library zips")
+    def load_zips(self) -> None:
+        from ..engine.emulator_session import list_library_zips
+
+        self.post_message(LibraryZipsLoaded(list_library_zips(self.project)))
+
+    def on_library_zips_loaded(self, message: LibraryZipsLoaded) -> None:
+        libs = self.query_one("#val-libs", SelectionList)
+        chosen = set(libs.selected)
+        self.zips = message.zips
+        libs.clear_options()
+        for z in self.zips:
+            path = str(z["path"])
+            libs.add_option((f"{z['library_id']}  {z['target']}  ({Path(path).name})", path, path in chosen))
+        if self.zips and not libs.selected:
+            libs.select(str(self.zips[0]["path"]))
+        if not self.zips:
+            self.set_status("val-status", "No library zip yet: build one in the Deployment step (6, d).", "yellow")
+
+    def check_key(self, action: str) -> bool | None:
+        if action == "run":
+            return None if self.running or not self.zips else True
+        if action == "select_all":
+            return True if self.zips else None
+        return True
+
+    def action_select_all(self) -> None:
+        self.query_one("#val-libs", SelectionList).select_all()
+
+    def action_run(self) -> None:
+        from ..engine.validation import ValidationFile
+
+        zips = list(self.query_one("#val-libs", SelectionList).selected)
+        if not zips:
+            self.notify("Choose at least one library (space in the list).", severity="warning")
+            return
+        tests = []
+        for i in range(TEST_ROWS):
+            path = self.query_one(f"#val-test-{i}", Input).value.strip()
+            if path:
+                expected = self.query_one(f"#val-expected-{i}", Input).value.strip() or None
+                tests.append(ValidationFile(Path(path).expanduser(), expected))
+        if not tests:
+            self.notify("Give at least one test file.", severity="warning")
+            return
+        learn = []
+        if self.project.settings.type == "anomaly":
+            learn_path = self.query_one("#val-learn", Input).value.strip()
+            if learn_path:
+                learn.append(ValidationFile(Path(learn_path).expanduser(),
+                                      line_range=self.query_one("#val-learn-range", Input).value))
+        self.running = True
+        self.refresh_keys()
+        self.set_status("val-status", f"Running {len(zips)} librar{'y' if len(zips) == 1 else 'ies'}…", "bold")
+        self.validate(zips, learn, tests)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="validation", description="validation")
+    def validate(self, zips: list[str], learn, tests) -> None:
+        from ..engine.validation import validate
+
+        self.post_message(ValidationDone(validate([Path(z) for z in zips], learn=learn, tests=tests)))
+
+    def on_validation_done(self, message: ValidationDone) -> None:
+        table = self.query_one("#val-results", DataTable)
+        table.clear()
+        summary = Text()
+        for report in message.reports:
+            if report.error:
+                table.add_row(report.library_id, Text(report.error.splitlines()[0], style="red"), "", "", "", "", "")
+                continue
+            for f in report.files:
+                table.add_row(
+                    report.library_id, Path(f["file"]).name, f.get("expected") or "–", str(f["lines"]),
+                    format_number(f.get("mean")), format_number(f.get("at_least_90")),
+                    format_number(f.get("correct")),
+                )
+            if summary:
+                summary.append("   ")
+            summary.append(report.library_id, style="bold")
+            ba = report.balanced_accuracy
+            summary.append(f" BA {format_number(ba)}" if ba is not None else " (no expected answers)")
+            if report.type == "anomaly":
+                summary.append(f", learned {report.learned}")
+        self.query_one("#val-status", Static).update(summary or Text("Done."))
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "validation":
+            self.running = False
+            self.refresh_keys()
+            if state != WorkerState.SUCCESS:
+                self.set_status("val-status", "The comparison failed; see the message.", "red")

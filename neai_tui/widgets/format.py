@@ -1,0 +1,107 @@
+"""Formatting of engine figures for display (numbers, bytes, durations, grids)."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from rich.table import Table
+from rich.text import Text
+
+
+def field(record: Any, name: str, default: Any = None) -> Any:
+    """Read `name` from an engine result, whether it is a dataclass or a dict."""
+    if isinstance(record, dict):
+        return record.get(name, default)
+    return getattr(record, name, default)
+
+
+def format_bytes(value: Any) -> str:
+    if value is None:
+        return "–"
+    value = float(value)
+    return f"{value:.0f} B" if value < 1024 else f"{value / 1024:.1f} KB"
+
+
+def format_number(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if value and (abs(value) < 1e-3 or abs(value) >= 1e5):
+        return f"{value:.{digits}g}"
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".")
+
+
+def format_metrics(metrics: dict | None) -> str:
+    """The headline metrics; intervals and per-split lists stay in `neai libs --json`."""
+    scalars = {k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if not scalars:
+        return "–"
+    return "  ".join(f"{k} {format_number(v)}" for k, v in scalars.items())
+
+
+SHORT_METRIC_NAMES = {
+    "balanced_accuracy": "BA",
+    "functional_margin": "margin",
+    "accuracy": "acc",
+    "certainty": "cert",
+    "recall": "recall",
+    "r2": "R²",
+    "smape": "SMAPE",
+    "rmse": "RMSE",
+    "f1": "F1",
+    "mcc": "MCC",
+}
+
+
+def short_metrics(metrics: dict | None) -> str:
+    """The contract metrics only, abbreviated, for one line at 80 columns."""
+    parts = [f"{SHORT_METRIC_NAMES[k]} {format_number(v)}" for k, v in (metrics or {}).items()
+             if k in SHORT_METRIC_NAMES and isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return "  ".join(parts) or format_metrics(metrics)
+
+
+def format_duration(seconds: Any) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(seconds)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
+
+
+def grid(rows: Iterable[tuple[str, Any]]) -> Table:
+    """Label / value rows, labels bold; values fold rather than overflow."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for label, value in rows:
+        table.add_row(label, value if isinstance(value, Text) else Text(str(value)))
+    return table
+
+
+def optional_float(text: str, label: str, unit: str = "") -> float | None:
+    """A blank field is None; anything else must be a number (NeaiError otherwise)."""
+    from ..engine.errors import UsageError
+
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageError(f"{label} must be a number{' of ' + unit if unit else ''}, not '{text}'",
+                         "Leave it blank for none.") from None
+
+
+def optional_int(text: str, label: str) -> int | None:
+    from ..engine.errors import UsageError
+
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"{label} must be a whole number, not '{text}'", "Leave it blank for the default.") from None
