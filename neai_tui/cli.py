@@ -213,7 +213,8 @@ def cmd_bench(args) -> int:
         print(f"  {best['pipeline_text']}")
         print(f"  {_fmt_metrics(best['metrics'])}")
         print(f"  RAM ~{best['ram_bytes']} B, flash ~{best['flash_bytes']} B (estimates; `neai deploy` measures)")
-        print(f"  learn at least {best.get('min_learning_iterations')} times on the device")
+        if best.get("min_learning_iterations") is not None:  # anomaly detection learns on the device
+            print(f"  learn at least {best['min_learning_iterations']} times on the device")
         print(f"next: neai deploy {args.dir}")
     else:
         print(f"benchmark {result.benchmark}: no library found within the limits", file=sys.stderr)
@@ -257,9 +258,23 @@ def cmd_deploy(args) -> int:
     print(f"  library {meta['library_id']} for {meta['target']} ({meta['core']}, {meta['float_abi']} float)")
     print(f"  {meta['pipeline']}")
     print(f"  flash {m['flash_bytes']} B, RAM {m['ram_bytes']} B (static {m['static_ram_bytes']} + stack {m['stack_bytes']}),"
-          f" {m['instructions_per_detect']} instructions per detect()")
+          f" {m['instructions_per_detect']} instructions per {'detect()' if meta['type'] == 'anomaly' else 'inference'}")
     print(f"  Cortex-M build = host build on {m['lines_compared']} lines (emulated core)")
     return EXIT_OK
+
+
+def _result_text(r: dict) -> str:
+    """One inference result as a line of text (the --json keys are SPEC §2's)."""
+    if "similarity" in r:
+        text = f"similarity {r['similarity']}"
+    elif "outlier" in r:
+        text = "outlier" if r["outlier"] else "normal"
+    elif "class" in r:
+        probs = " ".join(f"{p:.3f}" for p in r.get("probabilities", []))
+        text = f"class {r['class']} (id {r['id']})  probabilities {probs}"
+    else:
+        text = f"value {r.get('value')}"
+    return text + (f"\t{r['status']}" if "status" in r else "")
 
 
 def cmd_emulate(args) -> int:
@@ -273,7 +288,7 @@ def cmd_emulate(args) -> int:
         if "learned" in doc:
             print(f"learned {doc['learned']} lines")
         for i, r in enumerate(doc["results"], start=1):
-            print(f"{i}\t{r['similarity']}" + (f"\t{r['status']}" if "status" in r else ""))
+            print(f"{i}\t{_result_text(r)}")
     return EXIT_OK
 
 

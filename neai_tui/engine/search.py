@@ -105,9 +105,10 @@ def generation(
     """The new pipelines of one generation (none already in `seen`); depends
     only on its arguments. An empty list means the space is exhausted.
 
-    "tpe": generation 0 screens every preprocessing with each model family's
-    default; every TPE_EVERY-th generation takes half its pipelines from Optuna's
-    TPE (see optimiser.py); the rest are neighbours of the best ones or random.
+    "tpe": the first generations screen every preprocessing with each model
+    family's default; then every TPE_EVERY-th generation takes half its pipelines
+    from Optuna's TPE (see optimiser.py); the rest are neighbours of the best ones
+    or random.
     "random": plain random search over the same space (the baseline).
     """
     rng = np.random.default_rng([seed, gen, 11])
@@ -128,13 +129,19 @@ def generation(
         while len(out) < GENERATION_SIZE and attempts < 50 * GENERATION_SIZE:
             attempts += 1
             add(random_pipeline())
-    elif gen == 0:
-        for pre in pres:
-            for model in task.screening_models(data):
-                add({"pre": pre, "model": model})
-        return out
-    else:
-        if codec is not None and history and gen % TPE_EVERY == 1:
+    elif gen * GENERATION_SIZE < len(screen := [
+        {"pre": pre, "model": model} for pre in pres for model in task.screening_models(data)
+    ]):
+        # The screen (every preprocessing with each fast family's default) runs in
+        # generation-sized slices: a run stopped by its time limit loses one slice
+        # at most, never the whole screen.
+        for pipeline in screen[gen * GENERATION_SIZE : (gen + 1) * GENERATION_SIZE]:
+            add(pipeline)
+        if out:
+            return out
+    if strategy != "random" and not out:
+        after_screen = gen - -(-len(screen) // GENERATION_SIZE)  # generations since the screen ended
+        if codec is not None and history and after_screen % TPE_EVERY == 0:
             for pipeline in tpe_proposals(GENERATION_SIZE // 2, seed, gen, codec, list(history), seen, pipeline_key):
                 add(pipeline)
         while len(out) < GENERATION_SIZE and attempts < 50 * GENERATION_SIZE:
