@@ -39,6 +39,7 @@ from .tasks import Task, task_for
 
 TOP_N = 10
 GENERATION_SIZE = 64
+SCREEN_SLICE = 16  # screen generations are small: trained models can take seconds each
 TPE_EVERY = 4  # TPE costs ~15 ms a proposal, several evaluations' worth: every 4th generation
 
 
@@ -129,18 +130,18 @@ def generation(
         while len(out) < GENERATION_SIZE and attempts < 50 * GENERATION_SIZE:
             attempts += 1
             add(random_pipeline())
-    elif gen * GENERATION_SIZE < len(screen := [
+    elif gen * SCREEN_SLICE < len(screen := [
         {"pre": pre, "model": model} for pre in pres for model in task.screening_models(data)
     ]):
         # The screen (every preprocessing with each fast family's default) runs in
         # generation-sized slices: a run stopped by its time limit loses one slice
         # at most, never the whole screen.
-        for pipeline in screen[gen * GENERATION_SIZE : (gen + 1) * GENERATION_SIZE]:
+        for pipeline in screen[gen * SCREEN_SLICE : (gen + 1) * SCREEN_SLICE]:
             add(pipeline)
         if out:
             return out
     if strategy != "random" and not out:
-        after_screen = gen - -(-len(screen) // GENERATION_SIZE)  # generations since the screen ended
+        after_screen = gen - -(-len(screen) // SCREEN_SLICE)  # generations since the screen ended
         if codec is not None and history and after_screen % TPE_EVERY == 0:
             for pipeline in tpe_proposals(GENERATION_SIZE // 2, seed, gen, codec, list(history), seen, pipeline_key):
                 add(pipeline)
@@ -508,7 +509,12 @@ def run_benchmark(
         status = "stopped"
     finally:
         if pool is not None:
+            # Batches still running would hold the process until they finish: a
+            # stopped benchmark stops now (their results were not going to be kept).
+            processes = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
         state["status"] = status
         state["elapsed_s"] = round(elapsed(), 2)
         bench.save()
