@@ -11,7 +11,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -64,7 +63,7 @@ def deploy(
 
 
 def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say) -> DeployResult:
-    from .toolchain import compile_host_shared, compile_static_lib, emulation_spec, resolve_core
+    from .toolchain import resolve_core
 
     record = find_library(project, lib_id)
     tgt = resolve_target(target or project.settings.target)
@@ -94,39 +93,15 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say) -> De
         (gen / "neai_config.h").write_text(codegen.anomaly_config(lib_name, pipeline, axes, buffer_size, min_learn, suffix))
         sources = [c_lib_dir() / "neai_anomaly.c"]
         includes = [gen, c_lib_dir()]
-        say(f"compiling for {core.name} with the bundled compiler")
-        lib_a = compile_static_lib(sources, tmp / "libneai.a", core.name, include_dirs=includes)
-        say("compiling the host build for the emulator")
-        so_name = "libneai_emulator.so"
-        host_so = compile_host_shared(sources, tmp / "emulator" / so_name, include_dirs=includes)
-
-        say(f"verifying the {core.name} build against the host build on an emulated core")
-        rng = np.random.default_rng([bench.state["seed"], 99])
         _, nominal, abnormal = data.couples[0]
+        rng = np.random.default_rng([bench.state["seed"], 99])
         order = rng.permutation(len(nominal))
         learn_rows = nominal[order[: min(VERIFY_LEARN, max(1, len(nominal) - 1))]]
         detect_rows = np.vstack([nominal[order[-VERIFY_DETECT // 2 :]], abnormal[: VERIFY_DETECT // 2]])
-        from .verify import verify_anomaly
-
-        # Cores the emulator cannot run (M55: clang emits instructions unicorn
-        # lacks) are verified through the same sources built for a stand-in core;
-        # their flash and static RAM are still measured from the real build.
-        emu_core = emulation_spec(core)
-        emu_lib = lib_a
-        if emu_core.name != core.name:
-            emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core.name, include_dirs=includes)
-        check = verify_anomaly(
-            emu_lib, host_so, emu_core.name, codegen.api_symbols(suffix), codegen.check_suffix(suffix)[1:],
-            axes, buffer_size, learn_rows, detect_rows, tmp,
+        so_name = "libneai_emulator.so"
+        lib_a, host_so, check = build_and_verify(
+            sources, includes, core, suffix, axes, buffer_size, learn_rows, detect_rows, tmp, so_name, say
         )
-        if emu_core.name != core.name:
-            from .armrun import link_image, measure_elf
-
-            real = measure_elf(link_image(lib_a, core.name, codegen.api_symbols(suffix), tmp / "real.elf"))
-            check.flash_bytes = real.flash_bytes
-            check.static_ram_bytes = real.ram_bytes
-            check.ram_bytes = real.ram_bytes + check.stack_bytes
-            check.core = f"{core.name} (instructions measured on {emu_core.name})"
         metadata = {
             "library_id": lib_name,
             "type": "anomaly",
@@ -167,6 +142,40 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say) -> De
         select_library(project, lib_name)
     say(f"wrote {out_path}")
     return DeployResult(out_path, metadata)
+
+
+def build_and_verify(sources, includes, core, suffix, axes, buffer_size, learn_rows, detect_rows, tmp: Path,
+                     so_name: str, say) -> tuple[Path, Path, "object"]:
+    """Build libneai.a for the core and the host build, then run the Cortex-M build
+    on an emulated core against the host build (learn/detect API; one call takes
+    axes * buffer_size values). Returns (archive, host library, Verification).
+
+    Cores the emulator cannot run (M55: clang emits instructions unicorn lacks)
+    are verified through the same sources built for a stand-in core; their flash
+    and static RAM are still measured on the real image."""
+    from .armrun import link_image, measure_elf
+    from .toolchain import compile_host_shared, compile_static_lib, emulation_spec
+    from .verify import verify_anomaly
+
+    say(f"compiling for {core.name} with the bundled compiler")
+    lib_a = compile_static_lib(sources, tmp / "libneai.a", core.name, include_dirs=includes)
+    say("compiling the host build for the emulator")
+    host_so = compile_host_shared(sources, tmp / "emulator" / so_name, include_dirs=includes)
+    say(f"verifying the {core.name} build against the host build on an emulated core")
+    emu_core = emulation_spec(core)
+    emu_lib = lib_a
+    if emu_core.name != core.name:
+        emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core.name, include_dirs=includes)
+    symbols = codegen.api_symbols(suffix)
+    check = verify_anomaly(emu_lib, host_so, emu_core.name, symbols, codegen.check_suffix(suffix)[1:],
+                           axes, buffer_size, learn_rows, detect_rows, tmp)
+    if emu_core.name != core.name:
+        real = measure_elf(link_image(lib_a, core.name, symbols, tmp / "real.elf"))
+        check.flash_bytes = real.flash_bytes
+        check.static_ram_bytes = real.ram_bytes
+        check.ram_bytes = real.ram_bytes + check.stack_bytes
+        check.core = f"{core.name} (instructions measured on {emu_core.name})"
+    return lib_a, host_so, check
 
 
 def write_zip(out_path: Path, files: dict[str, bytes]) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from .. import __version__
 from . import codegen
 from .csearch import c_lib_dir
-from .deploy import DeployResult, core_flags, default_zip_path, write_zip
+from .deploy import DeployResult, build_and_verify, core_flags, default_zip_path, write_zip
 from .emulator import host_platform
 from .errors import UsageError
 from .pipeline import nb_features, state_floats
@@ -65,8 +65,7 @@ def generate_sources(
 
 
 def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say) -> DeployResult:
-    from .toolchain import compile_host_shared, compile_static_lib, emulation_spec, resolve_core
-    from .verify import verify_anomaly
+    from .toolchain import resolve_core
 
     record = find_library(project, lib_id)
     tgt = resolve_target(target or project.settings.target)
@@ -99,34 +98,13 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say) ->
         gen.mkdir()
         header = codegen.header_name(suffix)
         sources, includes = generate_sources(gen, lib_name, pipeline, variables, min_learn, suffix)
-        say(f"compiling for {core.name} with the bundled compiler")
-        lib_a = compile_static_lib(sources, tmp / "libneai.a", core.name, include_dirs=includes)
-        say("compiling the host build for the emulator")
-        so_name = "libneai_emulator.so"
-        host_so = compile_host_shared(sources, tmp / "emulator" / so_name, include_dirs=includes)
-
-        say(f"verifying the {core.name} build against the host build on an emulated core")
         _, nominal, abnormal = data.couples[0]
         learn_rows, detect_rows = verification_samples(nominal.values, abnormal.values, window)
-        # Cores the emulator cannot run are verified through a stand-in build of
-        # the same sources, their flash and static RAM measured on the real build.
-        emu_core = emulation_spec(core)
-        emu_lib = lib_a
-        if emu_core.name != core.name:
-            emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core.name, include_dirs=includes)
+        so_name = "libneai_emulator.so"
         # One call = one sample: the check runs the API on n values per call.
-        check = verify_anomaly(
-            emu_lib, host_so, emu_core.name, codegen.api_symbols(suffix), codegen.check_suffix(suffix)[1:],
-            variables, 1, learn_rows, detect_rows, tmp,
+        lib_a, host_so, check = build_and_verify(
+            sources, includes, core, suffix, variables, 1, learn_rows, detect_rows, tmp, so_name, say
         )
-        if emu_core.name != core.name:
-            from .armrun import link_image, measure_elf
-
-            real = measure_elf(link_image(lib_a, core.name, codegen.api_symbols(suffix), tmp / "real.elf"))
-            check.flash_bytes = real.flash_bytes
-            check.static_ram_bytes = real.ram_bytes
-            check.ram_bytes = real.ram_bytes + check.stack_bytes
-            check.core = f"{core.name} (instructions measured on {emu_core.name})"
         metadata = {
             "library_id": lib_name,
             "type": "anomaly",

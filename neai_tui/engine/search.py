@@ -31,7 +31,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import Cancelled, InputError, UsageError
+from .errors import Cancelled, UsageError
 from .project import Project
 from .storage import append_jsonl, append_jsonl_many, atomic_write_json, read_json, read_jsonl
 from .optimiser import SpaceCodec, tpe_proposals
