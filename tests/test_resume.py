@@ -62,3 +62,33 @@ def test_kill_9_keeps_best_and_resumes(tmp_path):
     indexes = [r["index"] for r in Benchmark.load(Project.open(d), "b1").results()]
     assert len(indexes) == len(set(indexes))
     neai("deploy", d, "--out", tmp_path / "after-kill.zip")
+
+
+def test_a_run_shorter_than_one_generation_keeps_what_finished(tmp_path, monkeypatch):
+    """A time limit inside the first generation still leaves a library on disk."""
+    from neai_tui.engine import search
+    from neai_tui.engine.project import Project, ProjectSettings
+
+    rng = np.random.default_rng(8)
+    nominal = write_signals(tmp_path / "n.csv", tone_signals(rng, 60, 50.0))
+    abnormal = write_signals(tmp_path / "a.csv", tone_signals(rng, 30, 200.0, amp=2.0))
+    project = Project.create(tmp_path / "p", ProjectSettings(name="p", axes=3))
+    project.import_signal(nominal, role="nominal")
+    project.import_signal(abnormal, role="abnormal")
+    monkeypatch.setattr(search, "SCREEN_SLICE", 10_000)  # one huge first generation
+    real_evaluate = search.task_for("anomaly").evaluator(search.task_for("anomaly").load(project), 1, None, None)
+    slow = type(real_evaluate).evaluate
+
+    def evaluate(self, pipeline, prune_below=None):
+        time.sleep(0.05)
+        return slow(self, pipeline, prune_below)
+
+    monkeypatch.setattr(type(real_evaluate), "evaluate", evaluate)
+    result = search.run_benchmark(project, time_limit=1.5, cores=1, seed=2)
+    assert result.status == "stopped" and result.best is not None
+    bench = search.Benchmark.load(project, result.benchmark)
+    assert bench.state["generation"] == 0 and bench.results()  # kept, generation to be redone
+    again = search.run_benchmark(project, max_evals=result.evals_done + 20, cores=1)
+    assert again.benchmark == result.benchmark and again.best["score"] >= result.best["score"]
+    indexes = [r["index"] for r in search.Benchmark.load(project, result.benchmark).results()]
+    assert len(indexes) == len(set(indexes))

@@ -291,7 +291,10 @@ class Benchmark:
         """Results of the completed generations (a generation cut short by a
         crash is evaluated again on resume, so its partial records are ignored)."""
         done = int(self.state.get("next_index", 0))
-        by_index = {r["index"]: r for r in read_jsonl(self.dir / "results.jsonl") if r["index"] < done}
+        partial = set(self.state.get("partial", []))
+        by_index = {
+            r["index"]: r for r in read_jsonl(self.dir / "results.jsonl") if r["index"] < done or r["index"] in partial
+        }
         return [by_index[i] for i in sorted(by_index)]
 
     def history(self) -> list[dict]:
@@ -439,14 +442,13 @@ def run_benchmark(
             threshold = top[TOP_N - 1]["score"] if len(top) >= TOP_N else None
             base_index = int(state.get("next_index", 0))
             todo = list(enumerate(candidates, start=base_index))
-            outcomes = _evaluate_all(todo, evaluator, pool, threshold, cancel, time_limit, started)
-            if outcomes is None:  # cancelled or out of time mid-generation: redo it on resume
-                status = "stopped"
-                break
+            outcomes, complete = _evaluate_all(todo, evaluator, pool, threshold, cancel, time_limit, started)
             improved = None
             best_before_generation = best
             records = []
             for index, pipeline in todo:
+                if index not in outcomes:  # stopped before this one finished
+                    continue
                 result = outcomes[index]
                 seen.add(pipeline_key(pipeline))
                 if result["status"] != "ok":
@@ -470,9 +472,18 @@ def run_benchmark(
                     improved = record
             append_jsonl_many(bench.dir / "results.jsonl", records)
             top = sorted(top, key=lambda r: (-r["score"], r["index"]))[:TOP_N]
-            state["evals_done"] += len(candidates)
-            state["generation"] = gen + 1
-            state["next_index"] = base_index + len(candidates)
+            if complete:
+                state["evals_done"] += len(candidates)
+                state["generation"] = gen + 1
+                state["next_index"] = base_index + len(candidates)
+                state["partial"] = []
+            else:
+                # Stopped (time, cancel) mid-generation: keep what finished, so even a
+                # run shorter than one generation keeps its best library. The
+                # generation is redone on resume; results are keyed by index, so
+                # its candidates count once.
+                state["evals_done"] += len(outcomes)
+                state["partial"] = sorted(set(state.get("partial", [])) | {r["index"] for r in records})
             state["elapsed_s"] = round(elapsed(), 2)
             changes = None
             if improved is not None:
@@ -496,6 +507,9 @@ def run_benchmark(
                     },
                 )
             bench.save()
+            if not complete:
+                status = "stopped"
+                break
             report(
                 f"generation {gen}: {len(candidates)} evaluated"
                 + (f"; new best {best['score']:.2f}: {best['pipeline_text']}" if improved else ""),
@@ -524,14 +538,15 @@ def run_benchmark(
 
 
 def _evaluate_all(todo, evaluator, pool, threshold, cancel, time_limit, started):
-    """{index: result} for every candidate, or None if stopped midway."""
+    """({index: result}, complete): every candidate's result, or those finished
+    before a stop (time limit, cancel) with complete False."""
     out: dict[int, dict] = {}
     if pool is None:
         for index, pipeline in todo:
             if cancel.is_set() or (time_limit is not None and time.monotonic() - started >= time_limit):
-                return None
+                return out, False
             out[index] = evaluator.evaluate(pipeline, threshold)
-        return out
+        return out, True
     # Group by preprocessing so each worker reuses its cached features.
     groups: dict[str, list] = {}
     for index, pipeline in todo:
@@ -546,14 +561,14 @@ def _evaluate_all(todo, evaluator, pool, threshold, cancel, time_limit, started)
             if cancel.is_set() or (time_limit is not None and time.monotonic() - started >= time_limit):
                 for f in futures:
                     f.cancel()
-                return None
+                return out, False
             try:
                 for index, result in future.result(timeout=0.2):
                     out[index] = result
                 break
             except TimeoutError:
                 continue
-    return out
+    return out, True
 
 
 def _load_seen(bench: "Benchmark") -> set[str]:
