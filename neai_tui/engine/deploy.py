@@ -102,33 +102,11 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say) -> De
         lib_a, host_so, check = build_and_verify(
             sources, includes, core, suffix, axes, buffer_size, learn_rows, detect_rows, tmp, so_name, say
         )
-        metadata = {
-            "library_id": lib_name,
-            "type": "anomaly",
-            "project": project.settings.name,
-            "benchmark": record["benchmark"],
-            "target": tgt.name,
-            "core": core.name,
-            "float_abi": core.float_abi,
-            "fpu": core.fpu,
-            "flags": list(core_flags(core)),
-            "suffix": codegen.check_suffix(suffix)[1:],
-            "header": header,
-            "pipeline": describe(pipeline),
-            "pipeline_config": pipeline,
-            "metrics": record["metrics"],
-            "score": record["score"],
-            "min_learning_iterations": min_learn,
-            "estimated": {"ram_bytes": record["ram_bytes"], "flash_bytes": record["flash_bytes"]},
-            "measured": check.as_dict(),
-            "flash_bytes": check.flash_bytes,
-            "ram_bytes": check.ram_bytes,
-            "knowledge_bytes": knowledge_bytes,
-            "data": {"axes": axes, "buffer_size": buffer_size, "values_per_line": axes * buffer_size},
-            "emulator": {"platform": host_platform(), "shared_library": so_name, "runner": "emulate.py"},
-            "tool": {"name": "neai-tui", "version": __version__, "python": platform.python_version()},
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        }
+        metadata = library_metadata(
+            project, record, "anomaly", tgt, core, suffix, header, describe(pipeline), check.as_dict(), min_learn,
+            knowledge_bytes, {"axes": axes, "buffer_size": buffer_size, "values_per_line": axes * buffer_size},
+            so_name,
+        )
         files = {
             "libneai.a": lib_a.read_bytes(),
             header: (gen / header).read_bytes(),
@@ -142,6 +120,40 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say) -> De
         select_library(project, lib_name)
     say(f"wrote {out_path}")
     return DeployResult(out_path, metadata)
+
+
+def library_metadata(
+    project: Project, record: dict, lib_type: str, target, core, suffix: str | None, header: str,
+    pipeline_text: str, measured: dict, min_learn: int | None, knowledge_bytes: int, data: dict, so_name: str,
+) -> dict:
+    """metadata.json keys every library type shares (SPEC §3); callers add their own."""
+    return {
+        "library_id": record["id"],
+        "type": lib_type,
+        "project": project.settings.name,
+        "benchmark": record["benchmark"],
+        "target": target.name,
+        "core": core.name,
+        "float_abi": core.float_abi,
+        "fpu": core.fpu,
+        "flags": list(core_flags(core)),
+        "suffix": codegen.check_suffix(suffix)[1:],
+        "header": header,
+        "pipeline": pipeline_text,
+        "pipeline_config": record["pipeline"],
+        "metrics": record["metrics"],
+        "score": record["score"],
+        "min_learning_iterations": min_learn,
+        "estimated": {"ram_bytes": record["ram_bytes"], "flash_bytes": record["flash_bytes"]},
+        "measured": measured,
+        "flash_bytes": measured["flash_bytes"],
+        "ram_bytes": measured["ram_bytes"],
+        "knowledge_bytes": knowledge_bytes,
+        "data": data,
+        "emulator": {"platform": host_platform(), "shared_library": so_name, "runner": "emulate.py"},
+        "tool": {"name": "neai-tui", "version": __version__, "python": platform.python_version()},
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def build_and_verify(sources, includes, core, suffix, axes, buffer_size, learn_rows, detect_rows, tmp: Path,

@@ -9,19 +9,15 @@ library's state from line to line: exactly the device's stream.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import json
-import platform
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
 from . import codegen
 from .csearch import c_lib_dir
-from .deploy import DeployResult, build_and_verify, core_flags, default_zip_path, write_zip
-from .emulator import host_platform
+from .deploy import DeployResult, build_and_verify, default_zip_path, library_metadata, write_zip
 from .errors import UsageError
 from .pipeline import nb_features, state_floats
 from .project import Project
@@ -105,36 +101,15 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say) ->
         lib_a, host_so, check = build_and_verify(
             sources, includes, core, suffix, variables, 1, learn_rows, detect_rows, tmp, so_name, say
         )
-        metadata = {
-            "library_id": lib_name,
-            "type": "anomaly",
-            "multisensor": True,
-            "project": project.settings.name,
-            "benchmark": record["benchmark"],
-            "target": tgt.name,
-            "core": core.name,
-            "float_abi": core.float_abi,
-            "fpu": core.fpu,
-            "flags": list(core_flags(core)),
-            "suffix": codegen.check_suffix(suffix)[1:],
-            "header": header,
-            "pipeline": describe(pipeline),
-            "pipeline_config": pipeline,
-            "metrics": record["metrics"],
-            "score": record["score"],
-            "min_learning_iterations": min_learn,
-            "estimated": {"ram_bytes": record["ram_bytes"], "flash_bytes": record["flash_bytes"]},
-            "measured": check.as_dict(),
-            "flash_bytes": check.flash_bytes,
-            "ram_bytes": check.ram_bytes,
-            "knowledge_bytes": knowledge_bytes,
-            "window_bytes": 4 * window * variables,
-            "data": {"axes": variables, "buffer_size": 1, "values_per_line": variables, "layout": "multisensor",
-                     "window": window},
-            "emulator": {"platform": host_platform(), "shared_library": so_name, "runner": "emulate.py"},
-            "tool": {"name": "neai-tui", "version": __version__, "python": platform.python_version()},
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        }
+        metadata = library_metadata(
+            project, record, "anomaly", tgt, core, suffix, header, describe(pipeline), check.as_dict(), min_learn,
+            knowledge_bytes,
+            {"axes": variables, "buffer_size": 1, "values_per_line": variables, "layout": "multisensor",
+             "window": window},
+            so_name,
+        )
+        metadata["multisensor"] = True
+        metadata["window_bytes"] = 4 * window * variables
         files = {
             "libneai.a": lib_a.read_bytes(),
             header: (gen / header).read_bytes(),

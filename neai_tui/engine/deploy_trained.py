@@ -23,9 +23,7 @@ Called by deploy.deploy for projects of those types. Steps:
 """
 from __future__ import annotations
 
-import datetime as _dt
 import json
-import platform
 import re
 import tempfile
 from dataclasses import dataclass
@@ -33,10 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
 from . import codegen, codegen_trained
 from .csearch import c_lib_dir
-from .emulator import host_platform
 from .emulator_trained import KNOWLEDGE_FILE, STATE_NAMES, TrainedLibrary
 from .errors import InputError, ToolchainError, UsageError
 from .project import Project
@@ -319,7 +315,7 @@ def build_and_verify(fitted, pre: dict, data, lib_name: str, suffix: str | None,
 
 
 def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, out=None, say=None):
-    from .deploy import DeployResult, core_flags, default_zip_path, write_zip
+    from .deploy import DeployResult, default_zip_path, library_metadata, write_zip
     from .toolchain import resolve_core
 
     say = say or (lambda _msg: None)
@@ -333,7 +329,7 @@ def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, o
     seed = int(bench.state["seed"])
     lib_name = record["id"]
     pipeline = record["pipeline"]
-    s = codegen.check_suffix(suffix)
+    codegen.check_suffix(suffix)  # refuse a bad suffix before any work
 
     out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix)
     if out_path.suffix.lower() != ".zip":
@@ -351,37 +347,17 @@ def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, o
         built = build_and_verify(fitted, pipeline["pre"], data, lib_name, suffix, core.name, seed, tmp, say)
         check, gen, ktext = built.check, built.gen, built.knowledge_text
         lib_a, host_so = built.lib_a, built.host_so
-        metadata = {
-            "library_id": lib_name,
-            "type": lib_type,
-            "project": project.settings.name,
-            "benchmark": record["benchmark"],
-            "target": tgt.name,
-            "core": core.name,
-            "float_abi": core.float_abi,
-            "fpu": core.fpu,
-            "flags": list(core_flags(core)),
-            "suffix": s[1:],
-            "header": header,
-            "knowledge_header": kheader,
-            "pipeline": record.get("pipeline_text") or _describe(pipeline),
-            "pipeline_config": pipeline,
-            "metrics": record["metrics"],
-            "score": record["score"],
-            "min_learning_iterations": None,  # trained on the host: nothing to learn on the device
-            "estimated": {"ram_bytes": record["ram_bytes"], "flash_bytes": record["flash_bytes"]},
-            "measured": check,
-            "flash_bytes": check["flash_bytes"],
-            "ram_bytes": check["ram_bytes"],
-            "knowledge_bytes": check["knowledge_bytes"],
-            "fitted_on": {"lines": int(len(data.lines)), "seed": seed},
-            "data": {"axes": axes, "buffer_size": buffer_size, "values_per_line": axes * buffer_size,
-                     "training_layout": "target-first" if lib_type == "extrapolation" else "buffers"},
-            "emulator": {"platform": host_platform(), "shared_library": SO_NAME, "runner": "emulate.py",
-                         "knowledge": KNOWLEDGE_FILE},
-            "tool": {"name": "neai-tui", "version": __version__, "python": platform.python_version()},
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        }
+        metadata = library_metadata(
+            project, record, lib_type, tgt, core, suffix, header, record.get("pipeline_text") or _describe(pipeline),
+            check, None,  # trained on the host: nothing to learn on the device
+            check["knowledge_bytes"],
+            {"axes": axes, "buffer_size": buffer_size, "values_per_line": axes * buffer_size,
+             "training_layout": "target-first" if lib_type == "extrapolation" else "buffers"},
+            SO_NAME,
+        )
+        metadata["knowledge_header"] = kheader
+        metadata["fitted_on"] = {"lines": int(len(data.lines)), "seed": seed}
+        metadata["emulator"]["knowledge"] = KNOWLEDGE_FILE
         if lib_type == "n-class":
             metadata["classes"] = classes
         files = {
