@@ -166,6 +166,34 @@ def split_score(ba: float, margin: float, resource: float) -> float:
     return 100.0 * (0.7 * ba + 0.2 * (margin + 1.0) / 2.0 + 0.1 * resource)
 
 
+def score_split(model: dict, feats: np.ndarray, learn, detect, n_nominal: int, resource: float):
+    """Learn rows `learn` of feats one by one, detect rows `detect` (the first
+    n_nominal of them nominal): (split score, balanced accuracy, margin)."""
+    _, sims = csearch.run(model, feats, learn, detect)
+    ba = _balanced_accuracy(sims[:n_nominal], sims[n_nominal:])
+    margin = _margin(sims[:n_nominal], sims[n_nominal:])
+    return split_score(ba, margin, resource), ba, margin
+
+
+def worst_split_result(rows: list, ram: int, flash: int) -> dict:
+    """The evaluation result of a candidate from its (score, ba, margin) rows: worst split first."""
+    scores = np.array(rows)
+    worst = int(np.argmin(scores[:, 0]))
+    ba_all = scores[:, 1]
+    return {
+        "status": "ok",
+        "score": round(float(scores[worst, 0]), 4),
+        "metrics": {
+            "balanced_accuracy": round(float(ba_all.min()), 4),
+            "functional_margin": round(float(scores[:, 2].min()), 4),
+            "balanced_accuracy_mean": round(float(ba_all.mean()), 4),
+            "balanced_accuracy_ci95": ci95(ba_all),
+        },
+        "ram_bytes": ram,
+        "flash_bytes": flash,
+    }
+
+
 class AnomalyEvaluator:
     """Evaluates pipelines on fixed splits; caches features per preprocessing."""
 
@@ -207,30 +235,12 @@ class AnomalyEvaluator:
                 partial = min(r[0] for r in rows)
                 if partial <= prune_below:
                     return {"status": "rejected", "partial_score": round(partial, 4), "ram_bytes": ram, "flash_bytes": flash}
-        scores = np.array(rows)
-        worst = int(np.argmin(scores[:, 0]))
-        ba_all = scores[:, 1]
-        return {
-            "status": "ok",
-            "score": round(float(scores[worst, 0]), 4),
-            "metrics": {
-                "balanced_accuracy": round(float(ba_all.min()), 4),
-                "functional_margin": round(float(scores[:, 2].min()), 4),
-                "balanced_accuracy_mean": round(float(ba_all.mean()), 4),
-                "balanced_accuracy_ci95": ci95(ba_all),
-            },
-            "ram_bytes": ram,
-            "flash_bytes": flash,
-        }
+        return worst_split_result(rows, ram, flash)
 
     def _run_split(self, model, f_nom, f_abn, split: Split, resource: float):
         both = np.vstack([f_nom, f_abn[split.test_abnormal]])
         detect = np.concatenate([split.test_nominal, len(f_nom) + np.arange(len(split.test_abnormal))])
-        _, sims = csearch.run(model, both, split.learn, detect)
-        sim_nom, sim_abn = sims[: len(split.test_nominal)], sims[len(split.test_nominal):]
-        ba = _balanced_accuracy(sim_nom, sim_abn)
-        margin = _margin(sim_nom, sim_abn)
-        return split_score(ba, margin, resource), ba, margin
+        return score_split(model, both, split.learn, detect, len(split.test_nominal), resource)
 
     def learning_curve(self, pipeline: dict) -> dict:
         """Balanced accuracy against the number of learned lines, and the

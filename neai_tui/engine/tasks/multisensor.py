@@ -42,9 +42,9 @@ from ..pipeline import describe as describe_pipeline
 from ..pipeline import estimate_memory as estimate_pipeline_memory
 from ..pipeline import is_power_of_two
 from ..project import Project
-from ..scoring import ci95, resource_term
+from ..scoring import resource_term
 from . import Task
-from .anomaly import CALIBS, PROTO_K, REGS, _balanced_accuracy, _margin, split_score
+from .anomaly import CALIBS, PROTO_K, REGS, _balanced_accuracy, score_split, worst_split_result
 
 WINDOWS = (1, 4, 8, 16, 32, 64)
 N_SPLITS = 5
@@ -329,30 +329,13 @@ class MultiSensorEvaluator:
             if prune_below is not None and len(rows) == checkpoint and min(r[0] for r in rows) <= prune_below:
                 return {"status": "rejected", "ram_bytes": ram, "flash_bytes": flash}
             rows.append(self._run_split(pipeline["model"], both, learn, detect, n_nom, resource))
-        scores = np.array(rows)
-        worst = int(np.argmin(scores[:, 0]))
-        ba_all = scores[:, 1]
-        return {
-            "status": "ok",
-            "score": round(float(scores[worst, 0]), 4),
-            "metrics": {
-                "balanced_accuracy": round(float(ba_all.min()), 4),
-                "functional_margin": round(float(scores[:, 2].min()), 4),
-                "balanced_accuracy_mean": round(float(ba_all.mean()), 4),
-                "balanced_accuracy_ci95": ci95(ba_all),
-            },
-            "ram_bytes": ram,
-            "flash_bytes": flash,
-        }
+        return worst_split_result(rows, ram, flash)
 
     @staticmethod
     def _run_split(model, both, learn, detect, n_nom: int, resource: float):
         if not len(learn):
             return 0.0, 0.0, -1.0
-        _, sims = csearch.run(model, both, learn, detect)
-        ba = _balanced_accuracy(sims[:n_nom], sims[n_nom:])
-        margin = _margin(sims[:n_nom], sims[n_nom:])
-        return split_score(ba, margin, resource), ba, margin
+        return score_split(model, both, learn, detect, n_nom, resource)
 
     def learning_curve(self, pipeline: dict) -> dict:
         """Balanced accuracy against the number of learned windows, and the
