@@ -414,6 +414,11 @@ def run_benchmark(
 
     status = "done"
     report(f"benchmark {bench.id}: {state['space_size']} candidates in the space, seed {seed}, {cores} core(s)")
+    if state["data"].get("split_kind") == "blocks":
+        report(
+            "the lines overlap their neighbours (windows cut with overlap from continuous recordings): "
+            "each split tests a contiguous block of every file, so no tested line shares samples with a fitted one"
+        )
     try:
         while True:
             if cancel.is_set():

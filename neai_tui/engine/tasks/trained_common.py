@@ -20,6 +20,13 @@ predictions become a score and metrics; everything else is here:
 * **Splits**: 5 random splits, 70 % fit / 30 % test (stratified by class for
   n-class: every class is in both parts), drawn from the benchmark seed, so
   every candidate sees the same ones. Fitting is seeded by (seed, split).
+  When a file's lines are windows cut with overlap from a continuous
+  recording (overlap.line_hop finds consecutive lines repeating samples), a
+  random split would test on near-copies of fitted lines and every candidate
+  would look perfect: the test part is then a contiguous block of each file
+  (each class's lines for n-class), at a seeded position that moves from split
+  to split, and the lines sharing samples with the block are left out of the
+  fit ("blocks" in the benchmark's data summary).
 * **Judging**: a candidate's score is its worst split's score; after the first
   2 splits a candidate already at or below the current 10th best is rejected
   without the rest (exact successive halving, as for anomaly detection). Size
@@ -40,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import csearch
+from ..overlap import line_hop, shared_neighbours
 from ..errors import InputError, UsageError
 from ..project import TYPE_TITLES, Project
 from ..scoring import resource_term
@@ -72,6 +80,21 @@ class TrainedData:
     lines: np.ndarray  # float32, lines × (axes·buffer_size): the buffers only
     y: np.ndarray | None  # n-class: int64 ids 0..C-1; extrapolation: float64 targets; 1-class: None
     class_names: list[str] = field(default_factory=list)  # n-class, in id order
+    # Per line, the index of the imported file it comes from (None: one file).
+    sources: np.ndarray | None = None
+    # Lines on each side of a line that share samples with it (0: none; see overlap.py).
+    gap: int = 0
+
+    @property
+    def blocked(self) -> bool:
+        """Splits hold out contiguous blocks (the lines overlap their neighbours)."""
+        return self.gap > 0
+
+
+def _overlap_gap(parts: list[np.ndarray], axes: int, buffer_size: int) -> int:
+    """The largest number of neighbours sharing samples, over the files."""
+    gaps = [shared_neighbours(line_hop(v, axes), buffer_size) for v in parts]
+    return max(gaps, default=0)
 
 
 def load_trained_data(project: Project, task: str) -> TrainedData:
@@ -100,8 +123,15 @@ def load_trained_data(project: Project, task: str) -> TrainedData:
             parts.append(values)
             ids.append(np.full(len(values), class_id, dtype=np.int64))
             names.append(entry.class_name or entry.id)
-        return TrainedData(task, axes, buffer_size, np.vstack(parts).astype(np.float32), np.concatenate(ids), names)
-    values = np.vstack([project.load_values(e) for e in project.signals])
+        return TrainedData(
+            task, axes, buffer_size, np.vstack(parts).astype(np.float32), np.concatenate(ids), names,
+            sources=np.concatenate(ids), gap=_overlap_gap(parts, axes, buffer_size),
+        )
+    parts = [project.load_values(e) for e in project.signals]
+    values = np.vstack(parts)
+    sources = np.concatenate([np.full(len(v), i, dtype=np.int64) for i, v in enumerate(parts)])
+    buffers = [v[:, 1:] for v in parts] if task == "extrapolation" else parts
+    gap = _overlap_gap(buffers, axes, buffer_size)
     if len(values) < MIN_LINES:
         raise InputError(
             f"the project has only {len(values)} line(s): too few to fit on some and test on others",
@@ -114,8 +144,9 @@ def load_trained_data(project: Project, task: str) -> TrainedData:
                 f"the target (column 1) is {targets[0]:g} on every line: there is nothing to extrapolate",
                 "Record signals over the range of target values the library must predict.",
             )
-        return TrainedData(task, axes, buffer_size, values[:, 1:].astype(np.float32), targets)
-    return TrainedData(task, axes, buffer_size, values.astype(np.float32), None)
+        return TrainedData(task, axes, buffer_size, values[:, 1:].astype(np.float32), targets,
+                           sources=sources, gap=gap)
+    return TrainedData(task, axes, buffer_size, values.astype(np.float32), None, sources=sources, gap=gap)
 
 
 # ---------------------------------------------------------------------- splits
@@ -125,9 +156,34 @@ class Split:
     test: np.ndarray
 
 
+def block_split(members: np.ndarray, k: int, rng: np.random.Generator, gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fit, test) of one stratum's lines (indices in file order) for split k:
+    test is a contiguous block of TEST_FRACTION of them (wrapping past the end),
+    its position spread over the file from split to split; fit is the rest but
+    the `gap` lines either side of the block, which share samples with it."""
+    n = len(members)
+    n_test = min(max(1, int(round(n * TEST_FRACTION))), max(1, n - 1 - 2 * gap))
+    start = int((k + rng.random()) * n / N_SPLITS) % n
+    test_pos = (start + np.arange(n_test)) % n
+    near = np.zeros(n, dtype=bool)
+    for offset in range(-gap, gap + 1):
+        near[np.clip(test_pos + offset, 0, n - 1)] = True
+    fit_pos = np.flatnonzero(~near)
+    if not len(fit_pos):  # too few lines for a gap: keep the fit part non-empty
+        fit_pos = np.setdiff1d(np.arange(n), test_pos)
+    return members[fit_pos], members[test_pos]
+
+
+def _capped(indices: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
+    return indices if len(indices) <= cap else rng.choice(indices, cap, replace=False)
+
+
 def make_splits(data: TrainedData, seed: int) -> list[Split]:
-    """N_SPLITS random fit/test splits; stratified by class for n-class."""
+    """N_SPLITS fit/test splits: random, or contiguous blocks when lines overlap
+    (data.blocked); stratified by class for n-class."""
     rng = np.random.default_rng([seed, 17])
+    if data.blocked:
+        return _block_splits(data, rng)
     n = len(data.lines)
     splits = []
     for _ in range(N_SPLITS):
@@ -147,6 +203,26 @@ def make_splits(data: TrainedData, seed: int) -> list[Split]:
             n_test = min(n - 2, max(2, int(round(n * TEST_FRACTION))))
             test, fit = perm[:n_test][:MAX_TEST], perm[n_test:][:MAX_FIT]
         splits.append(Split(np.sort(fit), np.sort(test)))
+    return splits
+
+
+def _block_splits(data: TrainedData, rng: np.random.Generator) -> list[Split]:
+    if data.task == "n-class":
+        strata = [np.flatnonzero(data.y == c) for c in range(len(data.class_names))]
+    else:
+        sources = data.sources if data.sources is not None else np.zeros(len(data.lines), dtype=np.int64)
+        strata = [np.flatnonzero(sources == s) for s in np.unique(sources)]
+        strata = [m for m in strata if len(m) >= 2] or [np.arange(len(data.lines))]
+    cap_fit = max(1, MAX_FIT // len(strata))
+    cap_test = max(1, MAX_TEST // len(strata))
+    splits = []
+    for k in range(N_SPLITS):
+        fit_parts, test_parts = [], []
+        for members in strata:
+            fit, test = block_split(members, k, rng, data.gap)
+            fit_parts.append(_capped(fit, cap_fit, rng))
+            test_parts.append(test[:cap_test])
+        splits.append(Split(np.sort(np.concatenate(fit_parts)), np.sort(np.concatenate(test_parts))))
     return splits
 
 
@@ -322,6 +398,8 @@ class TrainedTask(Task):
             "lines": int(len(data.lines)),
             "splits": N_SPLITS,
             "test_fraction": TEST_FRACTION,
+            "split_kind": "blocks" if data.blocked else "random",
+            "overlap_gap": int(data.gap),
         }
 
 
