@@ -619,7 +619,10 @@ def _fit_logreg(f, z, y, seed):
 def _fit_linsvm(f, z, y, seed):
     from sklearn.svm import LinearSVC
 
-    f.estimator = LinearSVC(C=f.model["C"], max_iter=10000, random_state=seed).fit(z.astype(np.float64), y)
+    # The primal solver: liblinear's dual one, chosen by "auto" when the fit has
+    # fewer lines than features, can run its 10 000 iterations for minutes on
+    # wide raw buffers (ITSC, 380 lines x 384 values: 50 s per split vs 0.3 s).
+    f.estimator = LinearSVC(C=f.model["C"], dual=False, max_iter=10000, random_state=seed).fit(z.astype(np.float64), y)
     _fit_linear(f, f.estimator.coef_, f.estimator.intercept_, "softmax")
 
 
@@ -981,14 +984,12 @@ def _suffix(suffix):
 
 def config_header(fitted: Fitted, pre: dict, axes: int, buffer_size: int, lib_id: str, suffix: str | None) -> str:
     """The private neai_config.h of a deployable trained library."""
-    from .codegen import GENERATED, _c_array, header_name
-    from .pipeline import nb_features, pre_fields, pre_tables, work_floats
+    from .codegen import GENERATED, header_name, pre_config
+    from .pipeline import nb_features, work_floats
 
     dim = nb_features(pre, axes, buffer_size)
     if dim != fitted.n_features:
         raise ValueError(f"the preprocessing gives {dim} features, the model was fitted on {fitted.n_features}")
-    pf = pre_fields(pre, axes, buffer_size)
-    tables = pre_tables(pre, buffer_size)
     cf = fitted.config_fields()
     parts = [
         f"/* neai_config.h - private configuration of library {lib_id}.\n"
@@ -1002,21 +1003,7 @@ def config_header(fitted: Fitted, pre: dict, axes: int, buffer_size: int, lib_id
         f"#define NEAI_CFG_NB_FEATURES {dim}u",
         f"#define NEAI_CFG_WORK_FLOATS {work_floats(pre, buffer_size)}u\n",
     ]
-    pointers = []
-    for ctype, name, values in (
-        ("float", "neai_twiddle", tables.twiddle),
-        ("float", "neai_window", tables.window),
-        ("uint16_t", "neai_band_edges", tables.band_edges),
-        ("uint16_t", "neai_bitrev", tables.bitrev),
-    ):
-        if values.size:
-            parts.append(_c_array(ctype, name, values))
-            pointers.append(name)
-        else:
-            pointers.append("0")
-    fields = ", ".join(f"{pf[k]}u" for k in ("kind", "nb_axes", "buffer_size", "nb_features", "decim", "norm",
-                                             "bands", "log_scale"))
-    parts.append(f"#define NEAI_PRE_INIT {{ {fields}, {', '.join(pointers)} }}\n")
+    parts += [*pre_config(pre, axes, buffer_size), ""]
     parts.append(f"/* {fitted.task} {fitted.model['kind']}: {_model_text(fitted.model)} */")
     parts.append(f"#define NEAI_TMODEL_KIND_ONLY {cf['kind']}u /* compile only this inference algorithm */")
     parts.append("#define NEAI_TMODEL_INIT { " + ", ".join(f"{v}u" for v in cf.values()) + " }")
@@ -1066,14 +1053,12 @@ STACK_BYTES = 160
 
 def estimate_memory(fitted: Fitted, pre: dict, axes: int, buffer_size: int) -> tuple[int, int]:
     """(RAM bytes excluding the caller's input buffer, flash bytes including the knowledge)."""
-    from .pipeline import CODE_BYTES as PRE_CODE
-    from .pipeline import nb_features, pre_tables, work_floats
+    from .pipeline import nb_features, pre_code_bytes, pre_const_bytes, work_floats
 
     dim = nb_features(pre, axes, buffer_size)
     ram = 4 * (work_floats(pre, buffer_size) + dim + max(1, fitted.work_floats()) + fitted.out_floats()) + 8
     ram += STACK_BYTES
-    tables = pre_tables(pre, buffer_size)
-    const = tables.twiddle.nbytes + tables.window.nbytes + tables.band_edges.nbytes + tables.bitrev.nbytes
-    code = CODE_BYTES["api"] + PRE_CODE[pre["kind"]] + CODE_BYTES["common"] + CODE_BYTES[fitted.algo]
+    const = pre_const_bytes(pre, buffer_size)
+    code = CODE_BYTES["api"] + pre_code_bytes(pre) + CODE_BYTES["common"] + CODE_BYTES[fitted.algo]
     flash = code + const + 4 * fitted.knowledge_floats() + ctypes.sizeof(TModelCfg) + 64
     return ram, flash
