@@ -32,6 +32,12 @@ Output layout (all paths relative to --out)::
         skab_multisensor_run_nominal.csv  the leading anomaly=0 rows of that same run
         skab_multisensor_run.csv      that whole run, in order (no labels) ...
         skab_multisensor_run_labels.csv   ... and its anomaly labels, one 0/1 per line
+        flow/                         extrapolation (a "soft sensor"): estimate the pump's
+                                      volume flow rate from the 7 other variables
+            train.csv                 target (mean flow over the window) then 7 axes x
+                                      --flow-buffer samples, interleaved; every run but...
+            test.csv  test_targets.csv  ...every 4th run (all folders, sorted), inputs
+                                      without the target, and the targets one per line
 
 Choices worth knowing
 ---------------------
@@ -340,6 +346,39 @@ def prepare_skab(args, out_root: Path, manifest: Manifest) -> None:
                            "runs": run.name})
 
 
+def prepare_skab_flow(args, out_root: Path, manifest: Manifest) -> None:
+    """Extrapolation lines: mean volume flow rate over a window <- the window of the
+    7 other variables, over every run of every folder (three operating points:
+    flow ~32, ~76, ~127), split by run (every 4th run -> test)."""
+    root = args.data / "skab"
+    runs = [load_skab_csv(root / "anomaly-free" / "anomaly-free.csv", "anomaly-free")]
+    for d in ("other", *SKAB_RUN_DIRS):
+        files = sorted((root / d).glob("*.csv"), key=lambda p: (len(p.stem), p.stem))
+        runs += [load_skab_csv(f, f"{d}/{f.stem}") for f in files]
+    target = SKAB_VARIABLES.index("Volume Flow RateRMS")
+    inputs = [i for i, _ in enumerate(SKAB_VARIABLES) if i != target]
+    n = args.flow_buffer
+    parts: dict[str, list[np.ndarray]] = {"train": [], "test": []}
+    for i, run in enumerate(runs):
+        win = windows(run.values, n, n)  # (windows, n, 8), back to back
+        if not len(win):
+            continue
+        lines = np.column_stack([win[:, :, target].mean(axis=1), win[:, :, inputs].reshape(len(win), -1)])
+        parts["test" if i % 4 == 3 else "train"].append(lines)
+    out = out_root / "skab" / "flow"
+    info = {"dataset": "skab", "sampling_hz": 1.0, "licence": "GPL-3.0 (SKAB, see data/skab/LICENSE)",
+            "axes": len(inputs), "buffer": n, "variables": [SKAB_VARIABLES[i] for i in inputs],
+            "target": "mean Volume Flow RateRMS over the window",
+            "test_runs": [r.name for i, r in enumerate(runs) if i % 4 == 3]}
+    train, test = np.vstack(parts["train"]), np.vstack(parts["test"])
+    for name, values, extra in (("train.csv", train, {"split": "train", "role": "target first"}),
+                                ("test.csv", test[:, 1:], {"split": "test", "role": "inference (no target)"}),
+                                ("test_targets.csv", test[:, :1], {"split": "test", "role": "targets of test.csv"})):
+        path = out / name
+        write_signal_file(path, values)
+        manifest.add(path, out_root, values, **info, **extra)
+
+
 # ----------------------------------------------------------------------------- main
 def _power_of_two(text: str) -> int:
     n = int(text)
@@ -371,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skab-buffer", type=_power_of_two, default=64, help="samples (seconds) per line")
     p.add_argument("--skab-hop", type=_positive, default=32, help="samples between window starts")
     p.add_argument("--skab-pure", action="store_true", help="keep only windows whose rows share one label")
+    p.add_argument("--flow-buffer", type=_power_of_two, default=16, help="samples (seconds) per flow line")
     p.add_argument("--skab-run", default="valve1/1", help="run used for the Multi-sensor abnormal file")
     p.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")
     return p
@@ -386,6 +426,7 @@ def run(argv: list[str] | None = None) -> dict:
         prepare_itsc(args, out_root, manifest)
     if args.only in (None, "skab"):
         prepare_skab(args, out_root, manifest)
+        prepare_skab_flow(args, out_root, manifest)
     doc = {"data": str(args.data), "out": str(out_root), "files": manifest.files}
     (out_root / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return doc
