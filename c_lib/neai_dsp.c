@@ -1,6 +1,9 @@
 /* neai_dsp.c - preprocessing: from an interleaved multi-axis buffer
  * (x0 y0 z0 x1 y1 z1 ...) to a feature vector. Static memory only: the caller
- * provides `work` (NEAI_PRE_WORK_FLOATS(buffer_size) floats). */
+ * provides `work` (NEAI_PRE_WORK_FLOATS(buffer_size) floats). Components:
+ * RAW (normalised, decimated buffer), FFT (band powers of the Welch-averaged
+ * spectrum in a pass band), STATS (time statistics), SPECTRAL (statistics of
+ * that spectrum, optionally followed by the STATS block). */
 #include "neai_types.h"
 
 /* In-place radix-2 complex FFT of m points (re/im interleaved in `buf`).
@@ -113,28 +116,59 @@ static void neai_pre_raw(const neai_pre_cfg *c, const float *in, float *out)
     }
 }
 
-static void neai_pre_fft(const neai_pre_cfg *c, const float *in, float *work, float *out)
+/* Power spectrum of one axis, summed over the segments (Welch's method without
+ * the final division by nb_segments, which callers fold into their own
+ * scaling). Returns `spec`, laid out as neai_rfft_power leaves it: the power of
+ * bin k is spec[2k] for k < seg_len/2 and spec[1] for k = seg_len/2 (see
+ * neai_bin_power). One segment is transformed in place in work[0..seg_len);
+ * several are transformed there one by one and summed into
+ * work[seg_len..2 seg_len). */
+static const float *neai_axis_power(const neai_pre_cfg *c, const float *in, uint16_t axis, float *work)
 {
-    uint16_t axis, i, b;
-    uint16_t n = c->buffer_size;
-    for (axis = 0; axis < c->nb_axes; axis++) {
-        float mean = 0.0f, total = 0.0f;
-        float *o = &out[(uint32_t)axis * c->bands];
+    uint16_t s, i, n = c->seg_len;
+    float *acc = c->nb_segments > 1u ? &work[n] : work;
+    for (s = 0; s < c->nb_segments; s++) {
+        const float *seg = &in[(uint32_t)s * c->seg_hop * c->nb_axes];
+        float mean = 0.0f;
         for (i = 0; i < n; i++) {
-            mean += in[(uint32_t)i * c->nb_axes + axis];
+            mean += seg[(uint32_t)i * c->nb_axes + axis];
         }
         mean = mean / (float)n;
         for (i = 0; i < n; i++) {
-            float x = in[(uint32_t)i * c->nb_axes + axis] - mean;
+            float x = seg[(uint32_t)i * c->nb_axes + axis] - mean;
             work[i] = c->window ? x * c->window[i] : x;
         }
         neai_rfft_power(work, n, c->twiddle, c->bitrev);
+        if (c->nb_segments > 1u) {
+            acc[1] = s ? acc[1] + work[1] : work[1];
+            for (i = 0; i < (uint16_t)(n >> 1); i++) {
+                acc[2u * i] = s ? acc[2u * i] + work[2u * i] : work[2u * i];
+            }
+        }
+    }
+    return acc;
+}
+
+static float neai_bin_power(const float *spec, uint16_t k, uint16_t half)
+{
+    return k == half ? spec[1] : spec[2u * k];
+}
+
+static void neai_pre_fft(const neai_pre_cfg *c, const float *in, float *work, float *out)
+{
+    uint16_t axis, i, b;
+    uint16_t half = (uint16_t)(c->seg_len >> 1);
+    for (axis = 0; axis < c->nb_axes; axis++) {
+        float total = 0.0f;
+        float *o = &out[(uint32_t)axis * c->bands];
+        const float *spec = neai_axis_power(c, in, axis, work);
         for (b = 0; b < c->bands; b++) {
             float p = 0.0f;
             for (i = c->band_edges[b]; i < c->band_edges[b + 1u]; i++) {
-                p += (i == (uint16_t)(n >> 1)) ? work[1] : work[2u * i];
+                p += neai_bin_power(spec, i, half);
             }
-            p = p / (float)(c->band_edges[b + 1u] - c->band_edges[b]);
+            /* mean power per bin and per segment (one segment: the plain spectrum) */
+            p = p / (float)((uint32_t)(c->band_edges[b + 1u] - c->band_edges[b]) * c->nb_segments);
             o[b] = p;
             total += p;
         }
@@ -144,6 +178,83 @@ static void neai_pre_fft(const neai_pre_cfg *c, const float *in, float *work, fl
                 p = total > 1e-30f ? p / total : 0.0f;
             }
             o[b] = c->log_scale ? neai_logf(p + 1e-12f) : p;
+        }
+    }
+}
+
+/* Spectral statistics of the pass band [first, end) of each axis's averaged
+ * power spectrum P(k), at frequencies f(k) = k / (seg_len/2) (fractions of
+ * Nyquist), with E = sum of P over the band, q(k) = P(k) / E, and
+ * L(k) = log(P(k) + 1e-12):
+ *   0 log energy      log(E / bins + 1e-12), the mean power per bin
+ *   1 centroid        sum f q
+ *   2 spread          sqrt(sum (f - centroid)^2 q)
+ *   3 log flatness    mean of L - log energy, <= 0 (0 = white)
+ *   4 roll-off        lowest f with 85 % of E at or below it
+ *   5 peak frequency  f of the strongest bin (the lowest one on ties)
+ *   6 entropy         (log E - sum q L) / log(bins), i.e. -sum q log q normalised to 0..1
+ *   7..               share of E in each of the `bands` bands
+ * An axis without energy in the band gives its log energy and flatness, zeros
+ * else. One log per bin: on a Cortex-M4F about as costly as the FFT itself. */
+static void neai_pre_spectral(const neai_pre_cfg *c, const float *in, float *work, float *out)
+{
+    uint16_t axis, k, b;
+    uint16_t half = (uint16_t)(c->seg_len >> 1);
+    uint16_t first = c->band_edges[0], end = c->band_edges[c->bands ? c->bands : 1u];
+    uint16_t per_axis = (uint16_t)(NEAI_SPECTRAL_PER_AXIS + c->bands);
+    float bins = (float)(end - first);
+    float scale = 1.0f / (float)c->nb_segments;
+    float to_f = 1.0f / (float)half; /* exact: half is a power of two */
+    for (axis = 0; axis < c->nb_axes; axis++) {
+        float *o = &out[(uint32_t)axis * per_axis];
+        const float *spec = neai_axis_power(c, in, axis, work);
+        float total = 0.0f, moment = 0.0f, logs = 0.0f, plogp = 0.0f, peak = -1.0f, peak_f = 0.0f;
+        float spread = 0.0f, cumul = 0.0f, rolloff = (float)(end - 1u) * to_f, inv;
+        uint8_t rolled = 0u;
+        for (k = first; k < end; k++) {
+            float p = neai_bin_power(spec, k, half) * scale;
+            float f = (float)k * to_f;
+            float l = neai_logf(p + 1e-12f);
+            total += p;
+            moment += f * p;
+            logs += l;
+            plogp += p * l;
+            if (p > peak) {
+                peak = p;
+                peak_f = f;
+            }
+        }
+        o[0] = neai_logf(total / bins + 1e-12f);
+        o[3] = logs / bins - o[0];
+        for (b = 0; b < c->bands; b++) {
+            o[NEAI_SPECTRAL_PER_AXIS + b] = 0.0f;
+        }
+        if (!(total > 1e-30f)) {
+            o[1] = o[2] = o[4] = o[5] = o[6] = 0.0f;
+            continue;
+        }
+        inv = 1.0f / total;
+        o[1] = moment * inv;
+        for (k = first; k < end; k++) {
+            float q = neai_bin_power(spec, k, half) * scale * inv;
+            float d = (float)k * to_f - o[1];
+            spread += d * d * q;
+            cumul += q;
+            if (!rolled && cumul >= 0.85f) {
+                rolloff = (float)k * to_f;
+                rolled = 1u;
+            }
+        }
+        o[2] = neai_sqrtf(spread);
+        o[4] = rolloff;
+        o[5] = peak_f;
+        o[6] = end - first > 1u ? (neai_logf(total) - plogp * inv) / neai_logf(bins) : 0.0f;
+        for (b = 0; b < c->bands; b++) {
+            float e = 0.0f;
+            for (k = c->band_edges[b]; k < c->band_edges[b + 1u]; k++) {
+                e += neai_bin_power(spec, k, half) * scale;
+            }
+            o[NEAI_SPECTRAL_PER_AXIS + b] = e * inv;
         }
     }
 }
@@ -200,6 +311,11 @@ static uint8_t neai_pre_features(const neai_pre_cfg *c, const float *in, float *
     }
     if (c->kind == NEAI_PRE_FFT) {
         neai_pre_fft(c, in, work, out);
+    } else if (c->kind == NEAI_PRE_SPECTRAL) {
+        neai_pre_spectral(c, in, work, out);
+        if (c->time_stats) {
+            neai_pre_stats(c, in, &out[(uint32_t)c->nb_axes * (NEAI_SPECTRAL_PER_AXIS + c->bands)]);
+        }
     } else if (c->kind == NEAI_PRE_STATS) {
         neai_pre_stats(c, in, out);
     } else {

@@ -13,9 +13,10 @@
 
 /* ---- preprocessing ------------------------------------------------------- */
 enum neai_pre_kind {
-    NEAI_PRE_RAW = 1,   /* per-axis normalised raw buffer, optionally decimated */
-    NEAI_PRE_FFT = 2,   /* per-axis power spectrum pooled into bands            */
-    NEAI_PRE_STATS = 3  /* per-axis statistical features                        */
+    NEAI_PRE_RAW = 1,      /* per-axis normalised raw buffer, optionally decimated  */
+    NEAI_PRE_FFT = 2,      /* per-axis power spectrum pooled into bands             */
+    NEAI_PRE_STATS = 3,    /* per-axis statistical features                         */
+    NEAI_PRE_SPECTRAL = 4  /* per-axis spectral statistics (+ optional STATS block) */
 };
 
 enum neai_pre_norm {
@@ -27,23 +28,39 @@ enum neai_pre_norm {
 };
 
 #define NEAI_STATS_PER_AXIS 10u
+/* SPECTRAL, per axis: log energy, centroid, spread, log flatness, roll-off,
+ * peak frequency, entropy; then `bands` band-energy ratios. */
+#define NEAI_SPECTRAL_PER_AXIS 7u
 
+/* FFT and SPECTRAL work on the power spectrum of each axis averaged over
+ * nb_segments segments of seg_len samples starting every seg_hop samples
+ * (Welch's method; one segment of buffer_size samples is the plain spectrum).
+ * Each segment has its own mean removed and is windowed before its FFT. Bin k
+ * (0 <= k <= seg_len/2) is the frequency k / (seg_len/2) of Nyquist. Only bins
+ * band_edges[0] .. band_edges[last] - 1 are used: that is the pass band. */
 typedef struct {
-    uint16_t kind;         /* enum neai_pre_kind                                  */
+    uint16_t kind;         /* enum neai_pre_kind                                       */
     uint16_t nb_axes;
-    uint16_t buffer_size;  /* samples per axis; a power of two for FFT             */
-    uint16_t nb_features;  /* length of the feature vector produced                */
-    uint16_t decim;        /* RAW: keep one sample in `decim`                      */
-    uint16_t norm;         /* enum neai_pre_norm                                   */
-    uint16_t bands;        /* FFT: number of bands                                 */
-    uint16_t log_scale;    /* FFT: 1 = natural log of (band power + floor)         */
-    const float *twiddle;  /* FFT: buffer_size/2 pairs (cos, -sin)                 */
-    const float *window;   /* FFT: buffer_size coefficients, or 0 for rectangular  */
-    const uint16_t *band_edges; /* FFT: bands + 1 bin indices, first >= 1          */
-    const uint16_t *bitrev;     /* FFT: bit-reversal permutation of buffer_size/2 points */
+    uint16_t buffer_size;  /* samples per axis; a power of two for FFT and SPECTRAL     */
+    uint16_t nb_features;  /* length of the feature vector produced                     */
+    uint16_t decim;        /* RAW: keep one sample in `decim`                           */
+    uint16_t norm;         /* enum neai_pre_norm                                        */
+    uint16_t bands;        /* FFT: number of bands; SPECTRAL: band-energy ratios (>= 0) */
+    uint16_t log_scale;    /* FFT: 1 = natural log of (band power + floor)              */
+    uint16_t seg_len;      /* FFT, SPECTRAL: samples per segment, a power of two >= 4   */
+    uint16_t seg_hop;      /* FFT, SPECTRAL: samples between segment starts             */
+    uint16_t nb_segments;  /* FFT, SPECTRAL: (nb_segments-1)*seg_hop + seg_len <= buffer_size */
+    uint16_t time_stats;   /* SPECTRAL: 1 = the STATS features of every axis follow     */
+    const float *twiddle;  /* FFT, SPECTRAL: seg_len/2 pairs (cos, -sin)                */
+    const float *window;   /* FFT, SPECTRAL: seg_len coefficients, or 0 for rectangular */
+    const uint16_t *band_edges; /* FFT: bands + 1 bin indices, first >= 1; SPECTRAL:
+                                 * max(bands, 1) + 1 (the pass band alone when 0 bands) */
+    const uint16_t *bitrev;     /* FFT, SPECTRAL: bit-reversal permutation of seg_len/2 points */
 } neai_pre_cfg;
 
-/* Scratch needed by neai_pre_features, in floats. */
+/* Scratch needed by neai_pre_features, in floats, at most: one segment, plus
+ * the spectrum accumulator when there are several (2 * seg_len <= buffer_size);
+ * a library's generated NEAI_CFG_WORK_FLOATS is the exact figure. */
 #define NEAI_PRE_WORK_FLOATS(buffer_size) ((uint32_t)(buffer_size))
 
 /* ---- anomaly-detection models (learn on the device) ---------------------- */

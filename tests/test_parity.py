@@ -8,7 +8,7 @@ import pytest
 from neai_tui.engine import codegen, csearch
 from neai_tui.engine.csearch import c_lib_dir
 from neai_tui.engine.emulator_runtime import AnomalyLibrary
-from neai_tui.engine.pipeline import fft_band_edges
+from neai_tui.engine.pipeline import estimate_memory, fft_band_edges
 from neai_tui.engine.toolchain import compile_host_shared, compile_static_lib
 from neai_tui.engine.verify import verify_anomaly
 
@@ -24,6 +24,17 @@ PIPELINES = [
     {"pre": {"kind": "raw", "decim": 2, "norm": "zscore"},
      "model": {"kind": "gauss", "reg": 0.001, "calib": 4.0, "warmup": 10}},
     {"pre": {"kind": "stats"}, "model": {"kind": "proto", "k": 2, "reg": 1.0, "calib": 1.5, "warmup": 2}},
+    # Welch (3 segments of 32) over the upper half of the spectrum
+    {"pre": {"kind": "fft", "bands": 4, "spacing": "linear", "window": "hann", "log": True, "norm": "relative",
+             "segments": 2, "low": 0.5, "high": 1.0},
+     "model": {"kind": "proto", "k": 4, "reg": 0.01, "calib": 2.0, "warmup": 5}},
+    # spectral statistics of Welch (7 segments of 16) in the lower half, then the time statistics
+    {"pre": {"kind": "spectral", "bands": 4, "window": "hann", "segments": 4, "low": 0.0, "high": 0.5,
+             "time_stats": True},
+     "model": {"kind": "gauss", "reg": 0.01, "calib": 3.0, "warmup": 5}},
+    {"pre": {"kind": "spectral", "bands": 0, "window": "none", "segments": 1, "low": 0.0, "high": 1.0,
+             "time_stats": False},
+     "model": {"kind": "proto", "k": 8, "reg": 0.1, "calib": 2.5, "warmup": 2}},
 ]
 
 
@@ -67,7 +78,13 @@ def test_stats_features_match_numpy():
     np.testing.assert_allclose(f[:6], [sig.mean(), sig.std(), sig.min(), sig.max(), np.sqrt((sig**2).mean()), np.ptp(sig)], rtol=1e-4)
 
 
-@pytest.mark.parametrize("pipeline", PIPELINES, ids=lambda p: f"{p['pre']['kind']}-{p['model']['kind']}")
+def pipeline_id(p: dict) -> str:
+    pre = p["pre"]
+    extra = "".join(f"-{k}{pre[k]}" for k in ("segments", "low") if pre.get(k, 0) not in (0, 1, 0.0))
+    return f"{pre['kind']}{extra}-{pre.get('bands', '')}-{p['model']['kind']}"
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES, ids=pipeline_id)
 def test_search_build_equals_deployed_build(tmp_path, lines, pipeline):
     nominal, abnormal = lines
     gen, src = build_deployed(tmp_path, pipeline)
@@ -83,20 +100,31 @@ def test_search_build_equals_deployed_build(tmp_path, lines, pipeline):
     assert deployed == sims.tolist()
 
 
+# (pipeline, lines learned, nominal and abnormal lines detected): fewer lines for
+# the spectral statistics, whose per-bin logs are slow to emulate in soft float.
+ARM_CASES = [(PIPELINES[0], 30, 10), (PIPELINES[5], 12, 4)]
+
+
 @pytest.mark.parametrize("core", ["cortex-m4f", "cortex-m0plus"])
-def test_arm_build_equals_host_build(tmp_path, lines, core):
+@pytest.mark.parametrize("case", ARM_CASES, ids=lambda c: pipeline_id(c[0]))
+def test_arm_build_equals_host_build(tmp_path, lines, core, case):
     nominal, abnormal = lines
-    pipeline = PIPELINES[0]
+    pipeline, n_learn, n_detect = case
     gen, src = build_deployed(tmp_path, pipeline, suffix="vib")
     includes = [gen, c_lib_dir()]
     lib_a = compile_static_lib(src, tmp_path / "libneai.a", core, include_dirs=includes)
     so = compile_host_shared(src, tmp_path / "lib.so", include_dirs=includes)
+    detect = np.vstack([nominal[n_learn : n_learn + n_detect], abnormal[:n_detect]])
     result = verify_anomaly(lib_a, so, core, codegen.api_symbols("vib"), "vib", AXES, BUFFER,
-                            nominal[:30], np.vstack([nominal[30:40], abnormal[:10]]), tmp_path)
-    assert result.identical and result.lines_compared == 50
+                            nominal[:n_learn], detect, tmp_path)
+    assert result.identical and result.lines_compared == n_learn + 2 * n_detect
     assert 0 < result.flash_bytes < 16 * 1024
     if core == "cortex-m4f":  # the target; soft-float M0+ is several times slower
         assert 0 < result.instructions_per_detect < 100_000
+        # the search ranks candidates by these estimates before any build
+        ram, flash = estimate_memory(pipeline, AXES, BUFFER)
+        assert abs(ram - result.ram_bytes) <= 0.15 * result.ram_bytes, (ram, result.ram_bytes)
+        assert abs(flash - result.flash_bytes) <= 0.15 * result.flash_bytes, (flash, result.flash_bytes)
 
 
 def test_learn_refuses_nan_and_keeps_knowledge(tmp_path, lines):

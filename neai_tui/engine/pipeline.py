@@ -3,8 +3,24 @@
 A pipeline is a plain JSON-able dict, stored with every benchmark result:
 
     {"pre": {"kind": "fft", "bands": 32, "spacing": "linear", "log": True,
-             "window": "hann", "norm": "none"},
+             "window": "hann", "norm": "none", "segments": 1, "low": 0.0, "high": 1.0},
      "model": {"kind": "gauss", "reg": 0.01, "calib": 3.0, "warmup": 5}}
+
+Preprocessings ("kind"): "raw" (decim, norm), "stats", "fft" (bands, spacing,
+window, log, norm) and "spectral" (spectral statistics: bands = band-energy
+ratios, spacing, window, time_stats). The two spectrum kinds also take:
+
+* "segments" S (default 1): Welch's method. S = 1 is the FFT of the whole
+  buffer; S = 2 or 4 cuts it into segments of buffer/S samples with 50 %
+  overlap (2S - 1 segments), windows and transforms each and averages their
+  power spectra: less variance, coarser bins.
+* "low", "high" (defaults 0 and 1): the pass band, as fractions of Nyquist:
+  only bins floor(low * h) + 1 .. floor(high * h) of the h = seg_len/2 bins
+  above DC are used (the defaults: every bin but DC, as before these keys).
+
+A key left out takes its default, and the defaults are the behaviour the key
+had before it existed, so a pipeline stored by an older version gives the same
+numbers.
 
 Each component has its C side in c_lib/ (neai_dsp.c, neai_models.c). This module
 turns a pipeline into the C configuration: the ctypes mirror of the config
@@ -15,16 +31,21 @@ Python re-implementation of any component: the search calls the C.
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-PRE_KINDS = {"raw": 1, "fft": 2, "stats": 3}
+PRE_KINDS = {"raw": 1, "fft": 2, "stats": 3, "spectral": 4}
+SPECTRUM_KINDS = ("fft", "spectral")  # the kinds built on the (Welch) power spectrum
 NORMS = {"none": 0, "zscore": 1, "maxabs": 2, "center": 3, "relative": 4}
 MODEL_KINDS = {"gauss": 1, "proto": 2}
 STATS_PER_AXIS = 10
 STATS_NAMES = ("mean", "std", "min", "max", "rms", "peak-to-peak", "skewness", "kurtosis", "crest", "zero-crossings")
+SPECTRAL_PER_AXIS = 7  # then one share per band-energy ratio band
+SPECTRAL_NAMES = ("log energy", "centroid", "spread", "log flatness", "roll-off", "peak frequency", "entropy")
+MIN_SEGMENT = 8  # samples of the shortest FFT segment
 
 
 class PreCfg(ctypes.Structure):
@@ -39,6 +60,10 @@ class PreCfg(ctypes.Structure):
         ("norm", ctypes.c_uint16),
         ("bands", ctypes.c_uint16),
         ("log_scale", ctypes.c_uint16),
+        ("seg_len", ctypes.c_uint16),
+        ("seg_hop", ctypes.c_uint16),
+        ("nb_segments", ctypes.c_uint16),
+        ("time_stats", ctypes.c_uint16),
         ("twiddle", ctypes.POINTER(ctypes.c_float)),
         ("window", ctypes.POINTER(ctypes.c_float)),
         ("band_edges", ctypes.POINTER(ctypes.c_uint16)),
@@ -76,22 +101,65 @@ def is_power_of_two(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
 
-def fft_band_edges(buffer_size: int, bands: int, spacing: str) -> np.ndarray:
-    """Bin edges of `bands` bands over bins 1..buffer_size/2 (DC excluded)."""
-    last = buffer_size // 2 + 1  # exclusive
-    available = last - 1
+@functools.lru_cache(maxsize=1024)
+def fft_band_edges(n: int, bands: int, spacing: str, first: int = 1, end: int | None = None) -> np.ndarray:
+    """Bin edges of `bands` bands over the bins first..end-1 of an n-point FFT
+    (by default 1..n/2: every bin but DC). Read-only (cached)."""
+    last = n // 2 + 1 if end is None else end  # exclusive
+    available = last - first
     bands = min(bands, available)
     if spacing == "log":
-        raw = np.geomspace(1, last, bands + 1)
+        raw = np.geomspace(first, last, bands + 1)
     else:
-        raw = np.linspace(1, last, bands + 1)
-    edges = [1]
+        raw = np.linspace(first, last, bands + 1)
+    edges = [first]
     for i, value in enumerate(raw[1:], start=1):
         lowest = edges[-1] + 1
         highest = last - (bands - i)  # leave at least one bin per remaining band
         edges.append(int(min(max(round(value), lowest), highest)))
     edges[-1] = last
-    return np.asarray(edges, dtype=np.uint16)
+    out = np.asarray(edges, dtype=np.uint16)
+    out.flags.writeable = False
+    return out
+
+
+def segmentation(pre: dict, buffer_size: int) -> tuple[int, int, int]:
+    """(samples per segment, hop, segments) of a spectrum preprocessing."""
+    s = int(pre.get("segments", 1))
+    if s == 1:
+        return buffer_size, buffer_size, 1
+    if not is_power_of_two(s) or buffer_size // s < MIN_SEGMENT:
+        raise ValueError(f"{s} segments of a {buffer_size}-sample buffer")
+    seg = buffer_size // s
+    return seg, seg // 2, 2 * s - 1
+
+
+def pass_band(pre: dict, seg_len: int) -> tuple[int, int]:
+    """[first, end) bins of the pass band of a spectrum preprocessing."""
+    half = seg_len // 2
+    low, high = float(pre.get("low", 0.0)), float(pre.get("high", 1.0))
+    first, end = math.floor(low * half) + 1, math.floor(high * half) + 1
+    if not (0.0 <= low < high <= 1.0) or end <= first:
+        raise ValueError(f"pass band {low:g}-{high:g} of Nyquist holds no bin of a {seg_len}-point FFT")
+    return first, end
+
+
+def band_edges(pre: dict, buffer_size: int) -> np.ndarray:
+    """The band_edges table: band edges (FFT), or the pass band then the ratio
+    bands' edges (SPECTRAL: [first, end] when it has no ratio bands)."""
+    seg_len = segmentation(pre, buffer_size)[0]
+    first, end = pass_band(pre, seg_len)
+    bands = int(pre.get("bands", 0))
+    if pre["kind"] == "spectral" and bands == 0:
+        return np.asarray([first, end], dtype=np.uint16)
+    return fft_band_edges(seg_len, bands, str(pre.get("spacing", "linear")), first, end)
+
+
+def _bands(pre: dict, buffer_size: int) -> int:
+    """Bands the C pools (FFT) or ratios it gives (SPECTRAL)."""
+    if pre["kind"] == "spectral" and int(pre.get("bands", 0)) == 0:
+        return 0
+    return len(band_edges(pre, buffer_size)) - 1
 
 
 def nb_features(pre: dict, axes: int, buffer_size: int) -> int:
@@ -99,18 +167,29 @@ def nb_features(pre: dict, axes: int, buffer_size: int) -> int:
     if kind == "raw":
         return axes * math.ceil(buffer_size / pre.get("decim", 1))
     if kind == "fft":
-        return axes * (len(fft_band_edges(buffer_size, pre["bands"], pre.get("spacing", "linear"))) - 1)
+        return axes * _bands(pre, buffer_size)
     if kind == "stats":
         return axes * STATS_PER_AXIS
+    if kind == "spectral":
+        time_stats = STATS_PER_AXIS if pre.get("time_stats", False) else 0
+        return axes * (SPECTRAL_PER_AXIS + _bands(pre, buffer_size) + time_stats)
     raise ValueError(f"unknown preprocessing {kind!r}")
 
 
 def pre_tables(pre: dict, buffer_size: int) -> PreTables:
     empty_f = np.zeros(0, dtype=np.float32)
     empty_u = np.zeros(0, dtype=np.uint16)
-    if pre["kind"] != "fft":
+    if pre["kind"] not in SPECTRUM_KINDS:
         return PreTables(empty_f, empty_f, empty_u, empty_u)
-    n = buffer_size
+    n = segmentation(pre, buffer_size)[0]
+    twiddle, bitrev, hann = _fft_tables(n)
+    window = hann if pre.get("window", "none") == "hann" else empty_f
+    return PreTables(twiddle, window, band_edges(pre, buffer_size), bitrev)
+
+
+@functools.lru_cache(maxsize=16)
+def _fft_tables(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(twiddle, bit reversal, Hann window) of an n-point real FFT, read-only."""
     k = np.arange(n // 2)
     angle = 2.0 * np.pi * k / n
     twiddle = np.empty(n, dtype=np.float32)
@@ -119,12 +198,16 @@ def pre_tables(pre: dict, buffer_size: int) -> PreTables:
     half = n // 2  # the real FFT runs a complex FFT of n/2 points
     bits = half.bit_length() - 1
     bitrev = np.array([int(format(i, f"0{bits}b")[::-1], 2) if bits else 0 for i in range(half)], dtype=np.uint16)
-    if pre.get("window", "none") == "hann":
-        window = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)).astype(np.float32)
-    else:
-        window = empty_f
-    edges = fft_band_edges(n, pre["bands"], pre.get("spacing", "linear"))
-    return PreTables(twiddle, window, edges, bitrev)
+    hann = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)).astype(np.float32)
+    for table in (twiddle, bitrev, hann):
+        table.flags.writeable = False
+    return twiddle, bitrev, hann
+
+
+# The integer fields of neai_pre_cfg in declaration order (the pointers follow).
+PRE_FIELDS = ("kind", "nb_axes", "buffer_size", "nb_features", "decim", "norm", "bands", "log_scale",
+              "seg_len", "seg_hop", "nb_segments", "time_stats")
+PRE_POINTERS = (("float", "twiddle"), ("float", "window"), ("uint16_t", "band_edges"), ("uint16_t", "bitrev"))
 
 
 def pre_fields(pre: dict, axes: int, buffer_size: int) -> dict[str, int]:
@@ -132,6 +215,8 @@ def pre_fields(pre: dict, axes: int, buffer_size: int) -> dict[str, int]:
     kind = pre["kind"]
     nf = nb_features(pre, axes, buffer_size)
     norm = pre.get("norm", "none")
+    spectrum = kind in SPECTRUM_KINDS
+    seg_len, seg_hop, nb_segments = segmentation(pre, buffer_size) if spectrum else (0, 0, 0)
     return {
         "kind": PRE_KINDS[kind],
         "nb_axes": axes,
@@ -139,9 +224,21 @@ def pre_fields(pre: dict, axes: int, buffer_size: int) -> dict[str, int]:
         "nb_features": nf,
         "decim": pre.get("decim", 1) if kind == "raw" else 1,
         "norm": NORMS[norm],
-        "bands": nf // axes if kind == "fft" else 0,
+        "bands": _bands(pre, buffer_size) if spectrum else 0,
         "log_scale": int(bool(pre.get("log", False))) if kind == "fft" else 0,
+        "seg_len": seg_len,
+        "seg_hop": seg_hop,
+        "nb_segments": nb_segments,
+        "time_stats": int(bool(pre.get("time_stats", False))) if kind == "spectral" else 0,
     }
+
+
+def pre_signature(pre: dict, axes: int, buffer_size: int) -> tuple:
+    """Everything the C sees of a preprocessing: two with equal signatures give
+    the same features, so a search space keeps only one of them."""
+    tables = pre_tables(pre, buffer_size)
+    return (tuple(pre_fields(pre, axes, buffer_size).values()),
+            *(getattr(tables, name).tobytes() for _, name in PRE_POINTERS))
 
 
 def model_fields(model: dict, dim: int) -> dict:
@@ -163,7 +260,12 @@ def state_floats(model: dict, dim: int) -> int:
 
 
 def work_floats(pre: dict, buffer_size: int) -> int:
-    return buffer_size if pre["kind"] == "fft" else 1
+    """Scratch floats of neai_pre_features: a segment, plus the spectrum
+    accumulator when Welch averages several."""
+    if pre["kind"] not in SPECTRUM_KINDS:
+        return 1
+    seg_len, _, nb_segments = segmentation(pre, buffer_size)
+    return seg_len if nb_segments == 1 else 2 * seg_len
 
 
 def make_pre_cfg(pre: dict, axes: int, buffer_size: int) -> tuple[PreCfg, PreTables]:
@@ -174,15 +276,24 @@ def make_pre_cfg(pre: dict, axes: int, buffer_size: int) -> tuple[PreCfg, PreTab
     def ptr(array: np.ndarray, ctype):
         return array.ctypes.data_as(ctypes.POINTER(ctype)) if array.size else ctypes.POINTER(ctype)()
 
-    cfg.twiddle = ptr(tables.twiddle, ctypes.c_float)
-    cfg.window = ptr(tables.window, ctypes.c_float)
-    cfg.band_edges = ptr(tables.band_edges, ctypes.c_uint16)
-    cfg.bitrev = ptr(tables.bitrev, ctypes.c_uint16)
+    ctypes_of = {"float": ctypes.c_float, "uint16_t": ctypes.c_uint16}
+    for ctype, name in PRE_POINTERS:
+        setattr(cfg, name, ptr(getattr(tables, name), ctypes_of[ctype]))
     return cfg, tables
 
 
 def make_model_cfg(model: dict, dim: int) -> ModelCfg:
     return ModelCfg(**model_fields(model, dim))
+
+
+def _spectrum_text(pre: dict) -> list[str]:
+    parts = []
+    if int(pre.get("segments", 1)) > 1:
+        parts.append(f"Welch {2 * int(pre['segments']) - 1} half-overlapping segments")
+    low, high = float(pre.get("low", 0.0)), float(pre.get("high", 1.0))
+    if (low, high) != (0.0, 1.0):
+        parts.append(f"{100 * low:g}-{100 * high:g} % of Nyquist")
+    return parts
 
 
 def describe(pipeline: dict) -> str:
@@ -192,11 +303,20 @@ def describe(pipeline: dict) -> str:
         parts = [f"FFT {pre['bands']} {pre.get('spacing', 'linear')} bands"]
         if pre.get("window", "none") != "none":
             parts.append(pre["window"].capitalize())
+        parts += _spectrum_text(pre)
         if pre.get("log"):
             parts.append("log")
         if pre.get("norm", "none") != "none":
             parts.append(pre["norm"])
         pre_text = ", ".join(parts)
+    elif pre["kind"] == "spectral":
+        ratios = int(pre.get("bands", 0))
+        parts = [f"spectral statistics ({SPECTRAL_PER_AXIS}"
+                 + (f" + {ratios} {pre.get('spacing', 'linear')} band ratios" if ratios else "") + " per axis)"]
+        if pre.get("window", "none") != "none":
+            parts.append(pre["window"].capitalize())
+        parts += _spectrum_text(pre)
+        pre_text = ", ".join(parts) + (" + statistics" if pre.get("time_stats") else "")
     elif pre["kind"] == "raw":
         pre_text = f"raw buffer ({pre.get('norm', 'none')}" + (
             f", 1/{pre['decim']})" if pre.get("decim", 1) > 1 else ")"
@@ -224,8 +344,28 @@ def describe(pipeline: dict) -> str:
 # Cortex-M code and stack sizes per component, measured from built ELFs with
 # bench/measure_components.py; the search uses them to rank candidates before
 # any library is built, and the error of the estimate is reported (libs --json).
-CODE_BYTES = {"api": 700, "raw": 300, "fft": 900, "stats": 700, "gauss": 500, "proto": 1300}
+# "welch" is what averaging several segments adds to a spectrum kind,
+# "time_stats" what the statistics block adds to spectral statistics (less than
+# "stats": they share the mean/std helper and the API's checks).
+CODE_BYTES = {"api": 700, "raw": 300, "fft": 900, "stats": 700, "spectral": 1300, "welch": 100, "time_stats": 450,
+              "gauss": 500, "proto": 1300}
 STACK_BYTES = 160
+
+
+def pre_code_bytes(pre: dict) -> int:
+    """Cortex-M code bytes of a preprocessing (its tables excluded)."""
+    code = CODE_BYTES[pre["kind"]]
+    if pre["kind"] in SPECTRUM_KINDS and int(pre.get("segments", 1)) > 1:
+        code += CODE_BYTES["welch"]
+    if pre["kind"] == "spectral" and pre.get("time_stats"):
+        code += CODE_BYTES["time_stats"]
+    return code
+
+
+def pre_const_bytes(pre: dict, buffer_size: int) -> int:
+    """Bytes of a preprocessing's constant tables."""
+    tables = pre_tables(pre, buffer_size)
+    return sum(getattr(tables, name).nbytes for _, name in PRE_POINTERS)
 
 
 def estimate_memory(pipeline: dict, axes: int, buffer_size: int) -> tuple[int, int]:
@@ -233,7 +373,6 @@ def estimate_memory(pipeline: dict, axes: int, buffer_size: int) -> tuple[int, i
     pre, model = pipeline["pre"], pipeline["model"]
     dim = nb_features(pre, axes, buffer_size)
     ram = 4 * (state_floats(model, dim) + work_floats(pre, buffer_size) + dim) + 8 + STACK_BYTES
-    tables = pre_tables(pre, buffer_size)
-    const = tables.twiddle.nbytes + tables.window.nbytes + tables.band_edges.nbytes + tables.bitrev.nbytes
-    flash = CODE_BYTES["api"] + CODE_BYTES[pre["kind"]] + CODE_BYTES[model["kind"]] + const + 64
+    const = pre_const_bytes(pre, buffer_size)
+    flash = CODE_BYTES["api"] + pre_code_bytes(pre) + CODE_BYTES[model["kind"]] + const + 64
     return ram, flash
