@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import csearch
 from ..errors import InputError, UsageError
-from ..pipeline import estimate_memory, is_power_of_two
+from ..pipeline import MIN_SEGMENT, estimate_memory, is_power_of_two, pass_band, pre_signature
 from ..project import Project
 from ..scoring import ci95, resource_term
 from . import Task
@@ -96,26 +96,89 @@ REGS = (0.0, 0.001, 0.01, 0.1, 1.0)
 CALIBS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)
 WARMUPS = (2, 5, 10)
 PROTO_K = (2, 4, 8, 16, 32)
+# Spectrum kinds (FFT bands, spectral statistics): Welch segmentations (S: the
+# buffer cut into segments of buffer/S samples with 50 % overlap; only with the
+# Hann window, without which overlapping segments repeat the same samples
+# unweighted) and pass bands (fractions of Nyquist: all, lower half, upper half).
+SEGMENTS = (1, 2, 4)
+PASS_BANDS = ((0.0, 1.0), (0.0, 0.5), (0.5, 1.0))
+SPECTRAL_BANDS = (0, 4, 8)  # band-energy ratios of the spectral statistics
+
+
+def spectrum_blocks(buffer_size: int, segments=SEGMENTS) -> list[tuple[int, float, float, int]]:
+    """(segments, low, high, bins in the pass band) of every Welch segmentation
+    and pass band a spectrum kind can take on this buffer, whole-buffer first."""
+    if not is_power_of_two(buffer_size) or buffer_size < MIN_SEGMENT:
+        return []
+    out = []
+    for s in segments:
+        seg_len = buffer_size // s
+        if seg_len >= MIN_SEGMENT:
+            for low, high in PASS_BANDS:
+                first, end = pass_band({"low": low, "high": high}, seg_len)
+                out.append((s, low, high, end - first))
+    return out
+
+
+def spectrum_windows(segments: int, windows=("none", "hann")) -> tuple[str, ...]:
+    return windows if segments == 1 else tuple(w for w in windows if w == "hann")
+
+
+def fft_space(buffer_size: int, bands_grid=FFT_BANDS, spacings=("linear", "log"), windows=("none", "hann"),
+              segments=SEGMENTS) -> list[dict]:
+    """FFT band powers, block by block: the whole-buffer, full-band spectrum
+    first (the FFT space of earlier versions, in its order)."""
+    space = []
+    for s, low, high, bins in spectrum_blocks(buffer_size, segments):
+        for bands in bands_grid:
+            if bands <= bins:
+                for spacing in spacings:
+                    for window in spectrum_windows(s, windows):
+                        for log in (False, True):
+                            for norm in ("none", "relative"):
+                                space.append({"kind": "fft", "bands": bands, "spacing": spacing, "window": window,
+                                              "log": log, "norm": norm, "segments": s, "low": low, "high": high})
+    return space
+
+
+def spectral_space(buffer_size: int, windows=("none", "hann"), segments=SEGMENTS) -> list[dict]:
+    """Spectral statistics, alone or followed by the time statistics."""
+    space = []
+    for s, low, high, bins in spectrum_blocks(buffer_size, segments):
+        for bands in SPECTRAL_BANDS:
+            if bands <= bins and bins >= 2:
+                for window in spectrum_windows(s, windows):
+                    for time_stats in (False, True):
+                        space.append({"kind": "spectral", "bands": bands, "window": window, "segments": s,
+                                      "low": low, "high": high, "time_stats": time_stats})
+    return space
+
+
+def distinct(space: list[dict], axes: int, buffer_size: int) -> list[dict]:
+    """The space without the preprocessings whose C configuration repeats an
+    earlier one's (e.g. linear and log spacing when every band is one bin)."""
+    seen, out = set(), []
+    for pre in space:
+        signature = pre_signature(pre, axes, buffer_size)
+        if signature not in seen:
+            seen.add(signature)
+            out.append(pre)
+    return out
 
 
 def preprocessing_space(axes: int, buffer_size: int) -> list[dict]:
+    """Statistics, raw buffers, FFT band powers, spectral statistics. Ordered so
+    that the first generation (which --evals may cut short) screens the
+    preprocessings of earlier versions first."""
     space: list[dict] = [{"kind": "stats"}]
     for decim in RAW_DECIM:
         if buffer_size // decim >= 4:
             for norm in ("none", "zscore", "maxabs", "center"):
                 space.append({"kind": "raw", "decim": decim, "norm": norm})
-    if is_power_of_two(buffer_size) and buffer_size >= 8:
-        for bands in FFT_BANDS:
-            if bands <= buffer_size // 2:
-                for spacing in ("linear", "log"):
-                    for window in ("none", "hann"):
-                        for log in (False, True):
-                            for norm in ("none", "relative"):
-                                space.append(
-                                    {"kind": "fft", "bands": bands, "spacing": spacing, "window": window,
-                                     "log": log, "norm": norm}
-                                )
-    return space
+    fft = fft_space(buffer_size)
+    plain = [p for p in fft if p["segments"] == 1 and (p["low"], p["high"]) == (0.0, 1.0)]
+    space += plain + spectral_space(buffer_size) + fft[len(plain):]
+    return distinct(space, axes, buffer_size)
 
 
 def model_space() -> list[dict]:

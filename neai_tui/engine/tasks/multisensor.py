@@ -40,11 +40,11 @@ from .. import csearch
 from ..errors import InputError, UsageError
 from ..pipeline import describe as describe_pipeline
 from ..pipeline import estimate_memory as estimate_pipeline_memory
-from ..pipeline import is_power_of_two
 from ..project import Project
 from ..scoring import resource_term
 from . import Task
-from .anomaly import CALIBS, PROTO_K, REGS, _balanced_accuracy, score_split, worst_split_result
+from .anomaly import (CALIBS, PROTO_K, REGS, _balanced_accuracy, distinct, fft_space, score_split,
+                      spectral_space, worst_split_result)
 
 WINDOWS = (1, 4, 8, 16, 32, 64)
 N_SPLITS = 5
@@ -213,7 +213,9 @@ def preprocessing_space(windows: tuple[int, ...]) -> list[dict]:
     """Every preprocessing for every window length. Ordered so that the first
     generation (which --evals may cut short) screens first the families that
     suit slow process variables: levels, then statistics, then shapes, then
-    spectra."""
+    spectra (FFT bands, then spectral statistics, each with the pass bands and
+    Welch segmentations of the anomaly task; Hann taper, linear bands: windows
+    are short)."""
     levels, stats, shapes, spectra = [], [], [], []
     for w in windows:
         if w == 1:  # the instantaneous sample itself
@@ -225,13 +227,8 @@ def preprocessing_space(windows: tuple[int, ...]) -> list[dict]:
                 levels.append({"kind": "raw", "decim": decim, "norm": "none", LOOKBACK: w})
                 for norm in ("center", "zscore", "maxabs"):
                     shapes.append({"kind": "raw", "decim": decim, "norm": norm, LOOKBACK: w})
-        if is_power_of_two(w) and w >= 8:
-            for bands in FFT_BANDS:
-                if bands <= w // 2:
-                    for log in (False, True):
-                        for norm in ("none", "relative"):
-                            spectra.append({"kind": "fft", "bands": bands, "spacing": "linear", "window": "hann",
-                                            "log": log, "norm": norm, LOOKBACK: w})
+        spectrum = fft_space(w, FFT_BANDS, ("linear",), ("hann",)) + spectral_space(w, ("hann",))
+        spectra += [{**pre, LOOKBACK: w} for pre in distinct(spectrum, 1, w)]  # the same for any variables
     return levels[:1] + stats + levels[1:] + shapes + spectra
 
 
