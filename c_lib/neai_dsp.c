@@ -298,6 +298,29 @@ static void neai_pre_stats(const neai_pre_cfg *c, const float *in, float *out)
     }
 }
 
+/* Pearson correlation of every pair of axes (i < j, i major): how the axes move
+ * together, which per-axis features cannot tell (e.g. the phase relationship
+ * of a 3-phase motor's currents). 0 for a pair with a constant axis. */
+static void neai_pre_cross(const neai_pre_cfg *c, const float *in, float *out)
+{
+    uint16_t a, b, i;
+    uint32_t k = 0;
+    for (a = 0; a < c->nb_axes; a++) {
+        float mean_a, std_a;
+        neai_axis_mean_std(in, c, a, &mean_a, &std_a);
+        for (b = (uint16_t)(a + 1u); b < c->nb_axes; b++) {
+            float mean_b, std_b, cov = 0.0f;
+            neai_axis_mean_std(in, c, b, &mean_b, &std_b);
+            for (i = 0; i < c->buffer_size; i++) {
+                const float *s = &in[(uint32_t)i * c->nb_axes];
+                cov += (s[a] - mean_a) * (s[b] - mean_b);
+            }
+            cov = cov / (float)c->buffer_size;
+            out[k++] = (std_a > 1e-12f && std_b > 1e-12f) ? cov / (std_a * std_b) : 0.0f;
+        }
+    }
+}
+
 /* Feature vector of one input buffer; returns 0, or 1 if the features are not
  * all finite (NaN/Inf in the input). */
 static uint8_t neai_pre_features(const neai_pre_cfg *c, const float *in, float *work, float *out)
@@ -318,6 +341,9 @@ static uint8_t neai_pre_features(const neai_pre_cfg *c, const float *in, float *
         }
     } else if (c->kind == NEAI_PRE_STATS) {
         neai_pre_stats(c, in, out);
+        if (c->cross) {
+            neai_pre_cross(c, in, &out[(uint32_t)c->nb_axes * NEAI_STATS_PER_AXIS]);
+        }
     } else {
         neai_pre_raw(c, in, out);
     }

@@ -51,6 +51,8 @@ typedef struct {
     uint16_t seg_hop;      /* FFT, SPECTRAL: samples between segment starts             */
     uint16_t nb_segments;  /* FFT, SPECTRAL: (nb_segments-1)*seg_hop + seg_len <= buffer_size */
     uint16_t time_stats;   /* SPECTRAL: 1 = the STATS features of every axis follow     */
+    uint16_t cross;        /* STATS: 1 = the correlation of every pair of axes follows  *
+                            * (axes*(axes-1)/2 values, pairs (0,1), (0,2).. (1,2)..)    */
     const float *twiddle;  /* FFT, SPECTRAL: seg_len/2 pairs (cos, -sin)                */
     const float *window;   /* FFT, SPECTRAL: seg_len coefficients, or 0 for rectangular */
     const uint16_t *band_edges; /* FFT: bands + 1 bin indices, first >= 1; SPECTRAL:

@@ -223,7 +223,7 @@ FFT = {"kind": "fft", "bands": 8, "spacing": "log", "window": "hann", "log": Tru
 ARM_MODELS = {  # every C inference algorithm once: name -> (task, model, preprocessing)
     "mlp": ("n-class", {"kind": "mlp", "hidden": 8, "pca": 8}, {"kind": "stats"}),
     "lin": ("n-class", {"kind": "logreg", "C": 10.0}, FFT),
-    "pro": ("n-class", {"kind": "proto", "k": 2, "pca": 4}, {"kind": "stats"}),
+    "pro": ("n-class", {"kind": "proto", "k": 2, "pca": 4}, {"kind": "stats", "cross": True}),
     "ifo": ("one-class", {"kind": "iforest", "n_estimators": 10, "max_samples": 32}, FFT),
     "gmm": ("one-class", {"kind": "gmm", "n_components": 2, "scale": "none", "pca": 4}, {"kind": "stats"}),
     "mah": ("one-class", {"kind": "mahalanobis", "estimator": "ledoitwolf"}, {"kind": "stats"}),

@@ -64,6 +64,7 @@ class PreCfg(ctypes.Structure):
         ("seg_hop", ctypes.c_uint16),
         ("nb_segments", ctypes.c_uint16),
         ("time_stats", ctypes.c_uint16),
+        ("cross", ctypes.c_uint16),
         ("twiddle", ctypes.POINTER(ctypes.c_float)),
         ("window", ctypes.POINTER(ctypes.c_float)),
         ("band_edges", ctypes.POINTER(ctypes.c_uint16)),
@@ -169,11 +170,16 @@ def nb_features(pre: dict, axes: int, buffer_size: int) -> int:
     if kind == "fft":
         return axes * _bands(pre, buffer_size)
     if kind == "stats":
-        return axes * STATS_PER_AXIS
+        return axes * STATS_PER_AXIS + (cross_pairs(axes) if pre.get("cross", False) else 0)
     if kind == "spectral":
         time_stats = STATS_PER_AXIS if pre.get("time_stats", False) else 0
         return axes * (SPECTRAL_PER_AXIS + _bands(pre, buffer_size) + time_stats)
     raise ValueError(f"unknown preprocessing {kind!r}")
+
+
+def cross_pairs(axes: int) -> int:
+    """Correlations the "cross" option of statistics adds: one per pair of axes."""
+    return axes * (axes - 1) // 2
 
 
 def pre_tables(pre: dict, buffer_size: int) -> PreTables:
@@ -206,7 +212,7 @@ def _fft_tables(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 # The integer fields of neai_pre_cfg in declaration order (the pointers follow).
 PRE_FIELDS = ("kind", "nb_axes", "buffer_size", "nb_features", "decim", "norm", "bands", "log_scale",
-              "seg_len", "seg_hop", "nb_segments", "time_stats")
+              "seg_len", "seg_hop", "nb_segments", "time_stats", "cross")
 PRE_POINTERS = (("float", "twiddle"), ("float", "window"), ("uint16_t", "band_edges"), ("uint16_t", "bitrev"))
 
 
@@ -230,6 +236,7 @@ def pre_fields(pre: dict, axes: int, buffer_size: int) -> dict[str, int]:
         "seg_hop": seg_hop,
         "nb_segments": nb_segments,
         "time_stats": int(bool(pre.get("time_stats", False))) if kind == "spectral" else 0,
+        "cross": int(bool(pre.get("cross", False)) and axes > 1) if kind == "stats" else 0,
     }
 
 
@@ -322,7 +329,7 @@ def describe(pipeline: dict) -> str:
             f", 1/{pre['decim']})" if pre.get("decim", 1) > 1 else ")"
         )
     else:
-        pre_text = "statistics (10 per axis)"
+        pre_text = "statistics (10 per axis" + (", + axis correlations)" if pre.get("cross") else ")")
     if pre.get("lookback"):  # Multi-sensor: the samples the library looks back over
         pre_text = f"last {pre['lookback']} samples, {pre_text}"
     if model["kind"] == "gauss" and "calib" in model:
@@ -348,7 +355,7 @@ def describe(pipeline: dict) -> str:
 # "time_stats" what the statistics block adds to spectral statistics (less than
 # "stats": they share the mean/std helper and the API's checks).
 CODE_BYTES = {"api": 700, "raw": 300, "fft": 900, "stats": 700, "spectral": 1300, "welch": 100, "time_stats": 450,
-              "gauss": 500, "proto": 1300}
+              "cross": 150, "gauss": 500, "proto": 1300}
 STACK_BYTES = 160
 
 
@@ -359,6 +366,8 @@ def pre_code_bytes(pre: dict) -> int:
         code += CODE_BYTES["welch"]
     if pre["kind"] == "spectral" and pre.get("time_stats"):
         code += CODE_BYTES["time_stats"]
+    if pre["kind"] == "stats" and pre.get("cross"):
+        code += CODE_BYTES["cross"]
     return code
 
 
