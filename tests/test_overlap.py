@@ -4,9 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neai_tui.engine.overlap import line_hop, shared_neighbours
+from neai_tui.engine.overlap import line_hop, segments, shared_neighbours
 from neai_tui.engine.project import Project, ProjectSettings
-from neai_tui.engine.tasks.trained_common import N_SPLITS, TrainedData, block_split, load_trained_data, make_splits
+from neai_tui.engine.tasks.trained_common import (
+    N_SPLITS, TrainedData, block_split, load_trained_data, make_splits, run_split,
+)
 
 from .conftest import write_signals
 
@@ -92,3 +94,39 @@ def test_a_project_of_overlapping_windows_is_split_in_blocks(tmp_path):
     for name, f in (("slow", 0.05), ("fast", 0.2)):
         q.import_signal(write_signals(tmp_path / f"q{name}.csv", cut(recording(rng, 64 * 25, 1, f), 64, 64)))
     assert not load_trained_data(q, "n-class").blocked
+
+
+def test_the_runs_of_a_file_concatenating_recordings_are_found():
+    rng = np.random.default_rng(6)
+    parts = [cut(recording(rng, 1000, 3, f), 128, 64) for f in (0.05, 0.06, 0.07)]
+    lines = np.vstack(parts)
+    runs = segments(lines, 3, line_hop(lines, 3))
+    assert runs.tolist() == sum(([i] * len(p) for i, p in enumerate(parts)), [])
+    assert segments(lines, 3, None).tolist() == [0] * len(lines)
+
+
+def test_a_run_split_holds_out_whole_runs_and_leaves_one_to_fit():
+    runs = np.repeat([7, 8, 9], 14)
+    members = np.arange(100, 142)
+    held = set()
+    for k in range(N_SPLITS):
+        fit, test = run_split(members, runs, k, offset=1)
+        test_runs, fit_runs = set(runs[test - 100]), set(runs[fit - 100])
+        assert test_runs and fit_runs and not test_runs & fit_runs
+        assert len(test) == 14 * len(test_runs) and len(fit) + len(test) == 42
+        held |= test_runs
+    assert held == {7, 8, 9}
+
+
+def test_an_n_class_project_of_recordings_is_judged_on_unseen_recordings(tmp_path):
+    rng = np.random.default_rng(8)
+    p = Project.create(tmp_path / "p", ProjectSettings(name="p", type="n-class", axes=2))
+    for name, f in (("slow", 0.05), ("fast", 0.2)):
+        lines = np.vstack([cut(recording(rng, 64 * 8, 2, f), 64, 32) for _ in range(3)])
+        p.import_signal(write_signals(tmp_path / f"{name}.csv", lines))
+    data = load_trained_data(p, "n-class")
+    assert data.blocked and len(np.unique(data.runs)) == 6
+    for s in make_splits(data, seed=1):
+        assert not set(data.runs[s.test]) & set(data.runs[s.fit])
+        for c in (0, 1):
+            assert (data.y[s.test] == c).any() and (data.y[s.fit] == c).any()

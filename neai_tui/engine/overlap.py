@@ -52,6 +52,19 @@ def line_hop(lines: np.ndarray, axes: int) -> int | None:
     return best
 
 
+def segments(lines: np.ndarray, axes: int, hop: int | None) -> np.ndarray:
+    """Per line, the number of the continuous run it belongs to: consecutive
+    lines that overlap by `hop` samples share a run, a line that does not
+    continue the previous one starts a new run (e.g. the next recording of a
+    file concatenating several). All zeros without a hop."""
+    n = len(lines)
+    if not hop or n < 2:
+        return np.zeros(n, dtype=np.int64)
+    samples = lines.reshape(n, -1, axes)
+    cont = (samples[:-1, hop:] == samples[1:, :-hop]).reshape(n - 1, -1).all(axis=1)
+    return np.concatenate([[0], np.cumsum(~cont)]).astype(np.int64)
+
+
 def shared_neighbours(hop: int | None, samples: int) -> int:
     """How many lines on each side of a line share samples with it."""
     if not hop:

@@ -417,7 +417,8 @@ def run_benchmark(
     if state["data"].get("split_kind") == "blocks":
         report(
             "the lines overlap their neighbours (windows cut with overlap from continuous recordings): "
-            "each split tests a contiguous block of every file, so no tested line shares samples with a fitted one"
+            f"each split holds out whole recordings ({state['data'].get('runs')} found where the overlap breaks) "
+            "or a contiguous block of a file of one recording, so no tested line shares samples with a fitted one"
         )
     try:
         while True:

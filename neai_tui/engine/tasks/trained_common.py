@@ -23,10 +23,14 @@ predictions become a score and metrics; everything else is here:
   When a file's lines are windows cut with overlap from a continuous
   recording (overlap.line_hop finds consecutive lines repeating samples), a
   random split would test on near-copies of fitted lines and every candidate
-  would look perfect: the test part is then a contiguous block of each file
-  (each class's lines for n-class), at a seeded position that moves from split
-  to split, and the lines sharing samples with the block are left out of the
-  fit ("blocks" in the benchmark's data summary).
+  would look perfect. Consecutive lines that overlap form a run (a
+  recording; a file concatenating recordings has one run each, found where
+  the overlap breaks). Each split then holds out whole runs of every file
+  (each class's lines for n-class), in turn from a seeded first one, so the
+  worst split tells how a library does on a recording it never saw; a file of
+  one run gets a contiguous block at a seeded position that moves from split
+  to split, the lines sharing samples with the block left out of the fit
+  ("blocks" in the benchmark's data summary).
 * **Judging**: a candidate's score is its worst split's score; after the first
   2 splits a candidate already at or below the current 10th best is rejected
   without the rest (exact successive halving, as for anomaly detection). Size
@@ -47,7 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import csearch
-from ..overlap import line_hop, shared_neighbours
+from ..overlap import line_hop, segments, shared_neighbours
 from ..errors import InputError, UsageError
 from ..project import TYPE_TITLES, Project
 from ..scoring import resource_term
@@ -84,6 +88,8 @@ class TrainedData:
     sources: np.ndarray | None = None
     # Lines on each side of a line that share samples with it (0: none; see overlap.py).
     gap: int = 0
+    # Per line, its continuous run (recording), numbered across files; None: unknown.
+    runs: np.ndarray | None = None
 
     @property
     def blocked(self) -> bool:
@@ -91,10 +97,17 @@ class TrainedData:
         return self.gap > 0
 
 
-def _overlap_gap(parts: list[np.ndarray], axes: int, buffer_size: int) -> int:
-    """The largest number of neighbours sharing samples, over the files."""
-    gaps = [shared_neighbours(line_hop(v, axes), buffer_size) for v in parts]
-    return max(gaps, default=0)
+def _overlap(parts: list[np.ndarray], axes: int, buffer_size: int) -> tuple[int, np.ndarray]:
+    """(the largest number of neighbours sharing samples over the files, the
+    continuous run of every line, numbered across the files)."""
+    gap, runs, first = 0, [], 0
+    for values in parts:
+        hop = line_hop(values, axes)
+        gap = max(gap, shared_neighbours(hop, buffer_size))
+        r = segments(values, axes, hop) + first
+        runs.append(r)
+        first = int(r.max()) + 1 if len(r) else first
+    return gap, (np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64))
 
 
 def load_trained_data(project: Project, task: str) -> TrainedData:
@@ -123,15 +136,16 @@ def load_trained_data(project: Project, task: str) -> TrainedData:
             parts.append(values)
             ids.append(np.full(len(values), class_id, dtype=np.int64))
             names.append(entry.class_name or entry.id)
+        gap, runs = _overlap(parts, axes, buffer_size)
         return TrainedData(
             task, axes, buffer_size, np.vstack(parts).astype(np.float32), np.concatenate(ids), names,
-            sources=np.concatenate(ids), gap=_overlap_gap(parts, axes, buffer_size),
+            sources=np.concatenate(ids), gap=gap, runs=runs,
         )
     parts = [project.load_values(e) for e in project.signals]
     values = np.vstack(parts)
     sources = np.concatenate([np.full(len(v), i, dtype=np.int64) for i, v in enumerate(parts)])
     buffers = [v[:, 1:] for v in parts] if task == "extrapolation" else parts
-    gap = _overlap_gap(buffers, axes, buffer_size)
+    gap, runs = _overlap(buffers, axes, buffer_size)
     if len(values) < MIN_LINES:
         raise InputError(
             f"the project has only {len(values)} line(s): too few to fit on some and test on others",
@@ -145,8 +159,8 @@ def load_trained_data(project: Project, task: str) -> TrainedData:
                 "Record signals over the range of target values the library must predict.",
             )
         return TrainedData(task, axes, buffer_size, values[:, 1:].astype(np.float32), targets,
-                           sources=sources, gap=gap)
-    return TrainedData(task, axes, buffer_size, values.astype(np.float32), None, sources=sources, gap=gap)
+                           sources=sources, gap=gap, runs=runs)
+    return TrainedData(task, axes, buffer_size, values.astype(np.float32), None, sources=sources, gap=gap, runs=runs)
 
 
 # ---------------------------------------------------------------------- splits
@@ -172,6 +186,21 @@ def block_split(members: np.ndarray, k: int, rng: np.random.Generator, gap: int)
     if not len(fit_pos):  # too few lines for a gap: keep the fit part non-empty
         fit_pos = np.setdiff1d(np.arange(n), test_pos)
     return members[fit_pos], members[test_pos]
+
+
+def run_split(members: np.ndarray, runs: np.ndarray, k: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fit, test) of one stratum made of several continuous runs (recordings):
+    whole runs are held out, taken in turn from run `offset + k` on until
+    TEST_FRACTION of the lines is reached, always leaving one run to fit on."""
+    order = list(dict.fromkeys(runs.tolist()))  # the runs in file order
+    m = len(order)
+    held: list[int] = []
+    for j in range(m - 1):
+        held.append(order[(offset + k + j) % m])
+        if np.isin(runs, held).sum() >= TEST_FRACTION * len(members):
+            break
+    test = np.isin(runs, held)
+    return members[~test], members[test]
 
 
 def _capped(indices: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
@@ -215,11 +244,16 @@ def _block_splits(data: TrainedData, rng: np.random.Generator) -> list[Split]:
         strata = [m for m in strata if len(m) >= 2] or [np.arange(len(data.lines))]
     cap_fit = max(1, MAX_FIT // len(strata))
     cap_test = max(1, MAX_TEST // len(strata))
+    runs = data.runs if data.runs is not None else np.zeros(len(data.lines), dtype=np.int64)
+    offsets = [int(rng.integers(len(np.unique(runs[m])))) for m in strata]
     splits = []
     for k in range(N_SPLITS):
         fit_parts, test_parts = [], []
-        for members in strata:
-            fit, test = block_split(members, k, rng, data.gap)
+        for members, offset in zip(strata, offsets):
+            if len(np.unique(runs[members])) > 1:
+                fit, test = run_split(members, runs[members], k, offset)
+            else:
+                fit, test = block_split(members, k, rng, data.gap)
             fit_parts.append(_capped(fit, cap_fit, rng))
             test_parts.append(test[:cap_test])
         splits.append(Split(np.sort(np.concatenate(fit_parts)), np.sort(np.concatenate(test_parts))))
@@ -406,6 +440,7 @@ class TrainedTask(Task):
             "test_fraction": TEST_FRACTION,
             "split_kind": "blocks" if data.blocked else "random",
             "overlap_gap": int(data.gap),
+            "runs": int(len(np.unique(data.runs))) if data.blocked and data.runs is not None else None,
         }
 
 
