@@ -187,15 +187,16 @@ static void neai_pre_fft(const neai_pre_cfg *c, const float *in, float *work, fl
  * Nyquist), with E = sum of P over the band, q(k) = P(k) / E, and
  * L(k) = log(P(k) + 1e-12):
  *   0 log energy      log(E / bins + 1e-12), the mean power per bin
- *   1 centroid        sum f q
- *   2 spread          sqrt(sum (f - centroid)^2 q)
+ *   1 centroid        c = sum f q
+ *   2 spread          sqrt(sum f^2 q - c^2)
  *   3 log flatness    mean of L - log energy, <= 0 (0 = white)
  *   4 roll-off        lowest f with 85 % of E at or below it
  *   5 peak frequency  f of the strongest bin (the lowest one on ties)
  *   6 entropy         (log E - sum q L) / log(bins), i.e. -sum q log q normalised to 0..1
  *   7..               share of E in each of the `bands` bands
  * An axis without energy in the band gives its log energy and flatness, zeros
- * else. One log per bin: on a Cortex-M4F about as costly as the FFT itself. */
+ * else. One pass over the bins, plus the bins up to the roll-off; one log per
+ * bin, which costs about as much as the rest of the pass. */
 static void neai_pre_spectral(const neai_pre_cfg *c, const float *in, float *work, float *out)
 {
     uint16_t axis, k, b;
@@ -207,54 +208,61 @@ static void neai_pre_spectral(const neai_pre_cfg *c, const float *in, float *wor
     float to_f = 1.0f / (float)half; /* exact: half is a power of two */
     for (axis = 0; axis < c->nb_axes; axis++) {
         float *o = &out[(uint32_t)axis * per_axis];
+        float *ratio = &o[NEAI_SPECTRAL_PER_AXIS];
         const float *spec = neai_axis_power(c, in, axis, work);
-        float total = 0.0f, moment = 0.0f, logs = 0.0f, plogp = 0.0f, peak = -1.0f, peak_f = 0.0f;
-        float spread = 0.0f, cumul = 0.0f, rolloff = (float)(end - 1u) * to_f, inv;
-        uint8_t rolled = 0u;
+        float total = 0.0f, moment = 0.0f, moment2 = 0.0f, logs = 0.0f, plogp = 0.0f, peak = -1.0f, peak_f = 0.0f;
+        float cumul = 0.0f, target, inv, spread;
+        for (b = 0; b < c->bands; b++) {
+            ratio[b] = 0.0f;
+        }
+        b = 0;
         for (k = first; k < end; k++) {
             float p = neai_bin_power(spec, k, half) * scale;
             float f = (float)k * to_f;
             float l = neai_logf(p + 1e-12f);
+            float fp = f * p;
             total += p;
-            moment += f * p;
+            moment += fp;
+            moment2 += f * fp;
             logs += l;
             plogp += p * l;
             if (p > peak) {
                 peak = p;
                 peak_f = f;
             }
+            if (c->bands) {
+                if (k >= c->band_edges[b + 1u]) {
+                    b++;
+                }
+                ratio[b] += p;
+            }
         }
         o[0] = neai_logf(total / bins + 1e-12f);
         o[3] = logs / bins - o[0];
-        for (b = 0; b < c->bands; b++) {
-            o[NEAI_SPECTRAL_PER_AXIS + b] = 0.0f;
-        }
         if (!(total > 1e-30f)) {
             o[1] = o[2] = o[4] = o[5] = o[6] = 0.0f;
+            for (b = 0; b < c->bands; b++) {
+                ratio[b] = 0.0f;
+            }
             continue;
         }
         inv = 1.0f / total;
         o[1] = moment * inv;
+        spread = moment2 * inv - o[1] * o[1];
+        o[2] = neai_sqrtf(spread); /* 0 when rounding makes it negative */
+        target = 0.85f * total;
+        o[4] = (float)(end - 1u) * to_f;
         for (k = first; k < end; k++) {
-            float q = neai_bin_power(spec, k, half) * scale * inv;
-            float d = (float)k * to_f - o[1];
-            spread += d * d * q;
-            cumul += q;
-            if (!rolled && cumul >= 0.85f) {
-                rolloff = (float)k * to_f;
-                rolled = 1u;
+            cumul += neai_bin_power(spec, k, half) * scale;
+            if (cumul >= target) {
+                o[4] = (float)k * to_f;
+                break;
             }
         }
-        o[2] = neai_sqrtf(spread);
-        o[4] = rolloff;
         o[5] = peak_f;
         o[6] = end - first > 1u ? (neai_logf(total) - plogp * inv) / neai_logf(bins) : 0.0f;
         for (b = 0; b < c->bands; b++) {
-            float e = 0.0f;
-            for (k = c->band_edges[b]; k < c->band_edges[b + 1u]; k++) {
-                e += neai_bin_power(spec, k, half) * scale;
-            }
-            o[NEAI_SPECTRAL_PER_AXIS + b] = e * inv;
+            ratio[b] = ratio[b] * inv;
         }
     }
 }

@@ -34,7 +34,8 @@ enum neai_pre_norm {
 
 /* FFT and SPECTRAL work on the power spectrum of each axis averaged over
  * nb_segments segments of seg_len samples starting every seg_hop samples
- * (Welch's method; one segment of buffer_size samples is the plain spectrum).
+ * (Welch's method; the search uses seg_hop = seg_len, Bartlett's; one segment
+ * of buffer_size samples is the plain spectrum).
  * Each segment has its own mean removed and is windowed before its FFT. Bin k
  * (0 <= k <= seg_len/2) is the frequency k / (seg_len/2) of Nyquist. Only bins
  * band_edges[0] .. band_edges[last] - 1 are used: that is the pass band. */

@@ -24,11 +24,11 @@ PIPELINES = [
     {"pre": {"kind": "raw", "decim": 2, "norm": "zscore"},
      "model": {"kind": "gauss", "reg": 0.001, "calib": 4.0, "warmup": 10}},
     {"pre": {"kind": "stats"}, "model": {"kind": "proto", "k": 2, "reg": 1.0, "calib": 1.5, "warmup": 2}},
-    # Welch (3 segments of 32) over the upper half of the spectrum
+    # the mean spectrum of 2 segments of 32 samples, upper half of Nyquist
     {"pre": {"kind": "fft", "bands": 4, "spacing": "linear", "window": "hann", "log": True, "norm": "relative",
              "segments": 2, "low": 0.5, "high": 1.0},
      "model": {"kind": "proto", "k": 4, "reg": 0.01, "calib": 2.0, "warmup": 5}},
-    # spectral statistics of Welch (7 segments of 16) in the lower half, then the time statistics
+    # spectral statistics of 4 segments of 16 samples, lower half, then the time statistics
     {"pre": {"kind": "spectral", "bands": 4, "window": "hann", "segments": 4, "low": 0.0, "high": 0.5,
              "time_stats": True},
      "model": {"kind": "gauss", "reg": 0.01, "calib": 3.0, "warmup": 5}},

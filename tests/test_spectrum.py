@@ -15,12 +15,18 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from neai_tui.engine import csearch
+from neai_tui.engine import csearch, trained
+from neai_tui.engine.armrun import ArmMachine, link_image
 from neai_tui.engine.optimiser import SpaceCodec
 from neai_tui.engine.pipeline import (
     SPECTRAL_PER_AXIS, STATS_PER_AXIS, band_edges, nb_features, pass_band, pre_signature, segmentation,
 )
 from neai_tui.engine.tasks import anomaly, multisensor, task_for
+from neai_tui.engine.toolchain import compile_static_lib
+
+from .conftest import tone_signals
+from .test_multisensor import test_c_streaming_equals_search_features as streaming_equals_search
+from .test_trained_parity import PROBE
 
 MIN_CANDIDATES = 100_000
 
@@ -242,6 +248,30 @@ STREAMING = [
 def test_multisensor_library_streams_the_search_features(tmp_path, pipeline):
     """The Multi-sensor library's window, through the new components, gives the
     search's similarities (its own test module covers the older ones)."""
-    from .test_multisensor import test_c_streaming_equals_search_features as streaming_equals_search
-
     streaming_equals_search(tmp_path, pipeline)
+
+
+# ------------------------------------------------------------------ trained library
+def test_trained_library_on_spectral_statistics_matches_the_search(tmp_path):
+    """A trained library's generated configuration carries the new fields and
+    tables: its Cortex-M4F build predicts what the search's fitted model does."""
+    axes, buffer = 3, 64
+    pre = {"kind": "spectral", "bands": 4, "window": "hann", "segments": 2, "low": 0.0, "high": 0.5,
+           "time_stats": True}
+    rng = np.random.default_rng(8)
+    rows = np.vstack([tone_signals(rng, 20, f, buffer=buffer) for f in (50.0, 90.0, 140.0)])
+    fitted = trained.fit("n-class", {"kind": "logreg", "C": 10.0}, csearch.features(pre, rows, axes, buffer),
+                         np.repeat(np.arange(3), 20), seed=3)
+    (tmp_path / "cfg_spec.h").write_text(trained.config_header(fitted, pre, axes, buffer, "lib-spec", "spec"))
+    (tmp_path / "knowledge_spec.h").write_text(trained.knowledge_header(fitted, "lib-spec", "spec"))
+    (tmp_path / "probe_spec.c").write_text(PROBE.format(name="spec"))
+    lib_a = compile_static_lib([tmp_path / "probe_spec.c"], tmp_path / "libprobe.a", "cortex-m4f",
+                               include_dirs=[tmp_path, csearch.c_lib_dir()])
+    arm = ArmMachine(link_image(lib_a, "cortex-m4f", ["probe_spec"], tmp_path / "probe.elf"), "cortex-m4f")
+    test = rows[::7]
+    host = trained.predict_c(fitted, csearch.features(pre, test, axes, buffer))["proba"]
+    buf, out = arm.alloc(4 * axes * buffer), arm.alloc(4 * fitted.out_floats())
+    for i, row in enumerate(np.asarray(test, dtype=np.float32)):
+        arm.write_floats(buf, row)
+        assert arm.call("probe_spec", buf, out, count=False) == 0
+        assert np.array_equal(arm.read_floats(out, fitted.out_floats()).view(np.uint32), host[i].view(np.uint32))

@@ -96,18 +96,18 @@ REGS = (0.0, 0.001, 0.01, 0.1, 1.0)
 CALIBS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)
 WARMUPS = (2, 5, 10)
 PROTO_K = (2, 4, 8, 16, 32)
-# Spectrum kinds (FFT bands, spectral statistics): Welch segmentations (S: the
-# buffer cut into segments of buffer/S samples with 50 % overlap; only with the
-# Hann window, without which overlapping segments repeat the same samples
-# unweighted) and pass bands (fractions of Nyquist: all, lower half, upper half).
+# Spectrum kinds (FFT bands, spectral statistics): segmentations (S: the mean
+# power spectrum of S segments of buffer/S samples, see pipeline.py; with the
+# Hann window only: short segments leak badly without a taper) and pass bands
+# (fractions of Nyquist: all, lower half, upper half).
 SEGMENTS = (1, 2, 4)
 PASS_BANDS = ((0.0, 1.0), (0.0, 0.5), (0.5, 1.0))
 SPECTRAL_BANDS = (0, 4, 8)  # band-energy ratios of the spectral statistics
 
 
 def spectrum_blocks(buffer_size: int, segments=SEGMENTS) -> list[tuple[int, float, float, int]]:
-    """(segments, low, high, bins in the pass band) of every Welch segmentation
-    and pass band a spectrum kind can take on this buffer, whole-buffer first."""
+    """(segments, low, high, bins in the pass band) of every segmentation and
+    pass band a spectrum kind can take on this buffer, whole-buffer first."""
     if not is_power_of_two(buffer_size) or buffer_size < MIN_SEGMENT:
         return []
     out = []

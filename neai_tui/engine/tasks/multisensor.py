@@ -214,8 +214,8 @@ def preprocessing_space(windows: tuple[int, ...]) -> list[dict]:
     generation (which --evals may cut short) screens first the families that
     suit slow process variables: levels, then statistics, then shapes, then
     spectra (FFT bands, then spectral statistics, each with the pass bands and
-    Welch segmentations of the anomaly task; Hann taper, linear bands: windows
-    are short)."""
+    segmentations of the anomaly task; Hann taper, linear bands: windows are
+    short)."""
     levels, stats, shapes, spectra = [], [], [], []
     for w in windows:
         if w == 1:  # the instantaneous sample itself
