@@ -306,16 +306,21 @@ static void neai_pre_stats(const neai_pre_cfg *c, const float *in, float *out)
     }
 }
 
-/* Pearson correlation of every pair of axes (i < j, i major): how the axes move
- * together, which per-axis features cannot tell (e.g. the phase relationship
- * of a 3-phase motor's currents). 0 for a pair with a constant axis. */
-static void neai_pre_cross(const neai_pre_cfg *c, const float *in, float *out)
+/* How the axes move together, which per-axis features cannot tell (e.g. the
+ * phase relationship of a 3-phase motor's currents): for every pair of axes
+ * a <= b (a major; a == b only with `diagonal`), their covariance, or with
+ * `correlate` their Pearson correlation (0 when an axis is constant) and the
+ * standard deviation on the diagonal. */
+static void neai_pre_pairs(const neai_pre_cfg *c, const float *in, float *out, uint8_t diagonal, uint8_t correlate)
 {
     uint16_t a, b, i;
     uint32_t k = 0;
     for (a = 0; a < c->nb_axes; a++) {
         float mean_a, std_a;
         neai_axis_mean_std(in, c, a, &mean_a, &std_a);
+        if (diagonal) {
+            out[k++] = correlate ? std_a : std_a * std_a;
+        }
         for (b = (uint16_t)(a + 1u); b < c->nb_axes; b++) {
             float mean_b, std_b, cov = 0.0f;
             neai_axis_mean_std(in, c, b, &mean_b, &std_b);
@@ -324,7 +329,10 @@ static void neai_pre_cross(const neai_pre_cfg *c, const float *in, float *out)
                 cov += (s[a] - mean_a) * (s[b] - mean_b);
             }
             cov = cov / (float)c->buffer_size;
-            out[k++] = (std_a > 1e-12f && std_b > 1e-12f) ? cov / (std_a * std_b) : 0.0f;
+            if (correlate) {
+                cov = (std_a > 1e-12f && std_b > 1e-12f) ? cov / (std_a * std_b) : 0.0f;
+            }
+            out[k++] = cov;
         }
     }
 }
@@ -350,8 +358,10 @@ static uint8_t neai_pre_features(const neai_pre_cfg *c, const float *in, float *
     } else if (c->kind == NEAI_PRE_STATS) {
         neai_pre_stats(c, in, out);
         if (c->cross) {
-            neai_pre_cross(c, in, &out[(uint32_t)c->nb_axes * NEAI_STATS_PER_AXIS]);
+            neai_pre_pairs(c, in, &out[(uint32_t)c->nb_axes * NEAI_STATS_PER_AXIS], 0u, 1u);
         }
+    } else if (c->kind == NEAI_PRE_COV) {
+        neai_pre_pairs(c, in, out, 1u, (uint8_t)(c->cross != 0u));
     } else {
         neai_pre_raw(c, in, out);
     }

@@ -16,7 +16,8 @@ enum neai_pre_kind {
     NEAI_PRE_RAW = 1,      /* per-axis normalised raw buffer, optionally decimated  */
     NEAI_PRE_FFT = 2,      /* per-axis power spectrum pooled into bands             */
     NEAI_PRE_STATS = 3,    /* per-axis statistical features                         */
-    NEAI_PRE_SPECTRAL = 4  /* per-axis spectral statistics (+ optional STATS block) */
+    NEAI_PRE_SPECTRAL = 4, /* per-axis spectral statistics (+ optional STATS block) */
+    NEAI_PRE_COV = 5       /* covariance matrix of the axes, upper triangle          */
 };
 
 enum neai_pre_norm {
@@ -53,7 +54,9 @@ typedef struct {
     uint16_t nb_segments;  /* FFT, SPECTRAL: (nb_segments-1)*seg_hop + seg_len <= buffer_size */
     uint16_t time_stats;   /* SPECTRAL: 1 = the STATS features of every axis follow     */
     uint16_t cross;        /* STATS: 1 = the correlation of every pair of axes follows  *
-                            * (axes*(axes-1)/2 values, pairs (0,1), (0,2).. (1,2)..)    */
+                            * (axes*(axes-1)/2 values, pairs (0,1), (0,2).. (1,2)..);   *
+                            * COV: 1 = standard deviations on the diagonal and          *
+                            * correlations off it, 0 = variances and covariances        */
     const float *twiddle;  /* FFT, SPECTRAL: seg_len/2 pairs (cos, -sin)                */
     const float *window;   /* FFT, SPECTRAL: seg_len coefficients, or 0 for rectangular */
     const uint16_t *band_edges; /* FFT: bands + 1 bin indices, first >= 1; SPECTRAL:

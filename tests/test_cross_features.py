@@ -48,10 +48,31 @@ def test_one_axis_has_no_pair_and_the_description_says_so():
     assert "axis correlations" in text
 
 
+def test_the_covariance_matrix_of_the_axes_matches_numpy():
+    rng = np.random.default_rng(9)
+    axes, buffer = 3, 64
+    lines = (rng.standard_normal((12, buffer, axes)) @ rng.standard_normal((axes, axes))).reshape(12, -1)
+    lines = lines.astype(np.float32)
+    x = lines.reshape(12, buffer, axes).astype(np.float64)
+    iu = np.triu_indices(axes)
+    cov = np.einsum("nti,ntj->nij", x - x.mean(1, keepdims=True), x - x.mean(1, keepdims=True)) / buffer
+    got = csearch.features({"kind": "cov"}, lines, axes, buffer)
+    assert got.shape == (12, nb_features({"kind": "cov"}, axes, buffer)) == (12, 6)
+    np.testing.assert_allclose(got, cov[:, iu[0], iu[1]], rtol=2e-4, atol=1e-5)
+    std = np.sqrt(np.einsum("nii->ni", cov))
+    corr = cov / (std[:, :, None] * std[:, None, :])
+    corr[:, np.arange(axes), np.arange(axes)] = std
+    got = csearch.features({"kind": "cov", "correlation": True}, lines, axes, buffer)
+    np.testing.assert_allclose(got, corr[:, iu[0], iu[1]], rtol=2e-4, atol=1e-5)
+    assert "covariance" in describe({"pre": {"kind": "cov"}, "model": {"kind": "gnb"}})
+
+
 def test_trained_spaces_offer_correlations_when_there_are_several_axes():
     from neai_tui.engine.tasks.trained_common import TrainedData, TrainedTask
 
     task = TrainedTask()
     for axes, expected in ((3, True), (1, False)):
         data = TrainedData("n-class", axes, 64, np.zeros((4, axes * 64), np.float32), np.zeros(4, np.int64))
-        assert ({"kind": "stats", "cross": True} in task.preprocessing_space(data)) is expected
+        space = task.preprocessing_space(data)
+        for pre in ({"kind": "stats", "cross": True}, {"kind": "cov", "correlation": False}):
+            assert (pre in space) is expected

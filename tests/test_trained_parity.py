@@ -227,6 +227,7 @@ ARM_MODELS = {  # every C inference algorithm once: name -> (task, model, prepro
     "ifo": ("one-class", {"kind": "iforest", "n_estimators": 10, "max_samples": 32}, FFT),
     "gmm": ("one-class", {"kind": "gmm", "n_components": 2, "scale": "none", "pca": 4}, {"kind": "stats"}),
     "mah": ("one-class", {"kind": "mahalanobis", "estimator": "ledoitwolf"}, {"kind": "stats"}),
+    "cov": ("n-class", {"kind": "et", "n_estimators": 5, "max_depth": 4}, {"kind": "cov", "correlation": True}),
     "svr": ("extrapolation", {"kind": "svr", "C": 10.0}, {"kind": "stats"}),
     "knn": ("extrapolation", {"kind": "knn", "k": 3, "pca": 4}, {"kind": "stats"}),
 }

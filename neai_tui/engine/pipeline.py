@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PRE_KINDS = {"raw": 1, "fft": 2, "stats": 3, "spectral": 4}
+PRE_KINDS = {"raw": 1, "fft": 2, "stats": 3, "spectral": 4, "cov": 5}
 SPECTRUM_KINDS = ("fft", "spectral")  # the kinds built on the (segment-averaged) power spectrum
 NORMS = {"none": 0, "zscore": 1, "maxabs": 2, "center": 3, "relative": 4}
 MODEL_KINDS = {"gauss": 1, "proto": 2}
@@ -175,6 +175,8 @@ def nb_features(pre: dict, axes: int, buffer_size: int) -> int:
         return axes * _bands(pre, buffer_size)
     if kind == "stats":
         return axes * STATS_PER_AXIS + (cross_pairs(axes) if pre.get("cross", False) else 0)
+    if kind == "cov":
+        return axes + cross_pairs(axes)
     if kind == "spectral":
         time_stats = STATS_PER_AXIS if pre.get("time_stats", False) else 0
         return axes * (SPECTRAL_PER_AXIS + _bands(pre, buffer_size) + time_stats)
@@ -240,7 +242,8 @@ def pre_fields(pre: dict, axes: int, buffer_size: int) -> dict[str, int]:
         "seg_hop": seg_hop,
         "nb_segments": nb_segments,
         "time_stats": int(bool(pre.get("time_stats", False))) if kind == "spectral" else 0,
-        "cross": int(bool(pre.get("cross", False)) and axes > 1) if kind == "stats" else 0,
+        "cross": (int(bool(pre.get("cross", False)) and axes > 1) if kind == "stats"
+                  else int(bool(pre.get("correlation", False))) if kind == "cov" else 0),
     }
 
 
@@ -332,6 +335,9 @@ def describe(pipeline: dict) -> str:
         pre_text = f"raw buffer ({pre.get('norm', 'none')}" + (
             f", 1/{pre['decim']})" if pre.get("decim", 1) > 1 else ")"
         )
+    elif pre["kind"] == "cov":
+        pre_text = ("standard deviations + axis correlations" if pre.get("correlation")
+                    else "covariance matrix of the axes")
     else:
         pre_text = "statistics (10 per axis" + (", + axis correlations)" if pre.get("cross") else ")")
     if pre.get("lookback"):  # Multi-sensor: the samples the library looks back over
@@ -359,7 +365,7 @@ def describe(pipeline: dict) -> str:
 # "time_stats" what the statistics block adds to spectral statistics (less than
 # "stats": they share the mean/std helper and the API's checks).
 CODE_BYTES = {"api": 700, "raw": 300, "fft": 900, "stats": 700, "spectral": 1300, "welch": 100, "time_stats": 450,
-              "cross": 150, "gauss": 500, "proto": 1300}
+              "cross": 150, "cov": 350, "gauss": 500, "proto": 1300}
 STACK_BYTES = 160
 
 

@@ -412,11 +412,14 @@ class TrainedTask(Task):
 
     def preprocessing_space(self, data: TrainedData) -> list[dict]:
         space = _anomaly_preprocessing_space(data.axes, data.buffer_size)
-        if data.axes > 1 and {"kind": "stats", "cross": True} not in space:
-            # How the axes move together (e.g. a 3-phase motor's phase relationship):
-            # ITSC's 13 short-circuit classes, held-out recordings: 0.83 -> 0.91
-            # balanced accuracy for extra trees on statistics + correlations.
-            space.insert(1, {"kind": "stats", "cross": True})
+        if data.axes > 1:
+            # How the axes move together (e.g. a 3-phase motor's phase relationship),
+            # which per-axis features miss: on ITSC's 13 short-circuit classes
+            # (held-out recordings) 1-NN and extra trees reach ~0.91 balanced
+            # accuracy on the 6 covariances of the 3 currents, ~0.85 on statistics.
+            extra = [{"kind": "cov", "correlation": False}, {"kind": "cov", "correlation": True},
+                     {"kind": "stats", "cross": True}]
+            space[1:1] = [pre for pre in extra if pre not in space]
         return space
 
     def model_space(self, data: TrainedData) -> list[dict]:
