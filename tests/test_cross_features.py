@@ -76,3 +76,26 @@ def test_trained_spaces_offer_correlations_when_there_are_several_axes():
         space = task.preprocessing_space(data)
         for pre in ({"kind": "stats", "cross": True}, {"kind": "cov", "correlation": False}):
             assert (pre in space) is expected
+
+
+def test_the_optimiser_codec_handles_options_some_preprocessings_leave_out():
+    """{"kind": "stats"} next to {"kind": "stats", "cross": True}: TPE must encode
+    both and propose only pipelines of the space."""
+    import optuna
+
+    from neai_tui.engine.optimiser import SpaceCodec
+
+    pres = [{"kind": "stats"}, {"kind": "stats", "cross": True}, {"kind": "cov", "correlation": False}]
+    models = [{"kind": "gnb", "var_smoothing": 1e-9}]
+    codec = SpaceCodec(pres, models)
+    for pre in pres:
+        params, dists = codec.distributions({"pre": pre, "model": models[0]})
+        assert set(params) == set(dists)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    seen = set()
+    for _ in range(40):
+        pipeline = codec.suggest(study.ask())
+        if pipeline is not None:
+            assert codec.contains(pipeline)
+            seen.add(str(pipeline["pre"]))
+    assert seen == {str(p) for p in pres}

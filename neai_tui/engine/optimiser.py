@@ -42,6 +42,12 @@ class SpaceCodec:
                 if key != "kind" and value not in kinds[item["kind"]][key]:
                     kinds[item["kind"]][key].append(value)
             kinds[item["kind"]]  # a kind without parameters (e.g. stats)
+        # A key some items of a kind leave out (e.g. {"kind": "stats"} next to
+        # {"kind": "stats", "cross": True}) takes the value None for them.
+        for item in items:
+            for key, values in kinds[item["kind"]].items():
+                if key not in item and None not in values:
+                    values.append(None)
         return {k: dict(v) for k, v in kinds.items()}
 
     def contains(self, pipeline: dict) -> bool:
@@ -58,7 +64,7 @@ class SpaceCodec:
             dists[f"{part}.kind"] = CategoricalDistribution(sorted(kinds))
             for key, values in kinds[item["kind"]].items():
                 name = f"{part}.{item['kind']}.{key}"
-                params[name] = item[key]
+                params[name] = item.get(key)
                 dists[name] = CategoricalDistribution(values)
         return params, dists
 
@@ -70,7 +76,9 @@ class SpaceCodec:
             kind = trial.suggest_categorical(f"{part}.kind", sorted(kinds))
             item = {"kind": kind}
             for key, values in kinds[kind].items():
-                item[key] = trial.suggest_categorical(f"{part}.{kind}.{key}", values)
+                value = trial.suggest_categorical(f"{part}.{kind}.{key}", values)
+                if value is not None:
+                    item[key] = value
             if _canon(item) not in self.valid[part]:
                 return None
             pipeline[part] = item
