@@ -178,7 +178,15 @@ def preprocessing_space(axes: int, buffer_size: int) -> list[dict]:
     fft = fft_space(buffer_size)
     plain = [p for p in fft if p["segments"] == 1 and (p["low"], p["high"]) == (0.0, 1.0)]
     space += plain + spectral_space(buffer_size) + fft[len(plain):]
+    if axes > 1:
+        space += [dict(pre) for pre in AXIS_RELATIONS]
     return distinct(space, axes, buffer_size)
+
+
+# How the axes move together, which per-axis features miss (e.g. the phase
+# relationship of a 3-phase motor's currents); only with several axes.
+AXIS_RELATIONS = ({"kind": "cov", "correlation": False}, {"kind": "cov", "correlation": True},
+                  {"kind": "stats", "cross": True})
 
 
 def model_space() -> list[dict]:
