@@ -350,3 +350,123 @@ def test_validation_compares_libraries(benchmarked, tmp_path):
     assert "no such library zip" in missing.error
     with pytest.raises(UsageError):
         validate([], tests=[ValidationFile(nominal)])
+
+
+# -- results of the other project types (the benchmark's results plot) ----------------------------
+SAMPLES = REPO / "sample_data"
+
+
+def trained_project(ws: Workspace, kind: str) -> Project:
+    """A project of the bundled sample fan, benchmarked briefly (seeded)."""
+    from neai_tui.engine.search import run_benchmark
+
+    project = ws.create_project(ProjectSettings(name=kind, type=kind, axes=3))
+    if kind == "n-class":
+        for name in ("normal", "imbalance", "tapping"):
+            project.import_signal(SAMPLES / "nclass" / f"{name}.csv")
+    elif kind == "one-class":
+        project.import_signal(SAMPLES / "oneclass" / "normal.csv")
+    else:
+        project.import_signal(SAMPLES / "extrapolation" / "speed.csv")
+    run_benchmark(project, max_evals=12, cores=1, seed=5)
+    return project
+
+
+@pytest.fixture
+def c_inferences(monkeypatch):
+    """Counts the rows each call of the C inference (trained.predict_c) ran."""
+    from neai_tui.engine import trained
+
+    rows: list[int] = []
+    real = trained.predict_c
+
+    def counting(fitted, features):
+        rows.append(len(features))
+        return real(fitted, features)
+
+    monkeypatch.setattr(trained, "predict_c", counting)
+    return rows
+
+
+def test_nclass_results_are_the_c_probabilities_of_held_out_lines(workspace, c_inferences):
+    from neai_tui.engine.bench_results import library_results
+    from neai_tui.engine.tasks.nclass import classification_metrics, confusion
+
+    project = trained_project(workspace, "n-class")
+    results = library_results(project)
+    assert results["type"] == "n-class" and results["classes"] == ["normal", "imbalance", "tapping"]
+    n = results["tested"]
+    assert c_inferences == [n] and len(results["true"]) == len(results["probabilities"]) == n
+    assert results["fitted"] + n == 108 and sorted(set(results["true"])) == [0, 1, 2]  # stratified: every class
+    proba = np.array(results["probabilities"])
+    assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-3)
+    assert results["predicted"] == np.argmax(proba, axis=1).tolist()
+    true = np.array(results["true"])
+    metrics = classification_metrics(confusion(true, np.array(results["predicted"]), 3), proba, true)
+    assert results["balanced_accuracy"] == pytest.approx(metrics["balanced_accuracy"], abs=1e-4)
+
+
+def test_extrapolation_results_pair_predictions_with_real_values(workspace, c_inferences):
+    from neai_tui.engine.bench_results import library_results
+    from neai_tui.engine.tasks.extrapolation import regression_metrics
+
+    project = trained_project(workspace, "extrapolation")
+    results = library_results(project)
+    assert results["type"] == "extrapolation" and c_inferences == [results["tested"]]
+    speeds = np.loadtxt(SAMPLES / "extrapolation" / "speed.csv")[:, 0]
+    assert results["real"] == pytest.approx(speeds[np.array(results["lines"]) - 1].tolist())
+    assert results["r2"] == pytest.approx(regression_metrics(results["real"], results["predicted"])["r2"], abs=1e-4)
+    assert results["r2"] > 0.5  # the sample fan's speed is easy to hear
+
+
+def test_oneclass_results_project_lines_and_the_c_boundary(workspace, c_inferences):
+    from neai_tui.engine.bench_results import GRID_COLUMNS, GRID_ROWS, library_results
+
+    project = trained_project(workspace, "one-class")
+    results = library_results(project)
+    normal, synthetic, grid = results["normal"], results["synthetic"], results["grid"]
+    assert results["type"] == "one-class" and len(normal["x"]) == len(normal["outlier"]) == results["tested"]
+    # Held-out lines, the synthetic outliers shown, all of them (rejection), then the grid: all by the C.
+    assert c_inferences == [results["tested"], len(synthetic["x"]), c_inferences[2], GRID_ROWS * GRID_COLUMNS]
+    assert results["recall"] == pytest.approx(1 - np.mean(normal["outlier"]), abs=1e-4)
+    assert [s > results["threshold"] for s in normal["score"]] == normal["outlier"]
+    assert set(synthetic["kind"]) == {"louder", "quieter", "faster", "slower", "shuffled"}
+    flags = np.array(grid["outlier"])
+    assert flags.shape == (GRID_ROWS, GRID_COLUMNS) and flags.any() and not flags.all()  # a boundary crosses it
+    assert len(grid["xs"]) == GRID_COLUMNS and grid["xs"][0] < min(normal["x"]) <= max(normal["x"]) < grid["xs"][-1]
+
+
+def test_multisensor_results_are_per_held_out_window(workspace):
+    from neai_tui.engine.bench_results import library_results
+    from neai_tui.engine.search import run_benchmark
+
+    project = workspace.create_project(ProjectSettings(name="Pump", type="anomaly", axes=6, multisensor=True))
+    project.import_signal(SAMPLES / "multisensor" / "nominal.csv", role="nominal")
+    project.import_signal(SAMPLES / "multisensor" / "abnormal.csv", role="abnormal")
+    run_benchmark(project, max_evals=16, cores=1, seed=2)
+    results = library_results(project)
+    couple = results["couples"][0]
+    assert results["type"] == "anomaly" and results["unit"] == "window"
+    assert len(couple["nominal_lines"]) == len(couple["nominal"]) > 0
+    assert len(couple["abnormal_lines"]) == len(couple["abnormal"]) > 0
+    assert max(couple["nominal_lines"]) <= 3000 and max(couple["abnormal_lines"]) <= 800
+    assert couple["learned"] > 0 and all(0 <= s <= 100 for s in couple["nominal"] + couple["abnormal"])
+
+
+def test_extrapolation_emulator_takes_training_files_and_keeps_real_values(workspace):
+    """The emulator runs an extrapolation library on a file with the real value first
+    (a training file) and pairs each prediction with it."""
+    from neai_tui.engine.deploy import deploy
+    from neai_tui.engine.emulator_session import EmulatorSession
+
+    project = trained_project(workspace, "extrapolation")
+    session = EmulatorSession(deploy(project).zip_path)
+    report = session.detect(SAMPLES / "extrapolation" / "speed.csv", "1-20")
+    speeds = np.loadtxt(SAMPLES / "extrapolation" / "speed.csv")[:20, 0]
+    assert [r["real"] for r in report.results] == pytest.approx(speeds.tolist())
+    assert report.summary["rmse"] == pytest.approx(
+        np.sqrt(np.mean((speeds - [r["value"] for r in report.results]) ** 2)), rel=1e-4)
+    plain = session.detect(SAMPLES / "extrapolation" / "speed_try.csv")  # no real values: predictions only
+    assert "real" not in plain.results[0] and "rmse" not in plain.summary
+    with pytest.raises(InputError):
+        session.detect(SAMPLES / "fan" / "nominal.csv")  # 3 x 256 samples: neither layout fits

@@ -88,6 +88,7 @@ class Rows:
     first: int
     last: int
     values: np.ndarray  # the chosen lines
+    targets: np.ndarray | None = None  # extrapolation: the real values, when the file has them (column 1)
 
     @property
     def line_numbers(self) -> list[int]:
@@ -143,10 +144,28 @@ class EmulatorSession:
         return float(self.library.get_sensitivity()) if self.library is not None else None
 
     def read_rows(self, path: Path | str, line_range: str = "") -> Rows:
+        """The chosen lines of a file. An extrapolation library also takes its training
+        files (the real value first, then the buffer): the real values are kept to
+        compare the predictions with."""
         path = Path(path).expanduser()
-        values = read_inference_file(path, self.axes, self.buffer_size, self.layout)
+        targets = None
+        try:
+            values = read_inference_file(path, self.axes, self.buffer_size, self.layout)
+        except InputError:
+            if self.type != "extrapolation":
+                raise
+            from .signals import read_signals
+
+            try:
+                data = read_signals(path, axes=self.axes, layout="target-first")
+            except InputError:
+                data = None
+            if data is None or data.values.shape[1] != 1 + self.axes * self.buffer_size:
+                raise
+            values, targets = data.values[:, 1:], data.values[:, 0]
         first, last = parse_range(line_range, len(values))
-        return Rows(path, first, last, values[first - 1 : last])
+        return Rows(path, first, last, values[first - 1 : last],
+                    None if targets is None else targets[first - 1 : last])
 
     # -- anomaly detection -------------------------------------------------------------
     def _need_anomaly(self, what: str) -> None:
@@ -218,8 +237,15 @@ class EmulatorSession:
         finally:
             os.unlink(tmp)
         results = [{"line": n, **r} for n, r in zip(rows.line_numbers, doc.get("results", []))]
+        summary: dict = {"lines": len(results)}
+        if rows.targets is not None:
+            for item, real in zip(results, rows.targets):
+                item["real"] = float(real)
+            pairs = np.array([(r["real"], r["value"]) for r in results if r.get("value") is not None], dtype=float)
+            if len(pairs):
+                summary["rmse"] = round(float(np.sqrt(np.mean((pairs[:, 0] - pairs[:, 1]) ** 2))), 6)
         self.last_rows = rows
-        return DetectReport(results, None, 0, rows.path, {"lines": len(results)})
+        return DetectReport(results, None, 0, rows.path, summary)
 
 
 def library_file_text(zip_path: Path | str, name: str) -> str:
