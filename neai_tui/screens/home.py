@@ -148,6 +148,9 @@ class HomeScreen(NeaiScreen):
 
     @on(DataTable.RowHighlighted, "#projects")
     def show_detail(self) -> None:
+        # Duplicate, delete and export depend on the highlighted project: the key bar
+        # shows them as soon as the list arrives, not at the next focus move.
+        self.refresh_bindings()
         detail = self.query_one("#project-detail", Static)
         summary = self.highlighted_summary()
         if summary is None:

@@ -3,20 +3,22 @@
 Textual's Footer builds one widget per key and rebuilds them all whenever the
 bindings change (every step switch, every focus move), which costs a few hundred
 milliseconds on a slow link or machine. This bar draws the same information as
-one line of text: the keys of the focused widget, the screen and the app, greyed
-out when unavailable, grouped like the step keys ("123456 Steps"), with the
-command palette's key on the right.
+one line of text (two when they do not fit, as at 80 columns): the keys of the
+focused widget, the screen and the app, greyed out when unavailable, grouped
+like the step keys ("1-6 Steps"), with the help and command palette keys on
+the right.
 """
 from __future__ import annotations
 
 from itertools import groupby
 
 from rich.text import Text
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 
 
 RIGHT_ACTIONS = ("help", "app.help")  # always visible, on the right, with the palette
+MAX_LINES = 2
 
 
 class KeyBar(Widget):
@@ -39,12 +41,14 @@ class KeyBar(Widget):
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._fit_height()
 
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen) -> None:
         if self.is_attached and screen is self.screen:
+            self._fit_height()
             self.refresh()
 
     def entries(self) -> list[tuple[str, str, bool]]:
@@ -74,13 +78,19 @@ class KeyBar(Widget):
                 out.extend((self.app.get_key_display(b), b.description, enabled) for b, enabled in members)
         return out
 
-    def render(self) -> Text:
+    def _entry_texts(self) -> list[Text]:
         key_style = self.get_component_rich_style("keybar--key", partial=True)
         off_style = self.get_component_rich_style("keybar--disabled", partial=True)
-        left = Text(no_wrap=True, overflow="ellipsis")
+        out = []
         for keys, description, enabled in self.entries():
-            left.append(f" {keys} ", style=key_style if enabled else off_style)
-            left.append(f"{description} ", style="" if enabled else off_style)
+            entry = Text(no_wrap=True)
+            entry.append(f" {keys} ", style=key_style if enabled else off_style)
+            entry.append(f"{description} ", style="" if enabled else off_style)
+            out.append(entry)
+        return out
+
+    def _right(self) -> Text:
+        key_style = self.get_component_rich_style("keybar--key", partial=True)
         right = Text(no_wrap=True)
         for active in self.screen.active_bindings.values():
             if active.binding.action in RIGHT_ACTIONS and active.binding.show:
@@ -93,10 +103,42 @@ class KeyBar(Widget):
             right.append("▏" if not right else "")
             right.append(f"{self.app.get_key_display(palette.binding)} ", style=key_style)
             right.append("palette ")
-        width = self.size.width
+        return right
+
+    def lines(self, width: int) -> list[Text]:
+        """One line, or two when the keys do not fit in one (at 80 columns, a step
+        with many keys): every key stays visible. The help and palette keys end
+        the first line."""
+        right = self._right()
         room = max(0, width - right.cell_len)
-        if left.cell_len > room:
-            left.truncate(room, overflow="ellipsis")
-        left.append(" " * max(0, room - left.cell_len))
-        left.append_text(right)
-        return left
+        rows: list[Text] = [Text(no_wrap=True, overflow="ellipsis")]
+        for entry in self._entry_texts():
+            limit = room if len(rows) == 1 else width
+            if rows[-1].cell_len + entry.cell_len > limit and rows[-1].cell_len and len(rows) < MAX_LINES:
+                rows.append(Text(no_wrap=True, overflow="ellipsis"))
+            rows[-1].append_text(entry)
+        for i, row in enumerate(rows):
+            limit = room if i == 0 else width
+            if row.cell_len > limit:
+                row.truncate(limit, overflow="ellipsis")
+            row.append(" " * max(0, limit - row.cell_len))
+        rows[0].append_text(right)
+        return rows
+
+    def _width(self) -> int:
+        return self.size.width or self.app.size.width
+
+    def _fit_height(self) -> None:
+        height = len(self.lines(self._width()))
+        if isinstance(self.screen, ModalScreen):
+            # A dialog's bar covers the whole bar of the screen under it, which may
+            # be two lines: keys that do not work in the dialog must not show.
+            height = MAX_LINES
+        if self.styles.height is None or self.styles.height.value != height:
+            self.styles.height = height
+
+    def on_resize(self) -> None:
+        self._fit_height()
+
+    def render(self) -> Text:
+        return Text("\n", no_wrap=True).join(self.lines(self._width()))
