@@ -7,6 +7,7 @@ which the legend line under the plot repeats.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -60,6 +61,7 @@ class PlotSpec:
     title: str = ""
     x_label: str = ""
     y_limits: tuple[float, float] | None = None
+    x_limits: tuple[float, float] | None = None
     x_log: bool = False
     empty_text: str = "Nothing to draw yet."
     note: str = ""
@@ -79,6 +81,8 @@ def _build(spec: PlotSpec, width: int, height: int) -> str:
     f.legend(False)
     xs_all = [x for s in spec.series for x in s.xs] + [x for b in spec.bands for x in b.xs]
     x0, x1 = (min(xs_all), max(xs_all)) if xs_all else (0.0, 1.0)
+    if spec.x_limits is not None:
+        x0, x1 = spec.x_limits
     if x0 == x1:
         x0, x1 = x0 - 1, x1 + 1
     for band in spec.bands:
@@ -106,17 +110,56 @@ def _build(spec: PlotSpec, width: int, height: int) -> str:
     ticks = 5 if width >= 50 else 3
     if spec.x_log and x0 > 0:
         f.ruler("x").scale("log")
+        f.ruler("x").ticks(log_ticks(x0, x1))
     elif all(float(x).is_integer() for x in xs_all) and x1 - x0 >= ticks:
         positions = sorted({int(round(v)) for v in (x0 + (x1 - x0) * i / (ticks - 1) for i in range(ticks))})
         f.ruler("x").ticks(positions)
     else:
-        f.ruler("x").frequency(ticks)
-    f.ruler("y").frequency(5 if height >= 12 else 3)
+        f.ruler("x").ticks(*nice_ticks(x0, x1, ticks))
+    ys_all = [y for s in spec.series for y in s.ys] + [v for b in spec.bands for v in (*b.lows, *b.highs)]
+    ys_all += [r.at for r in spec.rules if not r.vertical]
+    y0, y1 = spec.y_limits or ((min(ys_all), max(ys_all)) if ys_all else (0.0, 1.0))
+    if y0 < y1:
+        f.ruler("y").ticks(*nice_ticks(y0, y1, 5 if height >= 12 else 3))
+    else:
+        f.ruler("y").frequency(3)
     if spec.title:
         f.title(spec.title if len(spec.title) <= width - 2 else spec.title[: width - 3] + "…")
     if spec.x_label:
         f.label(spec.x_label, "x")
     return f.build().string(colorless=True)
+
+
+def nice_ticks(lo: float, hi: float, count: int) -> tuple[list[float], list[str]]:
+    """About `count` round positions within [lo, hi] (steps of 1, 2, 2.5 or 5 × 10^k)
+    and their labels, with as many decimals as the step needs: 1300, not 1.3e3."""
+    raw = (hi - lo) / max(1, count - 1)
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+
+    def positions_for(step: float) -> list[float]:
+        first = math.ceil(lo / step - 1e-9)
+        last = math.floor(hi / step + 1e-9)
+        return [0.0 if k == 0 else k * step for k in range(first, last + 1)]
+
+    steps = [m * magnitude for m in (0.5, 1, 2, 2.5, 5, 10)]
+    step = min(steps, key=lambda st: (abs(len(positions_for(st)) - count), -st))
+    positions = positions_for(step)
+    decimals = next(d for d in range(12) if abs(step * 10**d - round(step * 10**d)) < 1e-6 * step * 10**d or d == 11)
+    big = max(abs(lo), abs(hi)) >= 1e6
+    labels = [f"{v:.3g}" if big else f"{v:.{decimals}f}" for v in positions]
+    if len(positions) < 2:  # the range is narrower than one step: its ends
+        positions, labels = [lo, hi], [f"{lo:.4g}", f"{hi:.4g}"]
+    return positions, labels
+
+
+def log_ticks(x0: float, x1: float) -> list[float]:
+    """1, 2, 5, 10, 20, 50… within [x0, x1] (counts read better than 2.4, 5.6)."""
+    ticks = []
+    decade = 10.0 ** math.floor(math.log10(x0))
+    while decade <= x1:
+        ticks += [m * decade for m in (1, 2, 5) if x0 <= m * decade <= x1]
+        decade *= 10
+    return [int(t) if float(t).is_integer() else t for t in ticks] or [x0, x1]
 
 
 def _styles(spec: PlotSpec) -> dict[str, str]:
@@ -129,21 +172,26 @@ def _styles(spec: PlotSpec) -> dict[str, str]:
     return styles
 
 
-def legend(spec: PlotSpec) -> Text:
-    out = Text()
+def legend(spec: PlotSpec, width: int | None = None) -> list[Text]:
+    """The key line under the plot: each series' marker and label, then the note.
+    When it does not fit in `width`, the note goes on a line of its own."""
+    items = Text()
     for item in [*spec.series, *spec.bands, *spec.rules]:
         if not item.label:
             continue
         glyph = "⣿" if item.marker == BRAILLE else item.marker
-        if out:
-            out.append("  ")
-        out.append(glyph, style=item.style)
-        out.append(f" {item.label}")
-    if spec.note:
-        if out:
-            out.append("   ")
-        out.append(spec.note, style="dim")
-    return out
+        if items:
+            items.append("  ")
+        items.append(glyph, style=item.style)
+        items.append(f" {item.label}")
+    note = Text(spec.note, style="dim")
+    if not spec.note:
+        return [items] if items else []
+    if not items:
+        return [note]
+    if width is not None and items.cell_len + 3 + note.cell_len > width:
+        return [items, note]
+    return [Text.assemble(items, "   ", note)]
 
 
 def render_plot(spec: PlotSpec, width: int, height: int) -> Text:
@@ -152,8 +200,8 @@ def render_plot(spec: PlotSpec, width: int, height: int) -> Text:
         return Text("")
     if spec.empty:
         return Text(spec.empty_text, style="dim")
-    key = legend(spec)
-    plot_height = height - (1 if key else 0)
+    key = legend(spec, width)
+    plot_height = height - len(key)
     try:
         picture = _build(spec, width, plot_height)
     except Exception as exc:  # noqa: BLE001 - a drawing problem must never take a screen down
@@ -180,9 +228,9 @@ def render_plot(spec: PlotSpec, width: int, height: int) -> Text:
             else:
                 out.append(ch, style=styles.get(ch, ""))
         out.append(line[right:])
-    if key:
+    for line in key:
         out.append("\n")
-        out.append_text(key)
+        out.append_text(line)
     return out
 
 
@@ -210,8 +258,13 @@ class PlotView(Static):
 
 def history_spec(points: list[tuple[float, float]]) -> PlotSpec:
     """The performance-evolution plot: best score against elapsed seconds."""
-    xs = [p[0] for p in points]
-    ys = [p[1] for p in points]
+    xs, ys = [], []
+    for x, y in points:  # a step: the best score holds until the next best
+        if ys:
+            xs.append(x)
+            ys.append(ys[-1])
+        xs.append(x)
+        ys.append(y)
     if len(points) == 1:  # one point: draw a short flat step so it shows
         xs, ys = [xs[0], xs[0] + 1.0], [ys[0], ys[0]]
     return PlotSpec(
