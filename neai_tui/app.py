@@ -15,6 +15,7 @@ from .engine.project import Project, Workspace
 from .screens.dialogs import ErrorScreen, HelpScreen
 from .screens.home import HomeScreen
 from .screens.project import ProjectScreen
+from .widgets.format import tui_hint
 
 def describe_failure(error: BaseException) -> tuple[str, str]:
     """(title, text) for an error dialog: the user's message and hint, never a traceback."""
@@ -28,7 +29,7 @@ def describe_failure(error: BaseException) -> tuple[str, str]:
             )
             if len(problems) > 20:
                 text += f"\n… and {len(problems) - 20} more."
-        return "Cannot do that", text
+        return "Cannot do that", tui_hint(text)
     if isinstance(error, OSError) and error.strerror:
         where = f": {error.filename}" if error.filename else ""
         return "File system error", f"{error.strerror}{where}"
@@ -39,6 +40,14 @@ def describe_failure(error: BaseException) -> tuple[str, str]:
         "This is a bug in neai-tui, not in your data. The project on disk is unchanged; "
         "please report what you were doing.",
     )
+
+
+ANSI_THEME = "ansi-dark"
+
+
+def few_colours(color_system: str | None) -> bool:
+    """The terminal shows 16 colours or fewer (TERM=xterm, xterm-16color, linux…)."""
+    return color_system in ("standard", "windows")
 
 
 class NeaiApp(App[int]):
@@ -58,6 +67,11 @@ class NeaiApp(App[int]):
         self.project_screens: dict[Path, ProjectScreen] = {}
 
     def on_mount(self) -> None:
+        if not self.is_headless and few_colours(self.console.color_system):
+            # A 16-colour terminal: draw with its own ANSI palette, which it shows as
+            # intended, rather than RGB colours rounded to the nearest of 16. (Not
+            # headless: tests and snapshots look the same whatever TERM says.)
+            self.theme = ANSI_THEME
         self.push_screen(HomeScreen(self.workspace))
         if self.start_project is not None:
             self.open_project(self.start_project)

@@ -171,7 +171,7 @@ async def test_open_project_switch_steps_and_go_home(workspace):
         assert app.screen is screen
         await pilot.press("2", "i")  # typed at once: the key belongs to the step just chosen
         assert isinstance(app.screen, ImportScreen)
-        await pilot.press("escape", "1", "ctrl+p", *"Serial capture")  # any step's action, from anywhere
+        await pilot.press("escape", "1", "ctrl+p", *"Serial port")  # any step's action, from anywhere
         await pilot.pause(0.3)
         await pilot.press("enter")
         await settle(pilot)
@@ -222,7 +222,7 @@ async def test_import_valid_file(workspace, tmp_path):
         table = screen.pane("signals").query_one("#signals-table", DataTable)
         assert table.row_count == 1
         row = table.get_row_at(0)
-        assert row[3:6] == ["nominal (couple 1)", "30", "48"]
+        assert row[2:5] == ["30", "48", "nominal (couple 1)"]  # lines, values, role
         assert "couple 1 has no abnormal file" in screen_text(app)
         await import_through_dialog(pilot, abnormal, role="abnormal")
         assert table.row_count == 2

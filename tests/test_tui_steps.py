@@ -163,7 +163,7 @@ async def test_serial_capture_dialog_records_and_imports(workspace):
             await settle(pilot)
             assert app.screen is screen
             table = screen.pane("signals").query_one("#signals-table", DataTable)
-            assert table.row_count == 1 and table.get_row_at(0)[4] == "25"
+            assert table.row_count == 1 and table.get_row_at(0)[2] == "25"  # lines
     finally:
         os.close(main)
         os.close(secondary)
@@ -278,7 +278,7 @@ async def test_benchmark_runs_with_plots_log_and_library_choice(imported, fake_e
         await pilot.press("v")
         assert "seconds" in visible_text(app) and "best score" in visible_text(app)
         await pilot.press("v")
-        assert "learn ≥ 16 times" in visible_text(app)
+        assert "learn at least 16 times" in visible_text(app)
         await pilot.press("v", "v")
         table = pane.query_one("#bench-libraries", DataTable)
         assert table.row_count == 2

@@ -97,7 +97,7 @@ def drive(verbose: bool = False) -> None:
 
             # Create the project: name, (type stays anomaly), 3 axes, create.
             session.keys("n")
-            session.wait_for("New project")
+            session.wait_for("New project", "[ ] Multi-sensor")  # a tick box that reads without colours
             session.type("Fan")
             session.keys("Tab", "Tab", "C-u")
             session.type("3")
@@ -114,7 +114,8 @@ def drive(verbose: bool = False) -> None:
             session.keys("i")
             session.wait_for("Import signals")
             session.type(str(SAMPLE / "abnormal.csv"))
-            session.keys("Tab", "Enter", "Down", "Enter", "C-s")  # role: abnormal
+            session.wait_for("Role abnormal")  # guessed from the file's name
+            session.keys("C-s")
             screen = session.wait_for("s2_abnormal.csv", "the benchmark can start")
             show("signals imported and checked", screen)
             assert "abnormal (couple 1)" in screen and "0 error(s)" in screen
@@ -129,7 +130,7 @@ def drive(verbose: bool = False) -> None:
             session.keys("C-s")
             screen = session.wait_for("Running", timeout=10)
             show("benchmark running", screen)
-            screen = session.wait_for("Stopped: benchmark b1", "1 worker", "similarity per held-out", "90 %",
+            screen = session.wait_for(f"ran its {BENCHMARK_SECONDS} s", "1 worker", "similarity per held-out", "90 %",
                                       timeout=BENCHMARK_SECONDS + 30)
             show("benchmark done", screen)
             assert "Best" in screen and "BA" in screen

@@ -38,6 +38,7 @@ from ..widgets.format import (
 )
 from ..widgets.forms import field_row
 from ..widgets.plot import BRAILLE, PlotSpec, PlotView, Rule, Series, history_spec
+from ..widgets.result_plots import results_spec
 from .base import StepPane
 from .dialogs import Dialog
 
@@ -110,8 +111,20 @@ def unfinished_benchmark(project: Project) -> dict | None:
     return next((b for b in list_benchmarks(project) if b["id"] == bench_id), None) if bench_id else None
 
 
+def default_library_id(libraries: list[dict]) -> str | None:
+    """The library the emulator and deployment use: the chosen one, else the best of
+    the latest benchmark (as engine.search.find_library picks it)."""
+    chosen = next((lib["id"] for lib in libraries if lib.get("selected")), None)
+    if chosen or not libraries:
+        return chosen
+    latest = libraries[-1].get("benchmark")
+    of_latest = [lib for lib in libraries if lib.get("benchmark") == latest]
+    return max(of_latest, key=lambda lib: lib.get("score") or 0).get("id") if of_latest else None
+
+
 def fill_library_table(table: DataTable, libraries: list[dict]) -> None:
-    """The candidate list; the chosen library is marked ✓ and gets the cursor."""
+    """The candidate list; the chosen library is marked ✓ and gets the cursor, and
+    while none is chosen, the one used by default is marked (✓)."""
     current = None
     if table.row_count:
         try:
@@ -120,11 +133,14 @@ def fill_library_table(table: DataTable, libraries: list[dict]) -> None:
             current = None
     table.clear()
     target_row = 0
+    used = default_library_id(libraries)
     for index, lib in enumerate(libraries):
-        if lib.get("selected"):
+        if lib.get("id") == used:
             target_row = index
+        mark = (Text("✓", style="bold green") if lib.get("selected")
+                else Text("(✓)", style="green") if lib.get("id") == used else "")
         table.add_row(
-            Text("✓", style="bold green") if lib.get("selected") else "",
+            mark,
             Text(f"{'◆' if lib.get('pareto') else ' '} {lib.get('id', '?')}"),
             format_number(lib.get("score")),
             format_bytes(lib.get("ram_bytes")),
@@ -140,6 +156,29 @@ def fill_library_table(table: DataTable, libraries: list[dict]) -> None:
         table.move_cursor(row=target_row)
 
 
+def show_library_detail(table: DataTable, detail: Static, libraries: list[dict]) -> None:
+    """The detail line under a library table, for its highlighted row."""
+    lib_id = table_cursor_key(table)
+    detail.update(library_detail(next((lib for lib in libraries if str(lib.get("id")) == lib_id), None), libraries))
+
+
+def library_detail(lib: dict | None, libraries: list[dict]) -> Text:
+    """What the table cuts at 80 columns: the highlighted library's pipeline and metrics,
+    and whether it is the one used."""
+    if lib is None:
+        return Text("No library yet: run a benchmark (b in step 3).", style="italic")
+    used = default_library_id(libraries)
+    out = Text()
+    out.append(str(lib.get("id")), style="bold")
+    if lib.get("selected"):
+        out.append(" ✓ chosen", style="green")
+    elif lib.get("id") == used:
+        out.append(" (✓) used while none is chosen", style="green")
+    out.append(f"  {short_metrics(lib.get('metrics'))}\n")
+    out.append(str(lib.get("pipeline", "")), style="dim")
+    return out
+
+
 def table_cursor_key(table: DataTable) -> str | None:
     if not table.row_count:
         return None
@@ -147,42 +186,6 @@ def table_cursor_key(table: DataTable) -> str | None:
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
     except Exception:  # noqa: BLE001 - no row under the cursor
         return None
-
-
-def results_spec(results: dict | None, error: str = "") -> PlotSpec:
-    """The live results plot of a library (anomaly: similarity per signal, 90 % line)."""
-    if results is None:
-        return PlotSpec(empty_text=error or "The best library's results on the project's signals appear here.")
-    if results.get("type") == "anomaly":
-        nominal, abnormal = [], []
-        for c in results["couples"]:
-            nominal += c["nominal"]
-            abnormal += c["abnormal"]
-        threshold = results.get("threshold", 90)
-        ba = results.get("balanced_accuracy")
-        learned = sum(c["learned"] for c in results["couples"])
-        return PlotSpec(
-            series=[
-                Series(list(range(1, len(nominal) + 1)), nominal, "nominal", marker="•", style="green"),
-                Series(list(range(len(nominal) + 1, len(nominal) + len(abnormal) + 1)), abnormal, "abnormal",
-                       marker="x", style="red"),
-            ],
-            rules=[Rule(threshold, f"{threshold} %")],
-            y_limits=(0, 100),
-            title=f"{results['library']}: similarity per held-out signal (learned {learned})",
-            x_label="signal",
-            note=f"BA {format_number(ba)}" if ba is not None else "",
-        )
-    # Other project types: a plot-ready document from their task's results_view().
-    series = [
-        Series(s.get("xs", list(range(1, len(s["ys"]) + 1))), s["ys"], s.get("label", ""),
-               marker=s.get("marker", "•"), style=s.get("style", "cyan"), lines=bool(s.get("lines")))
-        for s in results.get("series", [])
-    ]
-    rules = [Rule(r["at"], r.get("label", ""), bool(r.get("vertical"))) for r in results.get("rules", [])]
-    limits = results.get("y_limits")
-    return PlotSpec(series, rules=rules, y_limits=tuple(limits) if limits else None,
-                    title=results.get("title", ""), x_label=results.get("x_label", ""), note=results.get("note", ""))
 
 
 def learning_spec(best: dict | None) -> PlotSpec:
@@ -193,10 +196,10 @@ def learning_spec(best: dict | None) -> PlotSpec:
     counts = best["counts"]
     return PlotSpec(
         [Series(counts, best["balanced_accuracy"], "balanced accuracy", marker=BRAILLE, style="cyan", lines=True)],
-        rules=[Rule(minimum, f"learn ≥ {minimum} times", vertical=True)] if minimum else [],
+        rules=[Rule(minimum, f"recommended minimum ({minimum})", vertical=True)] if minimum else [],
         y_limits=(0, 1),
         x_log=counts[0] > 0 and counts[-1] / max(counts[0], 1) > 20,
-        title=f"{best.get('id', '')}: learning curve; recommended minimum {minimum} learn() calls",
+        title=f"{best.get('id', '')}: learning curve, learn at least {minimum} times",
         x_label="signals learned",
     )
 
@@ -207,11 +210,15 @@ class BenchmarkPane(StepPane):
     HELP = (
         "Search the preprocessing × model space for the library that holds up best in its worst case. "
         "b opens the new-benchmark dialog (new or resume, time or evaluation limit, cores, seed); p pauses "
-        "(r resumes the same benchmark), s stops. v cycles the views: the best library's results on the "
-        "project's held-out signals (similarity per signal, 90 % line), the best score over time, the "
-        "learning curve with the recommended minimum number of learn() calls, the log, and the candidate "
-        "libraries (◆ = on the Pareto front of score, RAM and flash; enter or c marks the highlighted one as "
-        "chosen for the emulator and deployment). "
+        "(r resumes the same benchmark), s stops. v cycles the views. Results: the best (or chosen) library "
+        "run by its own C on the project's held-out lines: anomaly detection, the similarity per signal with "
+        "the 90 % line; n-class, the probability of each line's true class (red x: another class won); "
+        "1-class, the held-out lines and synthetic outliers on the 2 main directions of the features, with "
+        "the library's boundary; extrapolation, predicted against real values with the y = x line. "
+        "Evolution: the best score over time. Learning (anomaly detection): balanced accuracy against the "
+        "number of learned signals, with the recommended minimum. Log. Libraries: the candidates (◆ = on "
+        "the Pareto front of score, RAM and flash); enter or c chooses the highlighted one for the emulator "
+        "and deployment (✓; (✓) marks the one used while none is chosen). "
         "A benchmark keeps running when you go back home."
     )
     KEYS = [
@@ -227,6 +234,7 @@ class BenchmarkPane(StepPane):
         super().__init__(project, **kwargs)
         self.cancel: threading.Event | None = None
         self.paused = False
+        self.stop_requested = False  # p or s: the run did not end on its own limit
         self.request: BenchmarkRequest | None = None
         self.points: list[tuple[float, float]] = []
         self.best: dict | None = None
@@ -262,11 +270,24 @@ class BenchmarkPane(StepPane):
                 table = Table(id="bench-libraries", cursor_type="row", zebra_stripes=True)
                 table.add_columns(*LIBRARY_COLUMNS)
                 yield table
+                yield Static(id="bench-library-detail", classes="library-detail")
 
     def on_mount(self) -> None:
         self.show_status("Idle. b starts a benchmark (new or resumed).")
         self.show_best(None)
+        self.show_results()
+        if not self.has_learning_curve:
+            # Trained libraries learn nothing on the device: no learning curve.
+            self.query_one("#bench-views", TabbedContent).hide_tab("learning-tab")
         self.load_history()
+
+    @property
+    def has_learning_curve(self) -> bool:
+        return self.project.settings.type == "anomaly"
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        return VIEWS if self.has_learning_curve else tuple(v for v in VIEWS if v != "learning-tab")
 
     def on_unmount(self) -> None:
         # A benchmark thread must not outlive its pane (nor keep the app from exiting).
@@ -319,6 +340,12 @@ class BenchmarkPane(StepPane):
     def show_libraries(self, libraries: list[dict]) -> None:
         self.libraries = libraries
         fill_library_table(self.query_one("#bench-libraries", DataTable), libraries)
+        self._library_highlighted()
+
+    @on(DataTable.RowHighlighted, "#bench-libraries")
+    def _library_highlighted(self) -> None:
+        show_library_detail(self.query_one("#bench-libraries", DataTable), self.query_one("#bench-library-detail", Static),
+                            self.libraries)
 
     # -- keys ------------------------------------------------------------------------------
     def check_key(self, action: str) -> bool | None:
@@ -332,8 +359,9 @@ class BenchmarkPane(StepPane):
 
     def action_next_view(self) -> None:
         tabs = self.query_one("#bench-views", TabbedContent)
-        current = tabs.active if tabs.active in VIEWS else VIEWS[0]
-        tabs.active = VIEWS[(VIEWS.index(current) + 1) % len(VIEWS)]
+        views = self.views
+        current = tabs.active if tabs.active in views else views[0]
+        tabs.active = views[(views.index(current) + 1) % len(views)]
 
     @on(TabbedContent.TabActivated, "#bench-views")
     def _view_shown(self, event: TabbedContent.TabActivated) -> None:
@@ -354,12 +382,14 @@ class BenchmarkPane(StepPane):
     def action_pause(self) -> None:
         if self.cancel is not None:
             self.paused = True
+            self.stop_requested = True
             self.cancel.set()
             self.show_status("Pausing after the current evaluations…", "yellow")
 
     def action_stop(self) -> None:
         if self.cancel is not None:
             self.paused = False
+            self.stop_requested = True
             self.cancel.set()
             self.show_status("Stopping after the current evaluations…", "yellow")
 
@@ -378,6 +408,7 @@ class BenchmarkPane(StepPane):
         self.request = request
         self.cancel = threading.Event()
         self.paused = False
+        self.stop_requested = False
         self.run_started_at = None
         if request.new:
             self.points = []
@@ -444,10 +475,15 @@ class BenchmarkPane(StepPane):
         evals = field(result, "evals_done")
         if self.paused:
             summary = f"Paused: benchmark {bench}. r resumes it."
-        elif status == "stopped":
+        elif status == "stopped" and self.stop_requested:
             summary = f"Stopped: benchmark {bench}. r resumes it, b starts another."
+        elif status == "stopped":  # its time or evaluation limit
+            limit = (f"{format_number(self.request.time_limit)} s" if self.request and self.request.time_limit
+                     else f"{self.request.max_evals} evaluations" if self.request and self.request.max_evals
+                     else "limit")
+            summary = f"Done: benchmark {bench} ran its {limit}. r runs it longer, b starts another."
         else:
-            summary = f"Finished: benchmark {bench}."
+            summary = f"Finished: benchmark {bench} converged."
         if best:
             summary += f" Best library {field(best, 'id', '?')} scores {format_number(field(best, 'score'))}."
             self.show_best(best)
@@ -518,6 +554,9 @@ class BenchmarkPane(StepPane):
     def compute_results(self, lib_id: str | None) -> None:
         if not lib_id:
             return
+        if self.results is None:  # nothing drawn yet: say what is coming
+            self.query_one("#results-plot", PlotView).set_spec(PlotSpec(
+                empty_text=f"Running {lib_id}'s C on the project's held-out lines…"))
         if self.results_running:
             self.results_pending = lib_id  # one at a time; the newest request wins
             return

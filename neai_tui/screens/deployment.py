@@ -17,16 +17,23 @@ from ..engine.errors import NeaiError
 from ..engine.project import Project
 from ..messages import DeployProgressed, LibraryDeployed
 from ..widgets.table import Table
-from ..widgets.format import format_bytes, format_metrics, format_number, grid
+from ..widgets.format import format_bytes, format_number, grid, short_metrics
 from ..widgets.forms import TargetPicker, field_row
 from ..widgets.suggest import PathSuggester
 from .base import StepPane
-from .benchmark import LIBRARY_COLUMNS, fill_library_table, table_cursor_key
+from .benchmark import LIBRARY_COLUMNS, fill_library_table, show_library_detail, table_cursor_key
 
 VIEWS = ("build-tab", "result-tab", "hello-tab")
 
 
-def compile_options(target: str, suffix: str) -> Text:
+def init_function(project_type: str, suffix: str) -> str:
+    """The library's first call, as its header names it."""
+    from ..engine.codegen_trained import API_NAMES
+
+    return f"neai_{API_NAMES.get(project_type, 'anomalydetection')}_init{suffix}()"
+
+
+def compile_options(target: str, suffix: str, project_type: str = "anomaly") -> Text:
     """What the build will use: core, float ABI, the flags a firmware must link with, names."""
     from ..engine.codegen import check_suffix, header_name
     from ..engine.targets import resolve_target
@@ -43,7 +50,7 @@ def compile_options(target: str, suffix: str) -> Text:
     out.append("Link with ", style="bold")
     out.append(" ".join(core.gcc_flags) + "\n")
     out.append("Names ", style="bold")
-    out.append(f"{header_name(suffix or None)}, neai_anomalydetection_init{s}() …" if s else
+    out.append(f"{header_name(suffix or None)}, {init_function(project_type, s)} …" if s else
                f"{header_name(None)}; a suffix renames every symbol so several libraries link together")
     return out
 
@@ -68,6 +75,7 @@ class DeploymentPane(StepPane):
         super().__init__(project, **kwargs)
         self.running = False
         self.hello = ""
+        self.libraries: list[dict] = []
 
     def compose(self) -> ComposeResult:
         yield self.title_label()
@@ -78,6 +86,7 @@ class DeploymentPane(StepPane):
                     table = Table(id="deploy-libraries", cursor_type="row", zebra_stripes=True)
                     table.add_columns(*LIBRARY_COLUMNS)
                     yield table
+                    yield Static(id="deploy-library-detail", classes="library-detail")
                     yield TargetPicker(self.project.settings.target, input_id="deploy-target",
                                        id="deploy-target-picker")
                     yield field_row("Suffix", Input(id="deploy-suffix", placeholder="optional, e.g. vibration",
@@ -97,9 +106,16 @@ class DeploymentPane(StepPane):
         self.show_options()
 
     def show_libraries(self, libraries: list[dict]) -> None:
+        self.libraries = libraries
         fill_library_table(self.query_one("#deploy-libraries", DataTable), libraries)
+        self._library_highlighted()
         if not libraries:
             self.set_status("deploy-status", "No library yet: run a benchmark (step 3) first.", "yellow")
+
+    @on(DataTable.RowHighlighted, "#deploy-libraries")
+    def _library_highlighted(self) -> None:
+        show_library_detail(self.query_one("#deploy-libraries", DataTable),
+                            self.query_one("#deploy-library-detail", Static), self.libraries)
 
     def show_project(self) -> None:
         self.show_options()
@@ -108,7 +124,7 @@ class DeploymentPane(StepPane):
     def show_options(self) -> None:
         target = self.query_one(TargetPicker).value or self.project.settings.target
         suffix = self.query_one("#deploy-suffix", Input).value.strip()
-        self.query_one("#deploy-options", Static).update(compile_options(target, suffix))
+        self.query_one("#deploy-options", Static).update(compile_options(target, suffix, self.project.settings.type))
 
     def check_key(self, action: str) -> bool | None:
         if action == "deploy":
@@ -174,23 +190,33 @@ class DeploymentPane(StepPane):
             measured = metadata.get("measured") or {}
             target = metadata.get("target", "")
             core = metadata.get("core", "")
+            anomaly = metadata.get("type") == "anomaly"
+            call = "detect" if anomaly else "inference"
+            cycles = measured.get(f"cycles_per_{call}", measured.get("cycles_per_detect"))
+            instructions = measured.get(f"instructions_per_{call}", measured.get("instructions_per_detect"))
             rows += [
                 ("Library", f"{metadata.get('library_id', '–')} ({metadata.get('type', '')})"),
                 ("Target", f"{target} ({core}, {metadata.get('float_abi', '')} float)" if core and core != target
                  else target or "–"),
                 ("Flash", format_bytes(measured.get("flash_bytes", metadata.get("flash_bytes")))
-                 + ("  measured" if measured else "")),
+                 + ("  measured" if measured else "")
+                 + (f" (knowledge {format_bytes(measured['knowledge_bytes'])})" if measured.get("knowledge_bytes")
+                    else "")),
                 ("RAM", format_bytes(measured.get("ram_bytes", metadata.get("ram_bytes")))
                  + (f"  (static {measured.get('static_ram_bytes')} B + stack {measured.get('stack_bytes')} B)"
                     if "static_ram_bytes" in measured else "")),
-                ("Per detect", (f"{measured.get('cycles_per_detect')} cycles, " if "cycles_per_detect" in measured
-                                else "") + f"{measured.get('instructions_per_detect', '–')} instructions"
-                 if measured else "–"),
+                (f"Per {call}", (f"{cycles} cycles, " if cycles is not None else "")
+                 + f"{instructions if instructions is not None else '–'} instructions" if measured else "–"),
                 ("Verified", f"Cortex-M build = host build on {measured.get('lines_compared')} lines"
                  if measured.get("identical") else "–"),
                 ("Score", format_number(metadata.get("score"))),
-                ("Metrics", format_metrics(metadata.get("metrics"))),
-                ("Learn at least", str(metadata.get("min_learning_iterations", "–"))),
+                ("Metrics", short_metrics(metadata.get("metrics"))),
+            ]
+            if anomaly:
+                rows.append(("Learn at least", f"{metadata.get('min_learning_iterations', '–')} times"))
+            if metadata.get("classes"):
+                rows.append(("Classes", ", ".join(f"{i} {name}" for i, name in enumerate(metadata["classes"], 1))))
+            rows += [
                 ("Pipeline", str(metadata.get("pipeline", "–"))),
                 ("Link with", " ".join(metadata.get("flags") or [])),
             ]

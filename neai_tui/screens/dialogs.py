@@ -12,14 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, DirectoryTree, Input, Label, Select, Static
+from textual.widgets import Button, DirectoryTree, Input, Label, Select, Static
 
 from ..engine.errors import NeaiError
 from ..engine.project import PROJECT_TYPES, TYPE_TITLES, ProjectSettings, Workspace
 from ..engine.targets import DEFAULT_TARGET
 from ..widgets.keybar import KeyBar
 from ..widgets.format import optional_float
-from ..widgets.forms import TargetPicker, field_row
+from ..widgets.forms import TargetPicker, TickBox, field_row
 from ..widgets.suggest import PathSuggester
 
 
@@ -203,7 +203,12 @@ class PromptScreen(Dialog):
 
 
 class SignalTree(DirectoryTree):
-    """Folders and the files that fit (signal files, archives...); hidden ones are left out."""
+    """Folders and the files that fit (signal files, archives...); hidden ones are left out.
+    Plain marks, not emoji: emoji widths differ between terminals and break the columns."""
+
+    ICON_NODE = "▸ "
+    ICON_NODE_EXPANDED = "▾ "
+    ICON_FILE = "  "
 
     def __init__(self, path: Path, suffixes: tuple[str, ...], **kwargs) -> None:
         super().__init__(path, **kwargs)
@@ -318,7 +323,8 @@ class NewProjectScreen(Dialog):
                        id="type", compact=True),
             )
             yield field_row("Axes", Input("1", type="integer", id="axes", compact=True), label_id="axes-label")
-            yield field_row("", Checkbox("Multi-sensor (anomaly only)", id="multisensor", compact=True))
+            yield field_row("", TickBox("Multi-sensor: N variables, one sample per line", id="multisensor",
+                                        compact=True), id="multisensor-row")
             yield field_row("Description", Input(placeholder="optional", id="description", compact=True))
             yield field_row("Max RAM KB", Input(placeholder="blank = no limit", type="number", id="max-ram", compact=True))
             yield field_row("Max flash KB",
@@ -334,13 +340,13 @@ class NewProjectScreen(Dialog):
 
     @on(Select.Changed, "#type")
     def _type_changed(self, event: Select.Changed) -> None:
-        checkbox = self.query_one("#multisensor", Checkbox)
-        checkbox.disabled = event.value != "anomaly"
-        if checkbox.disabled:
-            checkbox.value = False
+        # Multi-sensor is a kind of anomaly detection: the tick box is only there for it.
+        self.query_one("#multisensor-row").display = event.value == "anomaly"
+        if event.value != "anomaly":
+            self.query_one("#multisensor", TickBox).value = False
 
-    @on(Checkbox.Changed, "#multisensor")
-    def _multisensor_changed(self, event: Checkbox.Changed) -> None:
+    @on(TickBox.Changed, "#multisensor")
+    def _multisensor_changed(self, event: TickBox.Changed) -> None:
         self.query_one("#axes-label", Label).update("Variables" if event.value else "Axes")
 
     def settings(self) -> ProjectSettings:
@@ -354,7 +360,7 @@ class NewProjectScreen(Dialog):
             name=self.query_one("#name", Input).value.strip(),
             type=str(self.query_one("#type", Select).value),
             axes=axes,
-            multisensor=self.query_one("#multisensor", Checkbox).value,
+            multisensor=self.query_one("#multisensor", TickBox).value,
             description=self.query_one("#description", Input).value.strip(),
             max_ram_kb=optional_float(self.query_one("#max-ram", Input).value, "max RAM", "KB"),
             max_flash_kb=optional_float(self.query_one("#max-flash", Input).value, "max flash", "KB"),
@@ -384,6 +390,27 @@ class ImportRequest:
     role: str | None = None
     class_name: str | None = None
     couple: int = 1
+
+
+IMPORT_NOTES = {
+    "anomaly": "One signal example per line (axes × samples, interleaved). Nominal: normal behaviour; abnormal: "
+               "faults. A couple pairs the nominal and abnormal files of one setting.",
+    "n-class": "One file per class, one signal example per line.",
+    "one-class": "Normal behaviour only, one signal example per line (one file).",
+    "extrapolation": "Each line: the value to predict first, then the signal example (one file).",
+}
+ABNORMAL_WORDS = ("abnormal", "anomal", "fault", "fail", "defect", "broken")
+NOMINAL_WORDS = ("nominal", "normal", "healthy")
+
+
+def guess_role(path: str) -> str | None:
+    """The role a file's name says (abnormal.csv, pump_fault.csv, healthy_1.csv), or None."""
+    name = Path(path.strip()).stem.lower()
+    if any(word in name for word in ABNORMAL_WORDS):
+        return "abnormal"
+    if any(word in name for word in NOMINAL_WORDS):
+        return "nominal"
+    return None
 
 
 def import_fields(project_type: str) -> ComposeResult:
@@ -428,6 +455,16 @@ class ImportScreen(Dialog):
         super().__init__()
         self.project_type = project_type
         self.start = start
+        self.guessed_role = "nominal"  # the role last set from the file name (the default first)
+
+    @on(Input.Changed, "#path")
+    def _guess_role(self, event: Input.Changed) -> None:
+        if self.project_type != "anomaly":
+            return
+        select = self.query_one("#role", Select)
+        role = guess_role(event.value)
+        if role is not None and select.value == self.guessed_role:  # not a role the user picked
+            select.value = self.guessed_role = role
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="form-dialog"):
@@ -439,7 +476,8 @@ class ImportScreen(Dialog):
             )
             yield from import_fields(self.project_type)
             yield Static(
-                "The file is checked and copied into the project; the original is not touched.",
+                IMPORT_NOTES.get(self.project_type, "") + " The file is checked and copied into the project; the "
+                "original is not touched.",
                 classes="dialog-note",
             )
             with Horizontal(classes="buttons"):

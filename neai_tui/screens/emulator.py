@@ -28,9 +28,10 @@ from ..messages import (
     LibraryZipsLoaded,
 )
 from ..widgets.table import Table
-from ..widgets.format import format_number
+from ..widgets.format import format_bytes, format_number
 from ..widgets.forms import field_row
 from ..widgets.plot import PlotSpec, PlotView, Rule, Series
+from ..widgets.result_plots import WRONG, class_marker, extrapolation_spec
 from ..widgets.suggest import PathSuggester
 from .base import StepPane
 from .dialogs import PromptScreen
@@ -40,16 +41,35 @@ SENSITIVITY_STEP = 0.1
 
 
 def default_files(project: Project) -> tuple[str, str]:
-    """(learn file, detect file): the project's own copies of its nominal and abnormal signals."""
+    """(learn file, detect file): the project's own copies of its nominal and abnormal
+    signals, relative to the project folder (short enough to read at 80 columns)."""
     nominal = [s for s in project.signals if s.role == "nominal"]
     abnormal = [s for s in project.signals if s.role == "abnormal"]
     first = project.signals[0] if project.signals else None
     learn = nominal[0] if nominal else first
     detect = abnormal[0] if abnormal else first
-    return (str(project.signal_path(learn)) if learn else "", str(project.signal_path(detect)) if detect else "")
+    return (shown_path(project, project.signal_path(learn)) if learn else "",
+            shown_path(project, project.signal_path(detect)) if detect else "")
 
 
-def detect_spec(report, lib_type: str) -> PlotSpec:
+def shown_path(project: Project, path: Path | str) -> str:
+    """A path as a field shows it: relative to the project folder when inside it."""
+    try:
+        return str(Path(path).relative_to(project.path))
+    except ValueError:
+        return str(path)
+
+
+def typed_path(project: Project, text: str) -> Path:
+    """A path typed in a field: ~ expanded; relative ones are the project's
+    (signals/…) when such a file exists there, else the current folder's."""
+    path = Path(text.strip()).expanduser()
+    if not path.is_absolute() and (project.path / path).exists():
+        return project.path / path
+    return path
+
+
+def detect_spec(report, lib_type: str, classes: list[str] | None = None) -> PlotSpec:
     results = report.results
     lines = [r["line"] for r in results]
     where = f"{Path(report.path).name if report.path else ''} {lines[0]}-{lines[-1]}" if lines else ""
@@ -67,17 +87,40 @@ def detect_spec(report, lib_type: str) -> PlotSpec:
             empty_text="No line detected.",
         )
     if lib_type == "n-class":
-        ys = [r.get("id", 0) for r in results]
-        names = sorted({f"{r.get('id')}={r.get('class')}" for r in results})
-        return PlotSpec([Series(lines, ys, "class id", marker="•", style="cyan")], title=f"{where}: class per line",
-                        x_label="line", note=" ".join(names)[:60])
+        return classes_spec(results, where, classes or [])
     if lib_type == "one-class":
-        ys = [1 if r.get("outlier") else 0 for r in results]
-        return PlotSpec([Series(lines, ys, "outlier (1) / inlier (0)", marker="•", style="cyan")], y_limits=(0, 1),
-                        title=f"{where}: outliers", x_label="line")
+        outliers = [r["line"] for r in results if r.get("outlier")]
+        inliers = [r["line"] for r in results if r.get("outlier") is False]
+        return PlotSpec([Series(inliers, [0] * len(inliers), "inlier (0)", marker="•", style="green"),
+                         Series(outliers, [1] * len(outliers), "outlier (1)", marker="x", style="red")],
+                        y_limits=(0, 1), title=f"{where}: {len(outliers)} outlier(s) of {len(results)} lines",
+                        x_label="line")
+    if results and all(r.get("real") is not None and r.get("value") is not None for r in results):
+        return extrapolation_spec({
+            "library": where, "real": [r["real"] for r in results], "predicted": [r["value"] for r in results],
+            "rmse": report.summary.get("rmse"),
+        }, points="line of the file")
     ys = [r.get("value") if r.get("value") is not None else 0.0 for r in results]
     return PlotSpec([Series(lines, ys, "extrapolated value", marker="•", style="cyan")], title=f"{where}: values",
                     x_label="line")
+
+
+def classes_spec(results: list[dict], where: str, classes: list[str]) -> PlotSpec:
+    """The class the C gives each line (its marker) and that class's probability."""
+    names = list(classes) or sorted({str(r.get("class")) for r in results if r.get("id")})
+    per_class: dict[str, tuple[list, list]] = {}
+    for r in results:
+        probs = r.get("probabilities") or []
+        ident = int(r.get("id") or 0)
+        p = probs[ident - 1] if 0 < ident <= len(probs) else (max(probs) if probs else 0.0)
+        xs, ys = per_class.setdefault(str(r.get("class")), ([], []))
+        xs.append(r["line"])
+        ys.append(p)
+    series = []
+    for name, points in per_class.items():
+        marker, style = class_marker(names.index(name)) if name in names else WRONG
+        series.append(Series(*points, name, marker=marker, style=style))
+    return PlotSpec(series, y_limits=(0, 1), title=f"{where}: class per line and its probability", x_label="line")
 
 
 class EmulatorPane(StepPane):
@@ -116,10 +159,10 @@ class EmulatorPane(StepPane):
         yield field_row("Library", Select([], prompt="no library zip yet: B builds one", id="emu-zip", compact=True))
         yield Static(id="emu-info", classes="pane-text")
         yield field_row("Learn file", Input(learn, id="emu-learn-file", suggester=PathSuggester(), compact=True),
-                        Input(id="emu-learn-range", placeholder="lines", compact=True, classes="range"),
+                        Input(id="emu-learn-range", placeholder="all lines", compact=True, classes="range"),
                         id="emu-learn-row")
         yield field_row("Detect file", Input(detect, id="emu-detect-file", suggester=PathSuggester(), compact=True),
-                        Input(id="emu-detect-range", placeholder="lines", compact=True, classes="range"),
+                        Input(id="emu-detect-range", placeholder="all lines", compact=True, classes="range"),
                         label_id="emu-detect-label")
         yield field_row("Sensitivity", Input("1.0", type="number", id="emu-sensitivity", compact=True,
                                              classes="range"), Static(id="emu-status", classes="inline-status"),
@@ -177,8 +220,8 @@ class EmulatorPane(StepPane):
             self.open_session(Path(target))
         if not self.zips:
             self.query_one("#emu-info", Static).update(Text(
-                "No library zip yet. B builds the chosen library for the project's target (as the Deployment "
-                "step does); z opens any zip.", style="yellow"))
+                "No library zip yet: B builds the chosen library (as step 6 does); z opens another zip.",
+                style="yellow"))
 
     def _zip_options(self) -> list[tuple[str, str]]:
         return [(f"{z['library_id']}  {z['type']}  {z['target']}  ({Path(z['path']).name})", str(z["path"]))
@@ -209,10 +252,15 @@ class EmulatorPane(StepPane):
         measured = meta.get("measured") or {}
         info = Text()
         info.append(f"{meta.get('library_id', '?')}", style="bold")
-        info.append(f"  {self.session.type}  {meta.get('target', '')} ({meta.get('core', '')})  "
-                    f"{self.session.axes} axes × {self.session.buffer_size}")
+        data = meta.get("data") or {}
+        if data.get("layout") == "multisensor":
+            window = (meta.get("pipeline_config") or {}).get("pre", {}).get("lookback")
+            shape = f"{self.session.axes} variables" + (f", window {window}" if window else "")
+        else:
+            shape = f"{self.session.axes} axes × {self.session.buffer_size}"
+        info.append(f"  {meta.get('target', '')}  {shape}")
         if measured:
-            info.append(f"  flash {measured.get('flash_bytes', '–')} B, RAM {measured.get('ram_bytes', '–')} B")
+            info.append(f"  flash {format_bytes(measured.get('flash_bytes'))}, RAM {format_bytes(measured.get('ram_bytes'))}")
         self.query_one("#emu-info", Static).update(info)
         self.query_one("#emu-learn-row").display = anomaly
         self.query_one("#emu-sensitivity-row").display = anomaly
@@ -270,7 +318,7 @@ class EmulatorPane(StepPane):
             self.notify("Type the file to learn (the project's nominal signals are a good start).", severity="warning")
             return
         self._set_busy(True, "Learning…")
-        self.learn(path, self.query_one("#emu-learn-range", Input).value)
+        self.learn(str(typed_path(self.project, path)), self.query_one("#emu-learn-range", Input).value)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="emulator", description="learning")
     def learn(self, path: str, line_range: str) -> None:
@@ -302,7 +350,17 @@ class EmulatorPane(StepPane):
             self.notify("Type the file to detect.", severity="warning")
             return
         self._set_busy(True, "Detecting…" if self.session.type == "anomaly" else "Running…")
-        self.detect(path, self.query_one("#emu-detect-range", Input).value)
+        self.detect(str(typed_path(self.project, path)), self.query_one("#emu-detect-range", Input).value)
+
+    @on(Input.Submitted, "#emu-learn-file, #emu-learn-range")
+    def _learn_submitted(self) -> None:
+        if self.check_key("learn"):
+            self.action_learn()
+
+    @on(Input.Submitted, "#emu-detect-file, #emu-detect-range")
+    def _detect_submitted(self) -> None:
+        if self.check_key("detect"):
+            self.action_detect()
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="emulator", description="detecting")
     def detect(self, path: str | None, line_range: str, sensitivity: float | None = None) -> None:
@@ -320,14 +378,16 @@ class EmulatorPane(StepPane):
         self.report = message.report
         self._set_busy(False)
         kind = self.session.type if self.session else "anomaly"
-        self.query_one("#emu-plot", PlotView).set_spec(detect_spec(self.report, kind))
+        classes = (self.session.meta.get("classes") if self.session else None) or []
+        self.query_one("#emu-plot", PlotView).set_spec(detect_spec(self.report, kind, classes))
         self.fill_results(kind)
         summary = self.report.summary
         if kind == "anomaly" and summary.get("lines"):
             self.show_status(f"learned {self.report.learned} · mean {format_number(summary['mean'], 1)} · "
                              f"{format_number(summary['at_least_90'], 1)} % ≥ 90", "green")
         else:
-            self.show_status(f"{summary.get('lines', 0)} lines run.", "green")
+            rmse = f", RMSE {format_number(summary['rmse'])} against the file's real values" if "rmse" in summary else ""
+            self.show_status(f"{summary.get('lines', 0)} lines run{rmse}.", "green")
 
     def fill_results(self, kind: str) -> None:
         table = self.query_one("#emu-results", DataTable)
@@ -348,6 +408,10 @@ class EmulatorPane(StepPane):
             table.add_columns("Line", "Outlier")
             for r in results:
                 table.add_row(str(r["line"]), "yes" if r.get("outlier") else "no")
+        elif results and "real" in results[0]:
+            table.add_columns("Line", "Predicted", "Real")
+            for r in results:
+                table.add_row(str(r["line"]), format_number(r.get("value"), 4), format_number(r.get("real"), 4))
         else:
             table.add_columns("Line", "Value")
             for r in results:
@@ -391,7 +455,7 @@ class EmulatorPane(StepPane):
                 self.add_zip(Path(path).expanduser())
 
         self.app.push_screen(PromptScreen("Open a library zip", "Zip", "", path=True, browse_suffixes=(".zip",),
-                                          note="Any zip made by `neai deploy` on this machine."), chosen)
+                                          note="A library zip built on this machine (Deployment step or `neai deploy`)."), chosen)
 
     def add_zip(self, path: Path) -> None:
         from ..engine.emulator_session import library_zip_info

@@ -6,14 +6,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Checkbox, Input, Select, Static
+from textual.widgets import Input, Select, Static
 
 from ..engine.errors import NeaiError
 from ..engine.project import PROJECT_TYPES, TYPE_TITLES
 from ..engine.targets import resolve_target
 from ..messages import SettingsSaved
 from ..widgets.format import format_number, grid, optional_float
-from ..widgets.forms import TargetPicker, field_row
+from ..widgets.forms import TargetPicker, TickBox, field_row
 from .base import StepPane
 
 
@@ -56,7 +56,8 @@ class SettingsPane(StepPane):
                        compact=True),
             )
             yield field_row("Axes", Input(type="integer", id="settings-axes", compact=True), label_id="settings-axes-label")
-            yield field_row("", Checkbox("Multi-sensor (anomaly only)", id="settings-multisensor", compact=True))
+            yield field_row("", TickBox("Multi-sensor: N variables, one sample per line", id="settings-multisensor",
+                                        compact=True), id="settings-multisensor-row")
             yield field_row("Max RAM KB", Input(type="number", id="settings-ram", placeholder="blank = no limit", compact=True))
             yield field_row("Max flash KB",
                             Input(type="number", id="settings-flash", placeholder="blank = no limit", compact=True))
@@ -73,7 +74,8 @@ class SettingsPane(StepPane):
         self.query_one("#settings-description", Input).value = s.description
         self.query_one("#settings-type", Select).value = s.type
         self.query_one("#settings-axes", Input).value = str(s.axes)
-        self.query_one("#settings-multisensor", Checkbox).value = s.multisensor
+        self.query_one("#settings-multisensor", TickBox).value = s.multisensor
+        self.query_one("#settings-multisensor-row").display = s.type == "anomaly"
         self.query_one("#settings-ram", Input).value = _kb(s.max_ram_kb)
         self.query_one("#settings-flash", Input).value = _kb(s.max_flash_kb)
         self.query_one(TargetPicker).value = s.target
@@ -106,14 +108,13 @@ class SettingsPane(StepPane):
 
     @on(Select.Changed, "#settings-type")
     def _type_changed(self, event: Select.Changed) -> None:
-        checkbox = self.query_one("#settings-multisensor", Checkbox)
-        if not self.project.signals:
-            checkbox.disabled = event.value != "anomaly"
+        checkbox = self.query_one("#settings-multisensor", TickBox)
+        self.query_one("#settings-multisensor-row").display = event.value == "anomaly"
         if event.value != "anomaly":
             checkbox.value = False
 
-    @on(Checkbox.Changed, "#settings-multisensor")
-    def _multisensor_changed(self, event: Checkbox.Changed) -> None:
+    @on(TickBox.Changed, "#settings-multisensor")
+    def _multisensor_changed(self, event: TickBox.Changed) -> None:
         self.query_one("#settings-axes-label").update("Variables" if event.value else "Axes")
 
     def changes(self) -> dict:
@@ -127,7 +128,7 @@ class SettingsPane(StepPane):
             "description": self.query_one("#settings-description", Input).value.strip(),
             "type": str(self.query_one("#settings-type", Select).value),
             "axes": axes,
-            "multisensor": self.query_one("#settings-multisensor", Checkbox).value,
+            "multisensor": self.query_one("#settings-multisensor", TickBox).value,
             "max_ram_kb": optional_float(self.query_one("#settings-ram", Input).value, "max RAM", "KB"),
             "max_flash_kb": optional_float(self.query_one("#settings-flash", Input).value, "max flash", "KB"),
             "target": self.query_one(TargetPicker).value,

@@ -27,7 +27,7 @@ from ..messages import (
 )
 from ..widgets.keybar import KeyBar
 from ..widgets.table import Table
-from ..widgets.format import format_duration, format_number, optional_float, optional_int
+from ..widgets.format import format_duration, format_number, optional_float, optional_int, tui_hint
 from ..widgets.forms import field_row
 from ..widgets.plot import BRAILLE, Band, PlotSpec, PlotView, Series
 from .base import StepPane
@@ -47,7 +47,7 @@ def problems_text(problems: list[Any], project: Project, *, header: str = "") ->
         out.append(p.location().replace(prefix, ""), style="bold")
         out.append(f"\n  {p.message}\n")
         if p.hint:
-            out.append(f"  Fix: {p.hint}\n", style="italic")
+            out.append(f"  Fix: {tui_hint(p.hint)}\n", style="italic")
     return out
 
 
@@ -63,12 +63,12 @@ class SignalsPane(StepPane):
     )
     KEYS = [
         Binding("i", "import_file", "Import file"),
-        Binding("c", "capture", "Serial capture"),
+        Binding("c", "capture", "Serial port"),
         Binding("o", "optional_checks", "Optional checks"),
         Binding("v", "next_view", "View"),
         Binding("a", "next_axis", "Axis"),
         Binding("F", "frequency_filter", "Freq. filter"),
-        Binding("x", "remove_file", "Remove file"),
+        Binding("x", "remove_file", "Remove"),
     ]
 
     def __init__(self, project: Project, **kwargs) -> None:
@@ -82,7 +82,8 @@ class SignalsPane(StepPane):
     def compose(self) -> ComposeResult:
         yield self.title_label()
         table = Table(id="signals-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("ID", "Checks", "File", "Role / class", "Lines", "Values")
+        # The file name last: the longest and least needed column is the one cut at 80 columns.
+        table.add_columns("ID", "Checks", "Lines", "Values", "Role / class", "File")
         yield table
         yield Static(id="signals-empty", classes="pane-note")
         with TabbedContent(id="signals-views"):
@@ -105,7 +106,7 @@ class SignalsPane(StepPane):
         table.clear()
         for s in self.project.signals:
             status = self._file_status(s)
-            table.add_row(s.id, status, os.path.basename(s.file), s.label(), str(s.lines), str(s.values_per_line),
+            table.add_row(s.id, status, str(s.lines), str(s.values_per_line), s.label(), os.path.basename(s.file),
                           key=s.id)
         ids = [s.id for s in self.project.signals]
         if current in ids:
@@ -172,9 +173,10 @@ class SignalsPane(StepPane):
     def on_signal_imported(self, message: SignalImported) -> None:
         entry = message.entry
         note = f"{entry.file}: {entry.lines} lines of {entry.values_per_line} values."
-        self.notify(note + (f" {message.note}" if message.note else ""), title="Imported")
-        for warning in entry.warnings[:3]:
-            self.notify(warning, severity="warning", title="Warning")
+        if entry.warnings:  # the Checks view below lists them, with their fixes
+            note += f" {len(entry.warnings)} warning(s): see Checks."
+        self.notify(note + (f" {message.note}" if message.note else ""), title="Imported",
+                    severity="warning" if entry.warnings else "information")
         self.previews.clear()
         self.spectra.clear()
         self.project_changed()
@@ -319,7 +321,7 @@ class SignalsPane(StepPane):
         if isinstance(data, str):
             plot.set_spec(PlotSpec(empty_text=data))
         elif tabs.active == "preview-tab":
-            plot.set_spec(preview_spec(data, self.axis))
+            plot.set_spec(preview_spec(data, self.axis, self.project.settings.multisensor))
         else:
             plot.set_spec(spectrum_spec(data, self.axis))
 
@@ -363,7 +365,7 @@ class SignalsPane(StepPane):
         self.show_view()
 
 
-def preview_spec(preview, axis: int) -> PlotSpec:
+def preview_spec(preview, axis: int, multisensor: bool = False) -> PlotSpec:
     curve = preview.axes[axis % len(preview.axes)]
     xs = preview.x
     upper = [m + s for m, s in zip(curve.mean, curve.std)]
@@ -377,7 +379,7 @@ def preview_spec(preview, axis: int) -> PlotSpec:
         bands=[Band(xs, curve.minimum, curve.maximum, "min–max")],
         title=f"{preview.signal_id} {curve.name}: {preview.lines} lines",
         x_label=preview.x_label,
-        note="a: next axis",
+        note=f"a: next {'variable' if multisensor else 'axis'}",
     )
 
 

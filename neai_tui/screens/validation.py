@@ -4,27 +4,56 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, SelectionList, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from ..engine.project import Project
 from ..messages import LibraryZipsLoaded, ValidationDone
 from ..widgets.table import Table
 from ..widgets.format import format_number
-from ..widgets.forms import field_row
+from ..widgets.forms import TickList, field_row
 from ..widgets.suggest import PathSuggester
 from .base import StepPane
+from .emulator import shown_path, typed_path
 
 TEST_ROWS = 3
+# Per library type: the figures of each test file (column title, report key).
+COLUMNS = {
+    "anomaly": (("Mean", "mean"), ("≥90 %", "at_least_90")),
+    "one-class": (("Outliers %", "outliers"),),
+    "n-class": (("Classes", "classes"),),
+    "extrapolation": (("Mean", "mean"), ("Min", "min"), ("Max", "max")),
+}
 EXPECTED_HINT = {
     "anomaly": "nominal / abnormal",
     "one-class": "inlier / outlier",
     "n-class": "class name",
     "extrapolation": "(no label)",
 }
+
+
+def test_defaults(project: Project) -> list[tuple[str, str]]:
+    """(file, expected answer) to start the test rows with: the project's own files,
+    so that a first run works; new recordings are what really validates a library."""
+    kind = project.settings.type
+    if kind == "anomaly":
+        picks = [next((e for e in project.signals if e.role == role), None) for role in ("nominal", "abnormal")]
+        rows = [(e, e.role) for e in picks if e is not None]
+    elif kind == "n-class":
+        rows = [(e, e.class_name or "") for e in project.signals]
+    else:
+        rows = [(e, "inlier" if kind == "one-class" else "") for e in project.signals]
+    return [(shown_path(project, project.signal_path(e)), expected) for e, expected in rows[:TEST_ROWS]]
+
+
+def figure_text(value) -> str:
+    """A cell of the results: a number, or n-class's class counts ("normal 30, tapping 2")."""
+    if isinstance(value, dict):
+        return ", ".join(f"{name} {count}" for name, count in value.items())
+    return format_number(value)
 
 
 class ValidationPane(StepPane):
@@ -51,26 +80,28 @@ class ValidationPane(StepPane):
         kind = self.project.settings.type
         learn = next((s for s in self.project.signals if s.role == "nominal"), None)
         yield self.title_label()
-        yield SelectionList(id="val-libs", compact=True)
-        yield field_row("Learn file", Input(str(self.project.signal_path(learn)) if learn else "", id="val-learn",
-                                            suggester=PathSuggester(), compact=True),
-                        Input(id="val-learn-range", placeholder="lines", compact=True, classes="range"),
+        yield TickList(id="val-libs", compact=True)
+        yield field_row("Learn file", Input(shown_path(self.project, self.project.signal_path(learn)) if learn else "",
+                                            id="val-learn", suggester=PathSuggester(), compact=True),
+                        Input(id="val-learn-range", placeholder="all lines", compact=True, classes="range"),
                         id="val-learn-row")
-        defaults = ["nominal", "abnormal", ""] if kind == "anomaly" else ["", "", ""]
+        defaults = test_defaults(self.project)
         for i in range(TEST_ROWS):
+            path, expected = defaults[i] if i < len(defaults) else ("", "")
             yield field_row(f"Test file {i + 1}",
-                            Input(id=f"val-test-{i}", placeholder="new signals (→ completes)", suggester=PathSuggester(),
-                                  compact=True),
-                            Input(defaults[i], id=f"val-expected-{i}", placeholder=EXPECTED_HINT.get(kind, ""),
+                            Input(path, id=f"val-test-{i}", placeholder="new signals (→ completes)",
+                                  suggester=PathSuggester(), compact=True),
+                            Input(expected, id=f"val-expected-{i}", placeholder=EXPECTED_HINT.get(kind, ""),
                                   compact=True, classes="expected"))
         yield Static(id="val-status", classes="pane-note")
-        table = Table(id="val-results", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Library", "File", "Expected", "Lines", "Mean", "≥90 %", "Right %")
-        yield table
+        yield Table(id="val-results", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#val-learn-row").display = self.project.settings.type == "anomaly"
-        self.set_status("val-status", "Choose libraries (space), test files and their expected answers; r runs.")
+        note = ("The test files start as the project's own (signals/…): replace them with new recordings. "
+                if test_defaults(self.project) else "")
+        self.set_status("val-status", note + "Choose libraries (space), test files and their expected answers; r (or "
+                                             "enter in a field) runs.")
         self.load_zips()
 
     def on_step_shown(self) -> None:
@@ -83,7 +114,7 @@ class ValidationPane(StepPane):
         self.post_message(LibraryZipsLoaded(list_library_zips(self.project)))
 
     def on_library_zips_loaded(self, message: LibraryZipsLoaded) -> None:
-        libs = self.query_one("#val-libs", SelectionList)
+        libs = self.query_one("#val-libs", TickList)
         chosen = set(libs.selected)
         self.zips = message.zips
         libs.clear_options()
@@ -103,12 +134,12 @@ class ValidationPane(StepPane):
         return True
 
     def action_select_all(self) -> None:
-        self.query_one("#val-libs", SelectionList).select_all()
+        self.query_one("#val-libs", TickList).select_all()
 
     def action_run(self) -> None:
         from ..engine.validation import ValidationFile
 
-        zips = list(self.query_one("#val-libs", SelectionList).selected)
+        zips = list(self.query_one("#val-libs", TickList).selected)
         if not zips:
             self.notify("Choose at least one library (space in the list).", severity="warning")
             return
@@ -117,7 +148,7 @@ class ValidationPane(StepPane):
             path = self.query_one(f"#val-test-{i}", Input).value.strip()
             if path:
                 expected = self.query_one(f"#val-expected-{i}", Input).value.strip() or None
-                tests.append(ValidationFile(Path(path).expanduser(), expected))
+                tests.append(ValidationFile(typed_path(self.project, path), expected))
         if not tests:
             self.notify("Give at least one test file.", severity="warning")
             return
@@ -125,7 +156,7 @@ class ValidationPane(StepPane):
         if self.project.settings.type == "anomaly":
             learn_path = self.query_one("#val-learn", Input).value.strip()
             if learn_path:
-                learn.append(ValidationFile(Path(learn_path).expanduser(),
+                learn.append(ValidationFile(typed_path(self.project, learn_path),
                                       line_range=self.query_one("#val-learn-range", Input).value))
         self.running = True
         self.refresh_keys()
@@ -138,23 +169,30 @@ class ValidationPane(StepPane):
 
         self.post_message(ValidationDone(validate([Path(z) for z in zips], learn=learn, tests=tests)))
 
+    @on(Input.Submitted)
+    def _field_submitted(self) -> None:
+        if self.check_key("run"):
+            self.action_run()
+
     def on_validation_done(self, message: ValidationDone) -> None:
         table = self.query_one("#val-results", DataTable)
-        table.clear()
+        table.clear(columns=True)  # columns depend on the libraries' type; widths start afresh
+        kinds = {report.type for report in message.reports if not report.error}
+        figures = COLUMNS.get(next(iter(kinds)), ()) if len(kinds) == 1 else ()
+        table.add_columns("Library", "File", "Expected", "Lines", "Right %", *(title for title, _ in figures))
         summary = Text()
         for report in message.reports:
+            if summary:
+                summary.append("   ")
+            summary.append(report.library_id, style="bold")
             if report.error:
-                table.add_row(report.library_id, Text(report.error.splitlines()[0], style="red"), "", "", "", "", "")
+                summary.append(f" failed: {report.error.splitlines()[0]}", style="red")
                 continue
             for f in report.files:
                 table.add_row(
                     report.library_id, Path(f["file"]).name, f.get("expected") or "–", str(f["lines"]),
-                    format_number(f.get("mean")), format_number(f.get("at_least_90")),
-                    format_number(f.get("correct")),
+                    format_number(f.get("correct")), *(figure_text(f.get(key)) for _, key in figures),
                 )
-            if summary:
-                summary.append("   ")
-            summary.append(report.library_id, style="bold")
             ba = report.balanced_accuracy
             summary.append(f" BA {format_number(ba)}" if ba is not None else " (no expected answers)")
             if report.type == "anomaly":

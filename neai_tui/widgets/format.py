@@ -1,6 +1,7 @@
 """Formatting of engine figures for display (numbers, bytes, durations, grids)."""
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 from rich.table import Table
@@ -43,6 +44,7 @@ def format_metrics(metrics: dict | None) -> str:
 
 SHORT_METRIC_NAMES = {
     "balanced_accuracy": "BA",
+    "outlier_rejection": "rejects",
     "functional_margin": "margin",
     "accuracy": "acc",
     "certainty": "cert",
@@ -105,3 +107,30 @@ def optional_int(text: str, label: str) -> int | None:
         return int(text)
     except ValueError:
         raise UsageError(f"{label} must be a whole number, not '{text}'", "Leave it blank for the default.") from None
+
+
+# The engine's hints name `neai` commands (they serve the CLI too); in the TUI the
+# same step is a key. Most specific patterns first.
+TUI_HINTS = (
+    (r"`neai import DIR FILE --role (\w+) --couple (\d+)`",
+     r"the Signals step (2, key i): role \1, couple \2"),
+    (r"`neai import DIR FILE --class NAME`", "the Signals step (2, key i), one file per class"),
+    (r"`neai import [^`]*`", "the Signals step (2, key i)"),
+    (r"\(run `neai check DIR` for all findings\)", "(the Signals step, 2, lists them all)"),
+    (r"`neai check DIR --optional`", "the Signals step (2, key o)"),
+    (r"`neai check DIR`", "the Signals step (2)"),
+    (r"`neai bench DIR[^`]*`", "the Benchmark step (3, key b)"),
+    (r"`neai libs DIR`", "the Benchmark step's Libraries view (3, key v)"),
+    (r"`neai deploy[^`]*`", "the Deployment step (6, key d)"),
+    (r"Run `neai targets` for the catalogue, or give", "Type in the target field to search the catalogue, or give"),
+    (r"`neai new DIR --type anomaly --variables N`", "the home screen (key n, Multi-sensor ticked)"),
+    (r"`neai new [^`]*`", "the home screen (key n)"),
+    (r"`neai tui DIR`", "the home screen (enter)"),
+)
+
+
+def tui_hint(text: str) -> str:
+    """An engine message with its `neai …` commands replaced by the TUI's keys."""
+    for pattern, replacement in TUI_HINTS:
+        text = re.sub(pattern, replacement, text)
+    return text

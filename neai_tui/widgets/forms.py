@@ -1,12 +1,16 @@
 """Form pieces shared by dialogs and step panes."""
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Checkbox, Input, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
 
 from ..engine.targets import DEFAULT_TARGET, search_targets
@@ -17,17 +21,59 @@ def field_row(label: str, *widgets: Widget, id: str | None = None, label_id: str
     return Horizontal(Label(label, classes="field-label", id=label_id), *widgets, classes="field", id=id)
 
 
-class TargetInput(Input):
-    """The target field: ↓ moves to the list of matching targets."""
+def tick(checked: bool) -> str:
+    """A tick box that reads the same in any colours: [x] or [ ]."""
+    return "[x]" if checked else "[ ]"
 
-    BINDINGS = [Binding("down", "pick", "Pick a target", id="target.pick", show=False)]
+
+class TickBox(Checkbox):
+    """A checkbox drawn [x] / [ ]: Textual's ▐X▌ shows an X either way, ticked or
+    not, which only colour tells apart (and not at all in 16 colours)."""
+
+    @property
+    def _button(self) -> Content:
+        return Content.styled(tick(self.value), "bold" if self.value else "")
+
+
+class TickList(SelectionList):
+    """A selection list whose items start with [x] / [ ] (see TickBox)."""
+
+    def render_line(self, y: int) -> Strip:
+        line = OptionList.render_line(self, y)
+        _, scroll_y = self.scroll_offset
+        try:
+            selection = self.get_option_at_index(scroll_y + y)
+        except Exception:  # noqa: BLE001 - below the last option: the line as it is
+            return line
+        checked = selection.value in self._selected
+        base = next(iter(line)).style or self.rich_style
+        box = Segment(tick(checked) + " ", base + Style(bold=checked, meta={"option": scroll_y + y}))
+        return Strip([box, *line])
+
+
+class TargetInput(Input):
+    """The target field: ↓ moves to the list of matching targets; enter takes the
+    highlighted match when the text is not a target name yet."""
+
+    BINDINGS = [Binding("down", "pick", "Pick from the list", id="target.pick")]
 
     def action_pick(self) -> None:
+        picker = self.picker
+        if picker is not None:
+            picker.query_one(OptionList).focus()
+
+    @property
+    def picker(self) -> "TargetPicker | None":
         picker = self.parent
         while picker is not None and not isinstance(picker, TargetPicker):
             picker = picker.parent
-        if picker is not None:
-            picker.query_one(OptionList).focus()
+        return picker
+
+    async def action_submit(self) -> None:
+        picker = self.picker
+        if picker is not None and picker.complete():
+            return  # the first enter completes the name; the next one submits the form
+        await super().action_submit()
 
 
 class TargetPicker(Vertical):
@@ -63,6 +109,28 @@ class TargetPicker(Vertical):
     @value.setter
     def value(self, text: str) -> None:
         self.query_one(TargetInput).value = text
+
+    def complete(self) -> bool:
+        """Replace a partial name (e.g. "l432") by the highlighted match; False when
+        the text is already a target name or nothing matches."""
+        from ..engine.errors import NeaiError
+        from ..engine.targets import resolve_target
+
+        text = self.value
+        try:
+            resolve_target(text)
+            return False
+        except NeaiError:
+            pass
+        options = self.query_one(OptionList)
+        if options.highlighted is None or not options.option_count:
+            return False
+        chosen = options.get_option_at_index(options.highlighted).id or ""
+        if not chosen or chosen == text:
+            return False
+        self.value = chosen
+        self.app.notify(f"Target: {chosen}. Enter again to go on.", title="Target")
+        return True
 
     def show_matches(self, text: str) -> None:
         matches = search_targets(text)
