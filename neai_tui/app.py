@@ -145,7 +145,9 @@ class NeaiApp(App[int]):
         title = screen.title or self.title
         about = getattr(screen, "HELP", "")
         if isinstance(screen, ProjectScreen):
-            pane = screen.pane(screen.current_step)
+            # The step's class, not its pane: a step chosen a moment ago may not have
+            # its pane yet (3 then ? typed at once).
+            pane = screen.step_class(screen.current_step)
             about = f"{pane.TITLE}: {pane.HELP}\n\n{about}"
             title = f"{title} — {pane.TITLE}"
         self.push_screen(HelpScreen(title, about, keys))

@@ -295,3 +295,22 @@ async def test_validation_starts_from_the_project_files_and_enter_runs(trained_w
         assert [str(c.label) for c in table.columns.values()] == ["Library", "File", "Expected", "Lines", "Right %",
                                                                   "Classes"]
         assert "BA " in screen_text(app)
+
+
+async def test_keys_typed_right_after_a_step_key_never_crash(workspace):
+    """3 then ? typed at once asked the benchmark pane for its help before the pane
+    existed: a traceback on the user's terminal. Every step, keys typed without a pause."""
+    from neai_tui.screens.dialogs import HelpScreen
+
+    app = NeaiApp(workspace=workspace)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        for number, pane in enumerate(PANES, start=1):
+            app.simulate_key(str(number))  # queued together, as from a fast typist or a slow link
+            app.simulate_key("question_mark")
+            await settle(pilot)
+            assert isinstance(app.screen, HelpScreen) and app.screen.help_title.endswith(pane.TITLE)
+            await pilot.press("escape", "v", "tab", "escape")  # help closed, a view key, into the pane and back
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectScreen)

@@ -112,6 +112,10 @@ class ProjectScreen(NeaiScreen):
     def pane(self, step: str) -> StepPane:
         return self.panes[step]
 
+    @staticmethod
+    def step_class(step: str) -> type[StepPane]:
+        return next(p for p in PANES if p.STEP == step)
+
     def has_pane(self, step: str) -> bool:
         """The step's pane exists and is mounted (its widgets can be queried)."""
         pane = self.panes.get(step)
@@ -120,8 +124,7 @@ class ProjectScreen(NeaiScreen):
     async def ensure_pane(self, step: str) -> StepPane:
         """The step's pane, mounted the first time it is needed (once, however many ask)."""
         if step not in self.panes:
-            pane_class = next(p for p in PANES if p.STEP == step)
-            pane = pane_class(self.project)
+            pane = self.step_class(step)(self.project)
             self.panes[step] = pane
             switcher = self.query_one("#panes", ContentSwitcher)
 
@@ -183,7 +186,7 @@ class ProjectScreen(NeaiScreen):
             return 0
         prefix = f"project.{self.current_step}."
         if binding_id.startswith(prefix):
-            pane = next(p for p in PANES if p.STEP == self.current_step)
+            pane = self.step_class(self.current_step)
             names = [f"{k.action.split('(')[0]}" + (f".{k.key}" if "(" in k.action else "") for k in pane.KEYS]
             rest = binding_id[len(prefix):]
             return 1 + (names.index(rest) if rest in names else len(names))
