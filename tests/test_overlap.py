@@ -110,7 +110,7 @@ def test_a_run_split_holds_out_whole_runs_and_leaves_one_to_fit():
     members = np.arange(100, 142)
     held = set()
     for k in range(N_SPLITS):
-        fit, test = run_split(members, runs, k, offset=1)
+        fit, test = run_split(members, runs, k, order=[8, 7, 9])
         test_runs, fit_runs = set(runs[test - 100]), set(runs[fit - 100])
         assert test_runs and fit_runs and not test_runs & fit_runs
         assert len(test) == 14 * len(test_runs) and len(fit) + len(test) == 42
@@ -130,3 +130,12 @@ def test_an_n_class_project_of_recordings_is_judged_on_unseen_recordings(tmp_pat
         assert not set(data.runs[s.test]) & set(data.runs[s.fit])
         for c in (0, 1):
             assert (data.y[s.test] == c).any() and (data.y[s.fit] == c).any()
+
+
+def test_runs_of_a_sorted_file_are_held_out_in_a_shuffled_order():
+    """Extrapolation lines sorted by target: the held-out runs are not one range of it."""
+    lines = np.zeros((40, 8), np.float32)
+    data = TrainedData("extrapolation", 1, 8, lines, np.repeat(np.arange(10.0), 4), sources=None, gap=1,
+                       runs=np.repeat(np.arange(10), 4))
+    spans = [np.ptp(data.runs[s.test]) for s in make_splits(data, seed=2)]
+    assert max(spans) > 3  # not three neighbouring runs every time

@@ -26,7 +26,7 @@ predictions become a score and metrics; everything else is here:
   would look perfect. Consecutive lines that overlap form a run (a
   recording; a file concatenating recordings has one run each, found where
   the overlap breaks). Each split then holds out whole runs of every file
-  (each class's lines for n-class), in turn from a seeded first one, so the
+  (each class's lines for n-class), in turn along a seeded order, so the
   worst split tells how a library does on a recording it never saw; a file of
   one run gets a contiguous block at a seeded position that moves from split
   to split, the lines sharing samples with the block left out of the fit
@@ -189,15 +189,17 @@ def block_split(members: np.ndarray, k: int, rng: np.random.Generator, gap: int)
     return members[fit_pos], members[test_pos]
 
 
-def run_split(members: np.ndarray, runs: np.ndarray, k: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+def run_split(members: np.ndarray, runs: np.ndarray, k: int, order: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """(fit, test) of one stratum made of several continuous runs (recordings):
-    whole runs are held out, taken in turn from run `offset + k` on until
+    whole runs are held out, taken in turn along `order` (a seeded shuffle of
+    the stratum's runs, so a file sorted by target or class does not lose a
+    whole range of it), split k starting where split k-1 stopped, until
     TEST_FRACTION of the lines is reached, always leaving one run to fit on."""
-    order = list(dict.fromkeys(runs.tolist()))  # the runs in file order
     m = len(order)
+    start = k * max(1, int(round(m * TEST_FRACTION)))
     held: list[int] = []
     for j in range(m - 1):
-        held.append(order[(offset + k + j) % m])
+        held.append(order[(start + j) % m])
         if np.isin(runs, held).sum() >= TEST_FRACTION * len(members):
             break
     test = np.isin(runs, held)
@@ -246,13 +248,13 @@ def _block_splits(data: TrainedData, rng: np.random.Generator) -> list[Split]:
     cap_fit = max(1, MAX_FIT // len(strata))
     cap_test = max(1, MAX_TEST // len(strata))
     runs = data.runs if data.runs is not None else np.zeros(len(data.lines), dtype=np.int64)
-    offsets = [int(rng.integers(len(np.unique(runs[m])))) for m in strata]
+    orders = [rng.permutation(np.unique(runs[m])).tolist() for m in strata]
     splits = []
     for k in range(N_SPLITS):
         fit_parts, test_parts = [], []
-        for members, offset in zip(strata, offsets):
-            if len(np.unique(runs[members])) > 1:
-                fit, test = run_split(members, runs[members], k, offset)
+        for members, order in zip(strata, orders):
+            if len(order) > 1:
+                fit, test = run_split(members, runs[members], k, order)
             else:
                 fit, test = block_split(members, k, rng, data.gap)
             fit_parts.append(_capped(fit, cap_fit, rng))
