@@ -133,7 +133,7 @@ class NeaiApp(App[int]):
 
     def action_help(self) -> None:
         screen = self.screen
-        keys = []
+        bindings = []
         seen = set()
         for active in screen.active_bindings.values():
             binding = active.binding
@@ -141,7 +141,11 @@ class NeaiApp(App[int]):
             if not binding.id or not binding.description or (binding.action, binding.description) in seen:
                 continue
             seen.add((binding.action, binding.description))
-            keys.append((self.get_key_display(binding), binding.description))
+            bindings.append(binding)
+        order = getattr(screen, "key_order", None)
+        if order is not None:  # as the key bar lists them: steps, this step's keys, the rest
+            bindings.sort(key=order)
+        keys = [(self.get_key_display(binding), binding.description) for binding in bindings]
         title = screen.title or self.title
         about = getattr(screen, "HELP", "")
         if isinstance(screen, ProjectScreen):

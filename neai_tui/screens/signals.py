@@ -6,6 +6,8 @@ import os
 import threading
 from typing import Any
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -36,18 +38,19 @@ from .dialogs import ConfirmScreen, Dialog, ImportRequest, ImportScreen, import_
 VIEWS = ("checks-tab", "preview-tab", "spectrum-tab")
 
 
-def problems_text(problems: list[Any], project: Project, *, header: str = "") -> Text:
+def problems_text(problems: list[Any], project: Project, *, header: str = "") -> list[RenderableType]:
+    """Each finding: its severity and place, then its message and fix indented under
+    it (wrapped lines keep the indent, so findings stay apart at 80 columns)."""
     prefix = str(project.path) + os.sep
-    out = Text()
-    if header:
-        out.append(header + "\n", style="bold")
+    out: list[RenderableType] = [Text(header, style="bold")] if header else []
     for p in problems:
         error = p.severity == "error"
-        out.append("✗ error  " if error else "! warning  ", style="bold red" if error else "bold yellow")
-        out.append(p.location().replace(prefix, ""), style="bold")
-        out.append(f"\n  {p.message}\n")
+        line = Text("✗ error  " if error else "! warning  ", style="bold red" if error else "bold yellow")
+        line.append(p.location().replace(prefix, ""), style="bold")
+        out.append(line)
+        out.append(Padding(Text(p.message), (0, 0, 0, 2)))
         if p.hint:
-            out.append(f"  Fix: {tui_hint(p.hint)}\n", style="italic")
+            out.append(Padding(Text(f"Fix: {tui_hint(p.hint)}", style="italic"), (0, 0, 0, 2)))
     return out
 
 
@@ -263,27 +266,29 @@ class SignalsPane(StepPane):
         entry = next((s for s in self.project.signals if s.id == signal_id), None)
         files = {str(self.project.signal_path(s)) for s in self.project.signals}
         general = [p for p in problems if p.file not in files]
-        out = Text()
+        out: list[RenderableType] = []
         if entry is not None:
             path = str(self.project.signal_path(entry))
             mine = [p for p in problems if p.file == path]
-            out.append(f"{entry.id} {os.path.basename(entry.file)}: {entry.lines} lines × {entry.values_per_line} values",
-                       style="bold")
-            out.append(f"  ({entry.label()})\n")
+            title = Text(f"{entry.id} {os.path.basename(entry.file)}: {entry.lines} lines × {entry.values_per_line} "
+                         "values", style="bold")
+            title.append(f"  ({entry.label()})", style="")
+            out.append(title)
             if mine:
-                out.append_text(problems_text(mine, self.project))
+                out += problems_text(mine, self.project)
             else:
-                out.append("✓ The blocking checks pass" + (" and the optional ones too" if self.optional else "") + ".\n",
-                           style="green")
+                out.append(Text("✓ The blocking checks pass" + (" and the optional ones too" if self.optional else "")
+                                + ".", style="green"))
         if general:
-            out.append("\n")
-            out.append_text(problems_text(general, self.project, header="Project"))
+            out.append(Text(""))
+            out += problems_text(general, self.project, header="Project")
         errors = sum(1 for p in problems if p.severity == "error")
         verdict = "the benchmark cannot start yet." if errors else "the benchmark can start."
-        out.append(f"\nAll files: {errors} error(s), {len(problems) - errors} warning(s): {verdict}", style="bold")
+        summary = Text(f"All files: {errors} error(s), {len(problems) - errors} warning(s): {verdict}", style="bold")
         if not self.optional:
-            out.append("  o runs the optional checks.", style="dim")
-        checks.update(out)
+            summary.append("  o runs the optional checks.", style="dim")
+        out += [Text(""), summary]
+        checks.update(Group(*out))
 
     # -- previews --------------------------------------------------------------------------
     def action_next_view(self) -> None:

@@ -76,6 +76,15 @@ class TargetInput(Input):
         await super().action_submit()
 
 
+def target_line(target) -> str:
+    """One short line per target (a board's line names its MCU and core): one row each at 80 columns."""
+    if target.kind == "core":
+        return f"{target.name}  core"
+    if target.mcu and target.mcu != target.name:
+        return f"{target.name}  {target.mcu}, {target.core}"
+    return f"{target.name}  {target.kind.upper() if target.kind == 'mcu' else target.kind}, {target.core}"
+
+
 class TargetPicker(Vertical):
     """Type-to-search in the target catalogue: boards, MCUs and bare cores."""
 
@@ -136,10 +145,7 @@ class TargetPicker(Vertical):
         matches = search_targets(text)
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options(
-            Option(f"{t.name}  ({t.kind}{', ' + t.mcu if t.mcu and t.mcu != t.name else ''}, {t.core})", id=t.name)
-            for t in matches[:40]
-        )
+        options.add_options(Option(target_line(t), id=t.name) for t in matches[:40])
         if matches:
             options.highlighted = 0
 
