@@ -318,14 +318,17 @@ class BenchmarkPane(StepPane):
         rows += self._best_rows(best, field(report, "best_score"))
         self.query_one("#bench-stats", Static).update(grid(rows))
 
-    def _best_rows(self, best: dict, score=None) -> list[tuple[str, str]]:
+    def _best_rows(self, best: dict, score=None) -> list[tuple[str, Text]]:
+        """One line each, cut with … at 80 columns: the plot below needs the rows
+        (the Libraries view's detail line has the whole pipeline and every metric)."""
         if not best:
-            return [("Best", "no library yet")]
+            return [("Best", Text("no library yet"))]
         return [
-            ("Best", f"{format_number(score if score is not None else best.get('score'))}  {best.get('id', '')}  "
-                     f"{short_metrics(best.get('metrics'))}"),
-            ("RAM / flash", f"{format_bytes(best.get('ram_bytes'))} / {format_bytes(best.get('flash_bytes'))}  "
-                            f"{best.get('pipeline_text') or best.get('pipeline') or ''}"),
+            ("Best", Text(f"{format_number(score if score is not None else best.get('score'))}  {best.get('id', '')}  "
+                          f"{short_metrics(best.get('metrics'))}", no_wrap=True, overflow="ellipsis")),
+            ("RAM / flash", Text(f"{format_bytes(best.get('ram_bytes'))} / {format_bytes(best.get('flash_bytes'))}  "
+                                 f"{best.get('pipeline_text') or best.get('pipeline') or ''}", no_wrap=True,
+                                 overflow="ellipsis")),
         ]
 
     def show_best(self, best: dict | None) -> None:
