@@ -166,7 +166,7 @@ class EmulatorPane(StepPane):
                         label_id="emu-detect-label")
         yield field_row("Sensitivity", Input("1.0", type="number", id="emu-sensitivity", compact=True,
                                              classes="range"), Static(id="emu-status", classes="inline-status"),
-                        id="emu-sensitivity-row")
+                        id="emu-sensitivity-row", label_id="emu-sensitivity-label")
         with TabbedContent(id="emu-views"):
             with TabPane("Plot", id="emu-plot-tab"):
                 yield PlotView(PlotSpec(empty_text="Learn, then detect: the similarity of each line appears here."),
@@ -176,8 +176,17 @@ class EmulatorPane(StepPane):
                 yield table
 
     def on_mount(self) -> None:
+        self.show_layout(self.project.settings.type == "anomaly")
         self.show_status("Choose a library zip.")
         self.load_zips()
+
+    def show_layout(self, anomaly: bool) -> None:
+        """Anomaly detection learns, detects and has a sensitivity; the other types run
+        inference only. The status stays in view either way."""
+        self.query_one("#emu-learn-row").display = anomaly
+        self.query_one("#emu-sensitivity-label").display = anomaly
+        self.query_one("#emu-sensitivity").display = anomaly
+        self.query_one("#emu-detect-label").update("Detect file" if anomaly else "Run file")
 
     def on_step_shown(self) -> None:
         self.load_zips()
@@ -262,9 +271,7 @@ class EmulatorPane(StepPane):
         if measured:
             info.append(f"  flash {format_bytes(measured.get('flash_bytes'))}, RAM {format_bytes(measured.get('ram_bytes'))}")
         self.query_one("#emu-info", Static).update(info)
-        self.query_one("#emu-learn-row").display = anomaly
-        self.query_one("#emu-sensitivity-row").display = anomaly
-        self.query_one("#emu-detect-label").update("Detect file" if anomaly else "Run file")
+        self.show_layout(anomaly)
         self.query_one("#emu-sensitivity", Input).value = format_number(self.session.sensitivity or 1.0, 2)
         self.query_one("#emu-plot", PlotView).set_spec(PlotSpec(
             empty_text="l learns, then d detects." if anomaly else "d runs the library on the file's lines."))
