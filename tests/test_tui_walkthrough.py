@@ -16,21 +16,16 @@ from neai_tui.screens.dialogs import ErrorScreen, ImportScreen, NewProjectScreen
 from neai_tui.screens.project import PANES, ProjectScreen
 from neai_tui.widgets.forms import TickBox, TickList
 from neai_tui.widgets.keybar import KeyBar
-from tests.test_tui import make_workspace, open_first_project, screen_text, settle, visible_text
+from tests import test_tui
+from tests.test_tui import open_first_project, screen_text, settle, visible_text
+
+# The fixtures of test_tui: an isolated config folder, a workspace of two projects.
+_isolated_config = test_tui._isolated_config
+workspace = test_tui.workspace
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_data"
 SMALL = (80, 24)  # the smallest terminal the TUI supports
-
-
-@pytest.fixture(autouse=True)
-def _isolated_config(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("NEAI_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
-
-
-@pytest.fixture
-def workspace(tmp_path) -> Path:
-    return make_workspace(tmp_path / "workspace")
 
 
 def key_bar_text(app) -> str:

@@ -67,7 +67,6 @@ def _anomaly_results(project: Project, record: dict) -> dict:
     seed = Benchmark.load(project, record["benchmark"]).state["seed"]
     pipeline = record["pipeline"]
     couples = []
-    hits = []
     for couple, nominal, abnormal in data.couples:
         split = make_splits(len(nominal), len(abnormal), seed, couple)[0]
         f_nom = csearch.features(pipeline["pre"], nominal, data.axes, data.buffer_size)
@@ -75,25 +74,38 @@ def _anomaly_results(project: Project, record: dict) -> dict:
         both = np.vstack([f_nom, f_abn[split.test_abnormal]])
         detect = np.concatenate([split.test_nominal, len(f_nom) + np.arange(len(split.test_abnormal))])
         _, sims = csearch.run(pipeline["model"], both, split.learn, detect)
-        n_nom = len(split.test_nominal)
-        sim_nom, sim_abn = sims[:n_nom].astype(int), sims[n_nom:].astype(int)
-        if len(sim_nom):
-            hits.append(float(np.mean(sim_nom >= THRESHOLD)))
-        if len(sim_abn):
-            hits.append(float(np.mean(sim_abn < THRESHOLD)))
-        couples.append({
-            "couple": couple,
-            "learned": int(len(split.learn)),
-            "nominal": sim_nom.tolist(),
-            "abnormal": sim_abn.tolist(),
-            "nominal_lines": (split.test_nominal + 1).tolist(),
-            "abnormal_lines": (split.test_abnormal + 1).tolist(),
-        })
+        couples.append(_couple_view(couple, len(split.learn), sims, len(split.test_nominal),
+                                    split.test_nominal + 1, split.test_abnormal + 1))
+    return _anomaly_document(record, "signal", couples)
+
+
+def _couple_view(couple: int, learned: int, sims: np.ndarray, n_nominal: int, nominal_lines, abnormal_lines) -> dict:
+    """One couple's similarities: its held-out nominal lines, then the abnormal ones."""
+    sims = np.asarray(sims).astype(int)
+    nominal, abnormal = sims[:n_nominal], sims[n_nominal:]
+    return {
+        "couple": couple,
+        "learned": int(learned),
+        "nominal": nominal.tolist(),
+        "abnormal": abnormal.tolist(),
+        "nominal_lines": np.asarray(nominal_lines).tolist()[: len(nominal)],
+        "abnormal_lines": np.asarray(abnormal_lines).tolist()[: len(abnormal)],
+    }
+
+
+def _anomaly_document(record: dict, unit: str, couples: list[dict]) -> dict:
+    """The anomaly results of a library; the balanced accuracy at 90 % over every couple."""
+    hits = []
+    for c in couples:
+        if c["nominal"]:
+            hits.append(float(np.mean(np.array(c["nominal"]) >= THRESHOLD)))
+        if c["abnormal"]:
+            hits.append(float(np.mean(np.array(c["abnormal"]) < THRESHOLD)))
     return {
         "type": "anomaly",
         "library": record["id"],
         "threshold": THRESHOLD,
-        "unit": "signal",
+        "unit": unit,
         "couples": couples,
         "balanced_accuracy": round(float(np.mean(hits)), 4) if hits else None,
     }
@@ -109,7 +121,7 @@ def _multisensor_results(project: Project, record: dict) -> dict:
     pipeline = record["pipeline"]
     window = int(pipeline["pre"].get(LOOKBACK, 1))
     series = {couple: (nominal, abnormal) for couple, nominal, abnormal in data.couples}
-    couples, hits = [], []
+    couples = []
     for fold, couple, both, learn, detect, n_nominal in evaluator.folds(pipeline):
         if fold > 0:
             break  # the first fold of every couple comes first
@@ -117,28 +129,11 @@ def _multisensor_results(project: Project, record: dict) -> dict:
         starts = nominal.window_starts(window)
         abnormal_starts = abnormal.window_starts(window)
         abnormal_starts = abnormal_starts[abnormal_subset(len(abnormal_starts))]
-        sims = csearch.run(pipeline["model"], both, learn, detect)[1].astype(int) if len(learn) else np.zeros(0, int)
-        sim_nom, sim_abn = sims[:n_nominal], sims[n_nominal:]
-        if len(sim_nom):
-            hits.append(float(np.mean(sim_nom >= THRESHOLD)))
-        if len(sim_abn):
-            hits.append(float(np.mean(sim_abn < THRESHOLD)))
-        couples.append({
-            "couple": couple,
-            "learned": int(len(learn)),
-            "nominal": sim_nom.tolist(),
-            "abnormal": sim_abn.tolist(),
-            "nominal_lines": (starts[detect[:n_nominal]] + window).tolist(),  # each window's last sample, 1-based
-            "abnormal_lines": (abnormal_starts + window).tolist()[: len(sim_abn)],
-        })
-    return {
-        "type": "anomaly",
-        "library": record["id"],
-        "threshold": THRESHOLD,
-        "unit": "window",
-        "couples": couples,
-        "balanced_accuracy": round(float(np.mean(hits)), 4) if hits else None,
-    }
+        sims = csearch.run(pipeline["model"], both, learn, detect)[1] if len(learn) else np.zeros(0, int)
+        # Lines: each window's last sample, 1-based.
+        couples.append(_couple_view(couple, len(learn), sims, n_nominal, starts[detect[:n_nominal]] + window,
+                                    abnormal_starts + window))
+    return _anomaly_document(record, "window", couples)
 
 
 GRID_COLUMNS, GRID_ROWS = 48, 24  # the 1-class boundary grid (C inferences: columns x rows)
