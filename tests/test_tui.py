@@ -29,7 +29,7 @@ from neai_tui.screens.home import HomeScreen
 from neai_tui.screens.project import ProjectScreen
 from neai_tui.screens.signals import SerialCaptureScreen
 from neai_tui.widgets.suggest import PathSuggester
-from tests.tmux_drive import test_tmux_drive  # noqa: F401  (collected here: runs in a real terminal)
+from tests.tmux_drive import test_tmux_drive, test_tmux_drive_nclass  # noqa: F401  (collected here: runs in a real terminal)
 
 SIZE = (100, 30)
 

@@ -288,6 +288,29 @@ async def test_benchmark_runs_with_plots_log_and_library_choice(imported, fake_e
         assert pane.results["library"] == "b1-c3"
 
 
+async def test_a_best_found_only_when_the_run_ends_is_shown_and_plotted(imported, fake_engine, monkeypatch):
+    """A time limit that ends the first generation: its best comes back with the
+    result, no progress report announced it. The figures and the plot follow it."""
+    from neai_tui.engine import search
+
+    def short_run(project, *, progress=None, cancel=None, **options):
+        progress(FakeProgress(0, 0.0, 0.0, None, None, False, "benchmark b1: 1000 candidates", 1))
+        return FakeResult("b1", BEST, 12, 3.0, status="stopped")
+
+    monkeypatch.setattr(search, "run_benchmark", short_run)
+    app = NeaiApp(workspace=imported)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_first_project(pilot)
+        await start_benchmark(pilot)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "ran its 60 s" in text and "no library yet" not in text
+        assert "91.5  b1-c7" in text and "12  in 00:03" in text
+        assert screen.pane("benchmark").results["library"] == "b1-c7"
+        assert "similarity per held-out signal" in visible_text(app)
+
+
 async def test_pause_resume_and_stop(imported, fake_engine, monkeypatch):
     from neai_tui.engine import search
 

@@ -3,7 +3,8 @@ check what is on screen at each step.
 
 From an empty workspace, with the keyboard only: create a project, import the sample
 fan's nominal and abnormal signals, see the checks pass, run a short benchmark, build
-the library and run it in the emulator (learn, detect), deploy it, go home and quit.
+the library and run it in the emulator (learn, detect), deploy it, go home and quit;
+then the same for an n-class project (a trained type: its own results plot).
 Pilot runs the app headless; this catches what only a terminal shows: start-up on a
 real TTY, key decoding, the layout at 80x24, the exit back to the shell, and any
 traceback printed on quit.
@@ -70,26 +71,53 @@ class TmuxSession:
         missing = [t for t in texts if t not in screen]
         raise AssertionError(f"{missing} did not appear within {timeout}s; screen was:\n{screen}")
 
+    def wait_gone(self, text: str, timeout: float = 5.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = self.capture()
+        while text in screen and time.monotonic() < deadline:
+            time.sleep(0.1)
+            screen = self.capture()
+        assert text not in screen, f"{text!r} still on screen after {timeout}s:\n{screen}"
+        return screen
+
     def close(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def start_app(tmp: str) -> TmuxSession:
+    """The app in tmux on an empty workspace in `tmp`."""
+    code = "from neai_tui.app import run_app; raise SystemExit(run_app())"
+    env = {
+        "NEAI_WORKSPACE": str(Path(tmp) / "workspace"),
+        "NEAI_CONFIG_DIR": str(Path(tmp) / "config"),
+        "TERM": os.environ.get("TERM_FOR_TMUX", "xterm-256color"),
+    }
+    if os.environ.get("NEAI_CACHE_DIR"):
+        env["NEAI_CACHE_DIR"] = os.environ["NEAI_CACHE_DIR"]
+    return TmuxSession(f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}", env)
+
+
+def shower(verbose: bool):
+    def show(label: str, screen: str) -> None:
+        if verbose:
+            print(f"--- {label} ---\n{screen}")
+
+    return show
+
+
+def quit_app(session: TmuxSession, show) -> None:
+    session.keys("q")
+    screen = session.wait_for(EXIT_MARK)
+    show("after quit", screen)
+    assert f"{EXIT_MARK}=0" in screen, screen
+    assert "Traceback" not in screen, screen
 
 
 def drive(verbose: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="neai-tmux-") as tmp:
         workspace = Path(tmp) / "workspace"
-        code = "from neai_tui.app import run_app; raise SystemExit(run_app())"
-        env = {
-            "NEAI_WORKSPACE": str(workspace),
-            "NEAI_CONFIG_DIR": str(Path(tmp) / "config"),
-            "TERM": os.environ.get("TERM_FOR_TMUX", "xterm-256color"),
-        }
-        if os.environ.get("NEAI_CACHE_DIR"):
-            env["NEAI_CACHE_DIR"] = os.environ["NEAI_CACHE_DIR"]
-        session = TmuxSession(f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}", env)
-
-        def show(label: str, screen: str) -> None:
-            if verbose:
-                print(f"--- {label} ---\n{screen}")
+        session = start_app(tmp)
+        show = shower(verbose)
 
         try:
             screen = session.wait_for("Projects", "n creates one", "Duplicate")  # the list, its footer
@@ -159,15 +187,68 @@ def drive(verbose: bool = False) -> None:
             show("help", screen)
             session.keys("Escape")
             time.sleep(0.3)
-            session.keys("q")
-            screen = session.wait_for(EXIT_MARK)
-            show("after quit", screen)
-            assert f"{EXIT_MARK}=0" in screen, screen
-            assert "Traceback" not in screen, screen
+            quit_app(session, show)
         finally:
             session.close()
         zips = list((workspace / "fan" / "deploy").glob("*.zip"))
         assert zips, "no library zip was written"
+
+
+def drive_nclass(verbose: bool = False) -> None:
+    """A trained type: n-class from the form (type chosen with the keys), two classes
+    imported with path completion, a short benchmark and its results plot, the
+    emulator, deployment."""
+    with tempfile.TemporaryDirectory(prefix="neai-tmux-") as tmp:
+        session = start_app(tmp)
+        show = shower(verbose)
+        try:
+            session.wait_for("Projects", "n creates one")
+            session.keys("n")
+            session.wait_for("New project")
+            session.type("States")
+            session.keys("Tab", "Enter", "Down", "Down", "Enter")  # type: n-class, third in the list
+            session.wait_for("Type n-class classification", "Description")  # the list closed
+            session.wait_gone("Multi-sensor")  # a kind of anomaly detection: not offered here
+            session.keys("Tab", "C-u")
+            session.type("3")
+            session.keys("C-s")
+            session.wait_for("States", "n-class classification", "1 Settings")
+            for name in ("normal", "tapping"):
+                session.keys("2", "i")
+                session.wait_for("Import signals (n-class")
+                session.type(str(SAMPLE.parent / "nclass" / name[:3]))
+                session.wait_for(f"{name}.csv")  # completion offered
+                session.keys("Right", "Enter")
+                session.wait_for(f"class {name}")
+            screen = session.wait_for("the benchmark can start")
+            show("classes imported", screen)
+
+            session.keys("3", "b")
+            session.wait_for("Stop after")
+            session.keys("Tab", "Tab", "C-u")
+            session.type(str(BENCHMARK_SECONDS))
+            session.keys("Tab", "C-u")
+            session.type("1")
+            session.keys("C-s")
+            screen = session.wait_for("probability of the true class", "• normal  + tapping",
+                                      timeout=BENCHMARK_SECONDS + 40)
+            show("n-class results", screen)
+            assert "Learning" not in screen
+
+            session.keys("4", "B")
+            session.wait_for("Run file", "Ready.", timeout=90)
+            session.keys("d")
+            screen = session.wait_for("class per line and its probability", "lines run", timeout=20)
+            show("n-class emulator", screen)
+
+            session.keys("6", "d")
+            screen = session.wait_for("Done:", "Per inference", "Classes", timeout=90)
+            show("n-class deployed", screen)
+            session.keys("Escape")
+            session.wait_for("Projects", "States")
+            quit_app(session, show)
+        finally:
+            session.close()
 
 
 def test_tmux_drive() -> None:
@@ -178,8 +259,17 @@ def test_tmux_drive() -> None:
     drive()
 
 
+def test_tmux_drive_nclass() -> None:
+    import pytest
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    drive_nclass()
+
+
 if __name__ == "__main__":
     if shutil.which("tmux") is None:
         sys.exit("tmux is not installed")
     drive(verbose=True)
+    drive_nclass(verbose=True)
     print("tmux drive: OK")

@@ -489,7 +489,17 @@ class BenchmarkPane(StepPane):
             summary = f"Finished: benchmark {bench} converged."
         if best:
             summary += f" Best library {field(best, 'id', '?')} scores {format_number(field(best, 'score'))}."
-            self.show_best(best)
+            # The final figures: a run cut short in its first generation may report its
+            # best only here (no progress report announced it).
+            self.best = best
+            self.query_one("#bench-stats", Static).update(grid([
+                ("Evaluations", f"{evals if evals is not None else '–'}  in "
+                                f"{format_duration(field(result, 'elapsed_s'))}"),
+                *self._best_rows(best),
+            ]))
+            self.query_one("#learning-plot", PlotView).set_spec(learning_spec(best))
+            if (self.results or {}).get("library") != best.get("id"):
+                self.compute_results(best.get("id"))
         self.show_status(summary, "green" if not self.paused else "yellow")
         self.log_line(summary + (f" ({evals} evaluations)" if evals is not None else ""), "bold")
         self.notify(summary, title="Benchmark")
