@@ -309,3 +309,17 @@ async def test_keys_typed_right_after_a_step_key_never_crash(workspace):
             await pilot.press("escape", "v", "tab", "escape")  # help closed, a view key, into the pane and back
         await settle(pilot)
         assert isinstance(app.screen, ProjectScreen)
+
+
+async def test_a_second_file_for_a_one_file_type_says_why(tmp_path):
+    root = tmp_path / "workspace"
+    project = Workspace(root).create_project(ProjectSettings(name="Fan 1c", type="one-class", axes=3))
+    project.import_signal(SAMPLES / "oneclass" / "normal.csv")
+    app = NeaiApp(workspace=root)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        screen = await open_first_project(pilot)
+        await pilot.press("2", "i")
+        await settle(pilot)
+        assert app.screen is screen  # no import dialog
+        assert any("takes one file" in n.message for n in app._notifications)

@@ -143,11 +143,16 @@ class SignalsPane(StepPane):
     def check_key(self, action: str) -> bool | None:
         if action in ("remove_file", "next_axis") and not self.project.signals:
             return None
-        if action == "import_file" or action == "capture":
-            kind = self.project.settings.type
-            if kind in ("one-class", "extrapolation") and self.project.signals:
-                return None  # these types take one file
         return True
+
+    def refuse_second_file(self) -> bool:
+        """1-class and extrapolation projects take one file. Their import keys stay
+        live, so that pressing one says why nothing is imported."""
+        kind = self.project.settings.type
+        if kind in ("one-class", "extrapolation") and self.project.signals:
+            self.notify(f"A {TYPE_TITLES[kind]} project takes one file; remove it first (x).", severity="warning")
+            return True
+        return False
 
     @on(DataTable.RowHighlighted, "#signals-table")
     def _row_highlighted(self) -> None:
@@ -155,9 +160,7 @@ class SignalsPane(StepPane):
         self.show_view()
 
     def action_import_file(self) -> None:
-        if self.check_key("import_file") is None:
-            self.notify(f"A {TYPE_TITLES[self.project.settings.type]} project takes one file; remove it first (x).",
-                        severity="warning")
+        if self.refuse_second_file():
             return
 
         def imported(request: ImportRequest | None) -> None:
@@ -195,8 +198,7 @@ class SignalsPane(StepPane):
         self.run_checks(optional=False)
 
     def action_capture(self) -> None:
-        if self.check_key("capture") is None:
-            self.notify("This project takes one file; remove it first (x).", severity="warning")
+        if self.refuse_second_file():
             return
 
         def done(entry) -> None:
