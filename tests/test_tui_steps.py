@@ -306,7 +306,7 @@ async def test_a_best_found_only_when_the_run_ends_is_shown_and_plotted(imported
         await settle(pilot)
         text = screen_text(app)
         assert "ran its 60 s" in text and "no library yet" not in text
-        assert "91.5  b1-c7" in text and "12  in 00:03" in text
+        assert "91.5  b1-c7" in text and "12  (4/s, 1 worker)  elapsed 00:03" in text
         assert screen.pane("benchmark").results["library"] == "b1-c7"
         assert "similarity per held-out signal" in visible_text(app)
 

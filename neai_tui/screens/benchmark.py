@@ -235,6 +235,8 @@ class BenchmarkPane(StepPane):
         self.cancel: threading.Event | None = None
         self.paused = False
         self.stop_requested = False  # p or s: the run did not end on its own limit
+        self.worker_count = 1  # of the latest progress report
+        self.last_rate = 0.0
         self.request: BenchmarkRequest | None = None
         self.points: list[tuple[float, float]] = []
         self.best: dict | None = None
@@ -307,16 +309,18 @@ class BenchmarkPane(StepPane):
 
     def show_progress(self, report: Any) -> None:
         best = field(report, "best") or {}
-        workers = field(report, "workers", 1)
-        rate = field(report, "evals_per_s") or 0.0
-        per_worker = f", {format_number(rate / workers, 2)}/s each" if workers and workers > 1 else ""
-        rows = [
-            ("Evaluations", f"{field(report, 'evals_done', 0)}  ({format_number(rate, 2)}/s, "
-                            f"{workers} worker{'s' if workers != 1 else ''}{per_worker})  elapsed "
-                            f"{format_duration(field(report, 'elapsed_s'))}"),
-        ]
+        self.worker_count = field(report, "workers", 1) or 1
+        self.last_rate = field(report, "evals_per_s") or 0.0
+        rows = [self._evaluations_row(field(report, "evals_done", 0), field(report, "evals_per_s") or 0.0,
+                                      field(report, "elapsed_s"))]
         rows += self._best_rows(best, field(report, "best_score"))
         self.query_one("#bench-stats", Static).update(grid(rows))
+
+    def _evaluations_row(self, evals: int, rate: float, elapsed) -> tuple[str, str]:
+        workers = self.worker_count
+        per_worker = f", {format_number(rate / workers, 2)}/s each" if workers > 1 else ""
+        return ("Evaluations", f"{evals}  ({format_number(rate, 2)}/s, {workers} worker{'s' if workers != 1 else ''}"
+                               f"{per_worker})  elapsed {format_duration(elapsed)}")
 
     def _best_rows(self, best: dict, score=None) -> list[tuple[str, Text]]:
         """One line each, cut with … at 80 columns: the plot below needs the rows
@@ -412,6 +416,7 @@ class BenchmarkPane(StepPane):
         self.cancel = threading.Event()
         self.paused = False
         self.stop_requested = False
+        self.last_rate = 0.0
         self.run_started_at = None
         if request.new:
             self.points = []
@@ -492,10 +497,11 @@ class BenchmarkPane(StepPane):
             # The final figures: a run cut short in its first generation may report its
             # best only here (no progress report announced it).
             self.best = best
+            elapsed = float(field(result, "elapsed_s") or 0.0)
+            # The rate last reported, else (no report counted any) the run's average.
+            rate = self.last_rate or ((evals or 0) / elapsed if elapsed > 0 else 0.0)
             self.query_one("#bench-stats", Static).update(grid([
-                ("Evaluations", f"{evals if evals is not None else '–'}  in "
-                                f"{format_duration(field(result, 'elapsed_s'))}"),
-                *self._best_rows(best),
+                self._evaluations_row(evals or 0, rate, elapsed), *self._best_rows(best),
             ]))
             self.query_one("#learning-plot", PlotView).set_spec(learning_spec(best))
             if (self.results or {}).get("library") != best.get("id"):
