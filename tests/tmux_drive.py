@@ -151,6 +151,7 @@ def drive(verbose: bool = False) -> None:
             # A short benchmark.
             session.keys("3", "b")
             session.wait_for("Stop after")
+            time.sleep(0.3)  # the dialog takes its first focus before the keys below
             session.keys("Tab", "Tab", "C-u")
             session.type(str(BENCHMARK_SECONDS))
             session.keys("Tab", "C-u")
@@ -225,10 +226,13 @@ def drive_nclass(verbose: bool = False) -> None:
 
             session.keys("3", "b")
             session.wait_for("Stop after")
+            time.sleep(0.3)  # the dialog takes its first focus before the keys below
             session.keys("Tab", "Tab", "C-u")
             session.type(str(BENCHMARK_SECONDS))
+            session.wait_for(f"Limit {BENCHMARK_SECONDS} ")
             session.keys("Tab", "C-u")
             session.type("1")
+            session.wait_for("Cores 1 ")
             session.keys("C-s")
             screen = session.wait_for("probability of the true class", "• normal  + tapping",
                                       timeout=BENCHMARK_SECONDS + 40)
