@@ -75,7 +75,11 @@ def test_a_run_shorter_than_one_generation_keeps_what_finished(tmp_path, monkeyp
     project = Project.create(tmp_path / "p", ProjectSettings(name="p", axes=3))
     project.import_signal(nominal, role="nominal")
     project.import_signal(abnormal, role="abnormal")
-    monkeypatch.setattr(search, "SCREEN_SLICE", 10_000)  # one huge first generation
+    from neai_tui.engine import strategy
+
+    # one huge first generation
+    monkeypatch.setattr(search.task_for("anomaly").__class__, "screen_slice", 10_000)
+    monkeypatch.setattr(strategy, "FIRST_SLICE", 10_000)
     real_evaluate = search.task_for("anomaly").evaluator(search.task_for("anomaly").load(project), 1, None, None)
     slow = type(real_evaluate).evaluate
 

@@ -34,13 +34,10 @@ import numpy as np
 from .errors import Cancelled, UsageError
 from .project import Project
 from .storage import append_jsonl, append_jsonl_many, atomic_write_json, read_json, read_jsonl
-from .optimiser import SpaceCodec, tpe_proposals
+from .strategy import GENERATION_SIZE, STRATEGIES, TOP_N, Proposer, pipeline_key
 from .tasks import Task, task_for
 
-TOP_N = 10
-GENERATION_SIZE = 64
-SCREEN_SLICE = 16  # screen generations are small: trained models can take seconds each
-TPE_EVERY = 4  # TPE costs ~15 ms a proposal, several evaluations' worth: every 4th generation
+__all__ = ["GENERATION_SIZE", "TOP_N", "run_benchmark", "pipeline_key"]
 
 
 @dataclass
@@ -81,87 +78,6 @@ class BenchResult:
     evals_done: int
     elapsed_s: float
     status: str
-
-
-def pipeline_key(pipeline: dict) -> str:
-    return json.dumps(pipeline, sort_keys=True)
-
-
-STRATEGIES = ("tpe", "random")
-
-
-def generation(
-    gen: int,
-    seed: int,
-    task: Task,
-    data,
-    pres: list[dict],
-    models: list[dict],
-    top: list[dict],
-    seen: set[str],
-    history: list[tuple[dict, float]] = (),
-    codec: SpaceCodec | None = None,
-    strategy: str = "tpe",
-) -> list[dict]:
-    """The new pipelines of one generation (none already in `seen`); depends
-    only on its arguments. An empty list means the space is exhausted.
-
-    "tpe": the first generations screen every preprocessing with each model
-    family's default; then every TPE_EVERY-th generation takes half its pipelines
-    from Optuna's TPE (see optimiser.py); the rest are neighbours of the best ones
-    or random.
-    "random": plain random search over the same space (the baseline).
-    """
-    rng = np.random.default_rng([seed, gen, 11])
-    out: list[dict] = []
-    added: set[str] = set()  # seen is large: not copied, only read
-
-    def add(pipeline: dict) -> None:
-        key = pipeline_key(pipeline)
-        if key not in seen and key not in added:
-            added.add(key)
-            out.append(pipeline)
-
-    def random_pipeline() -> dict:
-        return {"pre": pres[int(rng.integers(len(pres)))], "model": models[int(rng.integers(len(models)))]}
-
-    attempts = 0
-    if strategy == "random":
-        while len(out) < GENERATION_SIZE and attempts < 50 * GENERATION_SIZE:
-            attempts += 1
-            add(random_pipeline())
-    elif gen * SCREEN_SLICE < len(screen := [
-        {"pre": pre, "model": model} for pre in pres for model in task.screening_models(data)
-    ]):
-        # The screen (every preprocessing with each fast family's default) runs in
-        # generation-sized slices: a run stopped by its time limit loses one slice
-        # at most, never the whole screen.
-        for pipeline in screen[gen * SCREEN_SLICE : (gen + 1) * SCREEN_SLICE]:
-            add(pipeline)
-        if out:
-            return out
-    if strategy != "random" and not out:
-        after_screen = gen - -(-len(screen) // SCREEN_SLICE)  # generations since the screen ended
-        if codec is not None and history and after_screen % TPE_EVERY == 0:
-            for pipeline in tpe_proposals(GENERATION_SIZE // 2, seed, gen, codec, list(history), seen, pipeline_key):
-                add(pipeline)
-        while len(out) < GENERATION_SIZE and attempts < 50 * GENERATION_SIZE:
-            attempts += 1
-            if top and rng.random() < 0.5:
-                parent = top[int(rng.integers(min(len(top), TOP_N)))]["pipeline"]
-                moved = {"pre": parent["pre"], "model": task.neighbour(parent["model"], rng)}
-                if codec is None or codec.contains(moved):  # a neighbour may step outside this project's space
-                    add(moved)
-            else:
-                add(random_pipeline())
-    if not out and len(seen) + len(added) < len(pres) * len(models):
-        # Random draws keep landing on evaluated ones: sweep for the rest in order.
-        for pre in pres:
-            for model in models:
-                add({"pre": pre, "model": model})
-                if len(out) >= GENERATION_SIZE:
-                    return out
-    return out
 
 
 # ----------------------------------------------------------- worker processes
@@ -366,11 +282,11 @@ def run_benchmark(
 
     evaluator = task.evaluator(data, seed, max_ram, max_flash)
     top = bench.top()
-    seen = _load_seen(bench)
-    codec = SpaceCodec(pres, models)
+    proposer = Proposer(task, data, pres, models, seed, strategy)
     # What the optimiser learns from: every judged pipeline with its (worst-split)
     # score; a rejected one with the score that got it rejected, a too-big one 0.
-    history: list[tuple[dict, float]] = [(r["pipeline"], r["score"]) for r in bench.results()]
+    seen, history, history_ends = _load_evaluated(bench)
+    ahead: _Ahead | None = None  # TPE's proposals for the next generation, being computed
     best = bench.best()
     started = time.monotonic()
     elapsed_before = float(state.get("elapsed_s", 0.0))
@@ -437,12 +353,29 @@ def run_benchmark(
                     report("converged: no better library in the last evaluations")
                     break
             gen = state["generation"]
-            candidates = generation(gen, seed, task, data, pres, models, top, seen, history, codec, strategy)
+            tpe: list[dict] = []
+            if proposer.tpe_due(gen):
+                if ahead is not None and ahead.gen == gen:
+                    tpe = ahead.wait(lambda: cancel.is_set() or (
+                        time_limit is not None and time.monotonic() - started >= time_limit))
+                    if tpe is None:
+                        status = "stopped"
+                        break
+                else:  # a resumed run: what the run ahead would have computed
+                    known = history_ends.get(gen - 2, 0) if gen >= 2 else 0
+                    tpe = proposer.tpe(gen, history[:known], seen)
+            ahead = None
+            candidates = proposer.generation(gen, top, seen, history, tpe)
             if not candidates:
                 report("the whole space has been evaluated")
                 break
             if left is not None:
                 candidates = candidates[:left]
+            if proposer.tpe_due(gen + 1):
+                # Computed while the workers evaluate this generation, from what the
+                # earlier ones found; it must not propose this generation's candidates.
+                in_flight = {pipeline_key(p) for p in candidates}
+                ahead = _Ahead(gen + 1, proposer.tpe, history[:], _Either(seen, in_flight))
             # Within a generation every candidate is judged against the top list
             # as it stood before the generation: same result on any core count.
             threshold = top[TOP_N - 1]["score"] if len(top) >= TOP_N else None
@@ -452,16 +385,17 @@ def run_benchmark(
             improved = None
             best_before_generation = best
             records = []
+            learned: list[float | None] = []  # per candidate, what the optimiser learns (None: nothing)
             for index, pipeline in todo:
                 if index not in outcomes:  # stopped before this one finished
                     continue
                 result = outcomes[index]
                 seen.add(pipeline_key(pipeline))
+                learned.append(_learned_score(result))
+                if learned[-1] is not None:
+                    history.append((pipeline, learned[-1]))
                 if result["status"] != "ok":
-                    if result["status"] in ("rejected", "too-big"):
-                        history.append((pipeline, float(result.get("partial_score", 0.0))))
                     continue
-                history.append((pipeline, float(result["score"])))
                 record = {
                     "id": f"{bench.id}-c{index}",
                     "index": index,
@@ -479,6 +413,7 @@ def run_benchmark(
             append_jsonl_many(bench.dir / "results.jsonl", records)
             top = sorted(top, key=lambda r: (-r["score"], r["index"]))[:TOP_N]
             if complete:
+                history_ends[gen] = len(history)
                 state["evals_done"] += len(candidates)
                 state["generation"] = gen + 1
                 state["next_index"] = base_index + len(candidates)
@@ -517,24 +452,27 @@ def run_benchmark(
                 status = "stopped"
                 break
             report(
-                f"generation {gen}: {len(candidates)} evaluated"
+                f"generation {gen} ({proposer.stage(gen)}): {len(candidates)} evaluated"
                 + (f"; new best {best['score']:.2f}: {best['pipeline_text']}" if improved else ""),
                 new_best=improved is not None,
                 improved=changes,
             )
-            # Every evaluated pipeline (kept, rejected or too big) is logged, so a
-            # resumed run neither repeats it nor changes what later generations draw.
-            append_jsonl(bench.dir / "evaluated.jsonl", {"generation": gen, "keys": [pipeline_key(p) for p in candidates]})
+            # Every evaluated pipeline (kept, rejected or too big) is logged with what
+            # the optimiser learnt from it, so a resumed run neither repeats it nor
+            # draws other generations than the run it continues.
+            append_jsonl(bench.dir / "evaluated.jsonl", {"generation": gen, "keys": [pipeline_key(p) for p in candidates],
+                                                         "scores": learned})
     except KeyboardInterrupt:
         status = "stopped"
     finally:
         if pool is not None:
             # Batches still running would hold the process until they finish: a
             # stopped benchmark stops now (their results were not going to be kept).
-            processes = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
+            # Workers go first, then the pool: the pool marks what was left as broken
+            # (nobody waits for it) instead of racing with cancelled futures.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.terminate()
+            pool.shutdown(wait=False, cancel_futures=False)
         state["status"] = status
         state["elapsed_s"] = round(elapsed(), 2)
         bench.save()
@@ -565,8 +503,9 @@ def _evaluate_all(todo, evaluator, pool, threshold, cancel, time_limit, started)
     for future in futures:
         while True:
             if cancel.is_set() or (time_limit is not None and time.monotonic() - started >= time_limit):
-                for f in futures:
-                    f.cancel()
+                # The futures left are dropped with the pool (run_benchmark's finally):
+                # cancelling them here races with the process pool's own clean-up
+                # (CPython gh-107219: a traceback from its manager thread on 3.11).
                 return out, False
             try:
                 for index, result in future.result(timeout=0.2):
@@ -577,12 +516,71 @@ def _evaluate_all(todo, evaluator, pool, threshold, cancel, time_limit, started)
     return out, True
 
 
-def _load_seen(bench: "Benchmark") -> set[str]:
+def _learned_score(result: dict) -> float | None:
+    """What the optimiser learns from an evaluation: the (worst-split) score, the
+    score that got a candidate rejected, 0 for one too big; nothing from an invalid one."""
+    if result["status"] == "ok":
+        return float(result["score"])
+    if result["status"] in ("rejected", "too-big"):
+        return float(result.get("partial_score", 0.0))
+    return None
+
+
+def _load_evaluated(bench: "Benchmark") -> tuple[set[str], list[tuple[dict, float]], dict[int, int]]:
+    """(keys of every evaluated pipeline, the optimiser's history, the history's
+    length after each generation) of the benchmark's completed generations."""
     seen: set[str] = set()
-    for record in read_jsonl(bench.dir / "evaluated.jsonl"):
-        if record["generation"] < bench.state["generation"]:
-            seen.update(record["keys"])
-    return seen
+    history: list[tuple[dict, float]] = []
+    ends: dict[int, int] = {}
+    records = [r for r in read_jsonl(bench.dir / "evaluated.jsonl") if r["generation"] < bench.state["generation"]]
+    for record in records:
+        seen.update(record["keys"])
+    if all("scores" in r for r in records):
+        for record in records:
+            history.extend((json.loads(k), s) for k, s in zip(record["keys"], record["scores"]) if s is not None)
+            ends[record["generation"]] = len(history)
+    else:  # written by an earlier version: the kept libraries only
+        history = [(r["pipeline"], r["score"]) for r in bench.results()]
+    return seen, history, ends
+
+
+class _Either:
+    """Membership in either of two key sets, without copying the large one."""
+
+    def __init__(self, seen: set[str], extra: set[str]):
+        self.seen, self.extra = seen, extra
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.extra or key in self.seen
+
+
+class _Ahead:
+    """A generation's TPE proposals, computed in a thread while the workers
+    evaluate the generation before it."""
+
+    def __init__(self, gen: int, fn: Callable, *args):
+        self.gen = gen
+        self._done = threading.Event()
+        self._value: list[dict] = []
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, args=(fn, args), name=f"neai-tpe-{gen}", daemon=True).start()
+
+    def _run(self, fn: Callable, args: tuple) -> None:
+        try:
+            self._value = fn(self.gen, *args)
+        except BaseException as exc:  # re-raised in the engine's thread by wait()
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def wait(self, stop: Callable[[], bool]) -> list[dict] | None:
+        """The proposals, or None if `stop()` became true first."""
+        while not self._done.wait(0.05):
+            if stop():
+                return None
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def list_libraries(project: Project) -> list[dict]:

@@ -12,6 +12,13 @@ import numpy as np
 
 class Task:
     name = ""
+    # How the search (strategy.py) spends a generation on this task:
+    screen_slice = 64  # screen candidates per generation (small when models take seconds)
+    # TPE proposals: tpe_size of them every tpe_every-th search generation. One
+    # costs ~12 ms of Optuna (with the asks that land on evaluated pipelines),
+    # an anomaly-detection evaluation 1-5 ms: here they are a few per generation.
+    tpe_every = 8
+    tpe_size = 8
 
     def load(self, project):  # -> data
         raise NotImplementedError
@@ -25,6 +32,11 @@ class Task:
     def screening_models(self, data) -> list[dict]:
         """Models paired with every preprocessing in the first generation."""
         raise NotImplementedError
+
+    def probe_models(self, data) -> list[dict]:
+        """The screening models every preprocessing is screened with first (the
+        others only on the best ones)."""
+        return self.screening_models(data)[:1]
 
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
         raise NotImplementedError

@@ -364,6 +364,10 @@ class AnomalyTask(Task):
     def screening_models(self, data: AnomalyData) -> list[dict]:
         return [dict(m) for m in SCREEN_MODELS]
 
+    def probe_models(self, data: AnomalyData) -> list[dict]:
+        # Prototypes rank the fan's preprocessings closer to their best models than one Gaussian does.
+        return [m for m in self.screening_models(data) if m["kind"] == "proto"]
+
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
         return neighbour(model, rng)
 

@@ -324,7 +324,8 @@ class MultiSensorEvaluator:
         checkpoint = FIRST_SPLITS * len(self.data.couples)  # rows of the first folds
         for _, _, both, learn, detect, n_nom in self.folds(pipeline):
             if prune_below is not None and len(rows) == checkpoint and min(r[0] for r in rows) <= prune_below:
-                return {"status": "rejected", "ram_bytes": ram, "flash_bytes": flash}
+                return {"status": "rejected", "partial_score": round(min(r[0] for r in rows), 4),
+                        "ram_bytes": ram, "flash_bytes": flash}
             rows.append(self._run_split(pipeline["model"], both, learn, detect, n_nom, resource))
         return worst_split_result(rows, ram, flash)
 
@@ -381,6 +382,9 @@ class MultiSensorTask(Task):
 
     def screening_models(self, data: MultiSensorData) -> list[dict]:
         return screening_models(warmup_grid(data))
+
+    def probe_models(self, data: MultiSensorData) -> list[dict]:
+        return [m for m in self.screening_models(data) if m["kind"] == "proto"]
 
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
         return neighbour(model, rng, self.warmups_)

@@ -289,6 +289,17 @@ def screening_models(task: str) -> list[dict]:
     ]
 
 
+# The family every preprocessing is screened with first: fast, and its ranking
+# of the preprocessings follows the best of every family's default (Spearman
+# over the 388 preprocessings of the samples: n-class logreg 0.98, gnb 0.80;
+# 1-class prototypes 0.89, Mahalanobis 0.15; extrapolation ridge 0.87, SVR 0.41).
+PROBE = {"n-class": "logreg", "one-class": "proto", "extrapolation": "ridge"}
+
+
+def probe_models(task: str) -> list[dict]:
+    return [m for m in screening_models(task) if m["kind"] == PROBE[task]]
+
+
 def neighbour(task: str, model: dict, rng: np.random.Generator) -> dict:
     """A model close to `model`: one hyperparameter moved to an adjacent grid value."""
     family = _trained().FAMILIES[task][model["kind"]]
@@ -381,8 +392,10 @@ class TrainedEvaluator:
             if prune_below is not None and split_i + 1 == FIRST_SPLITS:
                 # The resource term uses the size so far; sizes only grow, so this bound is safe.
                 resource = resource_term(ram, flash, self.max_ram, self.max_flash)
-                if min(self.score(row, resource) for row in rows) <= prune_below:
-                    return {"status": "rejected", "ram_bytes": ram, "flash_bytes": flash}
+                partial = min(self.score(row, resource) for row in rows)
+                if partial <= prune_below:
+                    return {"status": "rejected", "partial_score": round(partial, 4), "ram_bytes": ram,
+                            "flash_bytes": flash}
         resource = resource_term(ram, flash, self.max_ram, self.max_flash)
         scores = [self.score(row, resource) for row in rows]
         metrics = self.aggregate(rows)
@@ -409,6 +422,9 @@ class TrainedTask(Task):
     """A trained project type; subclasses set `name` and `evaluator_class`."""
 
     evaluator_class = TrainedEvaluator
+    screen_slice = 16  # a fit takes 10-100 ms, some seconds on big projects
+    tpe_every = 1  # next to such evaluations TPE's proposals cost little
+    tpe_size = 16
 
     def load(self, project: Project) -> TrainedData:
         return load_trained_data(project, self.name)
@@ -426,6 +442,9 @@ class TrainedTask(Task):
 
     def screening_models(self, data: TrainedData) -> list[dict]:
         return screening_models(self.name)
+
+    def probe_models(self, data: TrainedData) -> list[dict]:
+        return probe_models(self.name)
 
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
         return neighbour(self.name, model, rng)
