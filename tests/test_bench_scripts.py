@@ -26,3 +26,17 @@ def test_real_data_script_explains_missing_data(tmp_path):
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode != 0 and "prepare_real_data.py" in result.stderr
+
+
+@pytest.mark.slow
+def test_search_vs_random_script_runs():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "search_vs_random.py"), "--samples", "fan", "--ref-time", "2",
+         "--time", "2", "--seeds", "1", "--cores", "1", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    (sample,) = doc["samples"]
+    assert sample["sample"] == "fan" and set(sample["strategies"]) == {"tpe", "random"}
+    assert "Traceback" not in result.stderr
