@@ -126,6 +126,8 @@ def run_type(lib_type: str, work: Path, args) -> dict:
         "bench_s": round(bench_s, 1),
         "extended_to_first_generation": extended,
         "found_after_s": best.get("found_after_s"),
+        "estimated": meta["estimated"],
+        "estimate_error_pct": meta["estimate_error_pct"],
     }
 
     seed = int(Benchmark.load(project, best["benchmark"]).state["seed"])
@@ -175,6 +177,9 @@ def print_table(report: dict) -> None:
             "extended_to_first_generation"] else ""
         print(f"   {lib['evals']} evaluations in {lib['bench_s']} s{note}, best found after {lib['found_after_s']} s; "
               f"ARM == host == model on {lib['lines_compared']} lines")
+        err = lib["estimate_error_pct"]
+        print(f"   search estimate: RAM {lib['estimated']['ram_bytes']} B ({err['ram']:+.1f} % of measured), "
+              f"flash {lib['estimated']['flash_bytes']} B ({err['flash']:+.1f} %)")
         for b in item["baselines"]:
             if lib["flash_bytes"]:
                 print(f"   {b['name']}: {b['flash_bytes'] / lib['flash_bytes']:.1f}x the flash, "

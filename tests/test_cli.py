@@ -58,6 +58,10 @@ def test_bench_libs_deploy_emulate(project):
         meta = json.loads(zf.read("metadata.json"))
     assert {"libneai.a", "NanoEdgeAI.h", "metadata.json", "main.c", "emulator/emulate.py"} <= names
     assert meta["measured"]["identical"] and meta["core"] == "cortex-m4f" and meta["float_abi"] == "hard"
+    # The search's size estimate next to the measured one, as a signed error.
+    for kind in ("ram", "flash"):
+        est, real = meta["estimated"][f"{kind}_bytes"], meta["measured"][f"{kind}_bytes"]
+        assert meta["estimate_error_pct"][kind] == round(100.0 * (est - real) / real, 1)
     res = json.loads(neai("emulate", out, "--learn", project["nominal"], "--detect", project["new"], "--json").stdout)
     assert res["learned"] == 80
     sims = [r["similarity"] for r in res["results"]]

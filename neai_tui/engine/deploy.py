@@ -145,6 +145,13 @@ def library_metadata(
         "score": record["score"],
         "min_learning_iterations": min_learn,
         "estimated": {"ram_bytes": record["ram_bytes"], "flash_bytes": record["flash_bytes"]},
+        # How far the search's estimate (which ranked and size-limited the candidates)
+        # was from the built ELF: (estimate - measured) / measured, positive = pessimistic.
+        "estimate_error_pct": {
+            kind: None if not measured.get(f"{kind}_bytes") else
+            round(100.0 * (record[f"{kind}_bytes"] - measured[f"{kind}_bytes"]) / measured[f"{kind}_bytes"], 1)
+            for kind in ("ram", "flash")
+        },
         "measured": measured,
         "flash_bytes": measured["flash_bytes"],
         "ram_bytes": measured["ram_bytes"],
