@@ -16,9 +16,22 @@ from textual.widgets.option_list import Option
 from ..engine.targets import DEFAULT_TARGET, search_targets
 
 
+class FieldRow(Horizontal):
+    """One form line. It carries the class "focused" while one of its widgets has
+    the focus, which the stylesheet shows on the label: compact inputs hardly
+    change when focused. (A class, not :focus-within, which Textual does not
+    restyle when the focus leaves the row.)"""
+
+    def on_descendant_focus(self) -> None:
+        self.add_class("focused")
+
+    def on_descendant_blur(self) -> None:
+        self.remove_class("focused")
+
+
 def field_row(label: str, *widgets: Widget, id: str | None = None, label_id: str | None = None) -> Horizontal:
     """One form line: a right-aligned label, then the widgets."""
-    return Horizontal(Label(label, classes="field-label", id=label_id), *widgets, classes="field", id=id)
+    return FieldRow(Label(label, classes="field-label", id=label_id), *widgets, classes="field", id=id)
 
 
 def tick(checked: bool) -> str:

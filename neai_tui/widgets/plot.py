@@ -71,9 +71,32 @@ class PlotSpec:
         return not any(len(s.xs) for s in self.series) and not any(len(b.xs) for b in self.bands)
 
 
+def _log_x(spec: PlotSpec) -> PlotSpec:
+    """The spec with every x as log10(x), for a log x axis drawn on a linear one:
+    plotext's own log scale (6.x) squeezes the data against the left edge."""
+    from dataclasses import replace
+
+    def lg(xs):
+        return [math.log10(x) for x in xs]
+
+    return replace(
+        spec,
+        series=[replace(s, xs=lg(s.xs)) for s in spec.series],
+        bands=[replace(b, xs=lg(b.xs)) for b in spec.bands],
+        rules=[replace(r, at=math.log10(r.at)) if r.vertical else r for r in spec.rules],
+        x_limits=None if spec.x_limits is None else tuple(lg(spec.x_limits)),
+        x_log=False,
+    )
+
+
 def _build(spec: PlotSpec, width: int, height: int) -> str:
     import plotext as plt
 
+    log_ticks_at = None
+    xs_given = [x for s in spec.series for x in s.xs] + [x for b in spec.bands for x in b.xs]
+    if spec.x_log and xs_given and min(xs_given) > 0:
+        log_ticks_at = log_ticks(min(xs_given), max(xs_given))
+        spec = _log_x(spec)
     f = plt.figure
     f.clear.all()
     f.plot_size(width, height)
@@ -108,9 +131,8 @@ def _build(spec: PlotSpec, width: int, height: int) -> str:
         f.ruler("y").lim(*spec.y_limits)
     f.ruler("x").lim(x0, x1)
     ticks = 5 if width >= 50 else 3
-    if spec.x_log and x0 > 0:
-        f.ruler("x").scale("log")
-        f.ruler("x").ticks(log_ticks(x0, x1))
+    if log_ticks_at is not None:
+        f.ruler("x").ticks([math.log10(t) for t in log_ticks_at], [f"{t:g}" for t in log_ticks_at])
     elif all(float(x).is_integer() for x in xs_all) and x1 - x0 >= ticks:
         positions = sorted({int(round(v)) for v in (x0 + (x1 - x0) * i / (ticks - 1) for i in range(ticks))})
         f.ruler("x").ticks(positions)
