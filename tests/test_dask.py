@@ -27,7 +27,8 @@ def test_same_best_on_cores_and_dask(tmp_path, cluster):
     neai("import", d, nominal, "--role", "nominal")
     neai("import", d, abnormal, "--role", "abnormal")
     runs = [
-        json.loads(neai("bench", d, "--new", "--evals", 300, "--seed", 4, *extra, "--json").stdout)["best"]
+        # 1100 evaluations: past the screens, into the search stage and its TPE proposals
+        json.loads(neai("bench", d, "--new", "--evals", 1100, "--seed", 4, *extra, "--json").stdout)["best"]
         for extra in (("--cores", 1), ("--cores", 2), ("--scheduler", cluster.scheduler_address))
     ]
     assert runs[0]["pipeline"] == runs[1]["pipeline"] == runs[2]["pipeline"]

@@ -59,9 +59,60 @@ def test_kill_9_keeps_best_and_resumes(tmp_path):
     from neai_tui.engine.search import Benchmark
 
     # A generation cut by the kill is evaluated again on resume; each candidate counts once.
-    indexes = [r["index"] for r in Benchmark.load(Project.open(d), "b1").results()]
+    resumed = Benchmark.load(Project.open(d), "b1").results()
+    indexes = [r["index"] for r in resumed]
     assert len(indexes) == len(set(indexes))
     neai("deploy", d, "--out", tmp_path / "after-kill.zip")
+
+    # It went on exactly where it stopped: the same candidates, scores and best as
+    # one uninterrupted run of as many evaluations with the same seed.
+    whole = json.loads(neai("bench", d, "--new", "--evals", doc["evals"], "--seed", "5", "--cores", "1",
+                            "--json").stdout)
+    assert whole["benchmark"] == "b2" and whole["evals"] == doc["evals"]
+    uninterrupted = Benchmark.load(Project.open(d), "b2").results()
+    assert [(r["index"], r["pipeline"], r["score"]) for r in uninterrupted] == \
+        [(r["index"], r["pipeline"], r["score"]) for r in resumed]
+    assert (whole["best"]["pipeline"], whole["best"]["score"]) == (doc["best"]["pipeline"], doc["best"]["score"])
+
+
+def test_a_stopped_benchmark_continues_where_it_stopped(tmp_path):
+    """Stopped twice, resumed with more workers or fewer: the same search as one
+    run with the same seed and evaluation budget."""
+    import threading
+
+    from neai_tui.engine.project import Project, ProjectSettings
+    from neai_tui.engine.search import Benchmark, run_benchmark
+
+    rng = np.random.default_rng(21)
+    nominal = write_signals(tmp_path / "n.csv", np.vstack([tone_signals(rng, 40, 50.0), tone_signals(rng, 40, 90.0)]))
+    abnormal = write_signals(tmp_path / "a.csv", tone_signals(rng, 30, 200.0, amp=2.0))
+
+    def project(name: str) -> Project:
+        p = Project.create(tmp_path / name, ProjectSettings(name=name, axes=3))
+        p.import_signal(nominal, role="nominal")
+        p.import_signal(abnormal, role="abnormal")
+        return p
+
+    budget = 1100  # past the screens: the search stage with its TPE proposals too
+    whole = run_benchmark(project("whole"), max_evals=budget, cores=1, seed=4)
+    p = project("stopped")
+
+    def stopped_after(evals: int, **options):
+        cancel = threading.Event()
+        result = run_benchmark(p, max_evals=budget, cancel=cancel,
+                               progress=lambda pr: pr.evals_done >= evals and cancel.set(), **options)
+        assert result.status == "stopped" and evals <= result.evals_done < budget
+        return result
+
+    first = stopped_after(300, cores=2, seed=4)
+    stopped_after(700, cores=1)
+    last = run_benchmark(p, max_evals=budget, cores=2)
+    assert last.benchmark == first.benchmark and last.status == "done" and last.evals_done == budget
+    assert (last.best["id"], last.best["pipeline"], last.best["score"]) == \
+        (whole.best["id"], whole.best["pipeline"], whole.best["score"])
+    key = [(r["index"], r["pipeline"], r["score"]) for r in Benchmark.load(p, last.benchmark).results()]
+    assert key == [(r["index"], r["pipeline"], r["score"])
+                   for r in Benchmark.load(Project.open(tmp_path / "whole"), whole.benchmark).results()]
 
 
 def test_a_run_shorter_than_one_generation_keeps_what_finished(tmp_path, monkeypatch):

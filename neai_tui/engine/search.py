@@ -281,7 +281,11 @@ def run_benchmark(
     bench.save()
 
     evaluator = task.evaluator(data, seed, max_ram, max_flash)
-    top = bench.top()
+    # The 10 best of the completed generations: a generation cut short (time, stop,
+    # budget, crash) is run again from the state it started from, so that the run
+    # continues exactly where it stopped.
+    top = sorted((r for r in bench.results() if r["index"] < int(state.get("next_index", 0))),
+                 key=lambda r: (-r["score"], r["index"]))[:TOP_N]
     proposer = Proposer(task, data, pres, models, seed, strategy)
     # What the optimiser learns from: every judged pipeline with its (worst-split)
     # score; a rejected one with the score that got it rejected, a too-big one 0.
@@ -369,8 +373,12 @@ def run_benchmark(
             if not candidates:
                 report("the whole space has been evaluated")
                 break
-            if left is not None:
-                candidates = candidates[:left]
+            # Evaluations of this generation counted already (it was cut short before) are
+            # done again, not counted twice.
+            redone = int(state.get("partial_evals", 0))
+            cut = left is not None and left + redone < len(candidates)
+            if cut:
+                candidates = candidates[: left + redone]
             if proposer.tpe_due(gen + 1):
                 # Computed while the workers evaluate this generation, from what the
                 # earlier ones found; it must not propose this generation's candidates.
@@ -382,6 +390,7 @@ def run_benchmark(
             base_index = int(state.get("next_index", 0))
             todo = list(enumerate(candidates, start=base_index))
             outcomes, complete = _evaluate_all(todo, evaluator, pool, threshold, cancel, time_limit, started)
+            complete = complete and not cut  # a generation cut by --evals goes on in a later run
             improved = None
             best_before_generation = best
             records = []
@@ -414,16 +423,17 @@ def run_benchmark(
             top = sorted(top, key=lambda r: (-r["score"], r["index"]))[:TOP_N]
             if complete:
                 history_ends[gen] = len(history)
-                state["evals_done"] += len(candidates)
+                state["evals_done"] += len(candidates) - state.pop("partial_evals", 0)
                 state["generation"] = gen + 1
                 state["next_index"] = base_index + len(candidates)
                 state["partial"] = []
             else:
-                # Stopped (time, cancel) mid-generation: keep what finished, so even a
-                # run shorter than one generation keeps its best library. The
-                # generation is redone on resume; results are keyed by index, so
-                # its candidates count once.
-                state["evals_done"] += len(outcomes)
+                # Stopped (time, cancel, --evals) mid-generation: keep what finished, so
+                # even a run shorter than one generation keeps its best library. The
+                # generation is redone on resume; results are keyed by index, so its
+                # candidates count once.
+                state["evals_done"] += len(outcomes) - state.get("partial_evals", 0)
+                state["partial_evals"] = len(outcomes)
                 state["partial"] = sorted(set(state.get("partial", [])) | {r["index"] for r in records})
             state["elapsed_s"] = round(elapsed(), 2)
             changes = None
@@ -449,7 +459,8 @@ def run_benchmark(
                 )
             bench.save()
             if not complete:
-                status = "stopped"
+                # All of a generation cut by --evals finished: the budget is spent.
+                status = "done" if cut and len(outcomes) == len(candidates) else "stopped"
                 break
             report(
                 f"generation {gen} ({proposer.stage(gen)}): {len(candidates)} evaluated"
