@@ -50,12 +50,12 @@ SCREEN_LOCAL = 0.25  # a screen generation adds this share of local moves around
 STRATEGIES = ("tpe", "random")
 
 
-def pipeline_key(pipeline: dict) -> str:
-    return json.dumps(pipeline, sort_keys=True)
-
-
 def _canon(item: dict) -> str:
+    """A pipeline's (or one of its parts') key: its JSON with sorted keys."""
     return json.dumps(item, sort_keys=True)
+
+
+pipeline_key = _canon
 
 
 def interleaved(pres: list[dict]) -> list[dict]:
