@@ -96,7 +96,113 @@ def build_parser() -> argparse.ArgumentParser:
 
     tg = sub.add_parser("targets", help="list the target catalogue")
     tg.add_argument("--json", action="store_true")
+
+    _add_tools(sub)
     return p
+
+
+TOOLS_DESCRIPTION = """\
+The Studio's tools, for the data before a project exists.
+
+  reshape     cut continuous recordings (one sample per line, with or without a header,
+              timestamp and label columns) into a project signal file: choose columns,
+              decimate, cut buffers with a hop, keep rows by a label value
+  sampling    recommend a sampling rate and buffer size from recordings of each state
+  datalogger  generate firmware (generic Cortex-M C or Arduino) that prints buffers
+              in the Studio's format over a serial port
+
+Outputs are never written over an existing file without --force; inputs are only read.
+
+examples:
+  neai tools reshape itsc/SC_HLT --buffer 128 --hop 64 --out healthy.csv
+  neai tools reshape skab/valve1 --columns "Volume Flow RateRMS" --where anomaly=1 \\
+      --buffer 64 --out abnormal.csv
+  neai tools sampling itsc/SC_HLT itsc/SC_A1_B0_C0 --rate 1000
+  neai tools datalogger logger/ --axes 3 --rate 1000 --buffer 256 --board arduino
+"""
+
+SEP_CHOICES = ["auto", "space", "tab", "comma", "semicolon"]
+
+
+def _add_recording_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--columns", metavar="LIST",
+                   help="signal columns: header names or 1-based numbers, ranges allowed (e.g. 2-4,Current); "
+                        "default: every numeric column except timestamps and label columns (anomaly, changepoint, "
+                        "label, class, target)")
+    p.add_argument("--sep", default="auto", choices=SEP_CHOICES, help="column separator (default: detected)")
+    p.add_argument("--header", default="auto", choices=["auto", "yes", "no"],
+                   help="is the first line a header row? (default: detected)")
+
+
+def _add_tools(sub) -> None:
+    tl = sub.add_parser("tools", help="data manipulation, sampling finder, datalogger generator",
+                        description=TOOLS_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    tsub = tl.add_subparsers(dest="tool", parser_class=_Parser, metavar="TOOL")
+
+    r = tsub.add_parser(
+        "reshape", help="cut continuous recordings into a project signal file",
+        description="Cut continuous recordings (one sample per line) into a Studio-format signal file: one "
+                    "buffer per line, axes interleaved x0 y0 z0 x1 y1 z1 ..., single spaces, no header. Each "
+                    "input file is a separate recording: no buffer spans two files (nor two stretches of rows "
+                    "kept by --where).")
+    r.add_argument("inputs", nargs="+", metavar="RECORDING",
+                   help="recording files, folders (their .csv/.txt/.tsv/.dat files) or patterns")
+    r.add_argument("--out", "-o", required=True, type=Path, metavar="FILE", help="the signal file to write")
+    _add_recording_options(r)
+    r.add_argument("--buffer", type=int, metavar="N", help="samples per axis in one line (a power of two)")
+    r.add_argument("--hop", type=int, metavar="N",
+                   help="samples between the starts of two buffers (default: the buffer size, no overlap; "
+                        "half of it: 50%% overlap)")
+    r.add_argument("--decimate", type=int, default=1, metavar="Q",
+                   help="keep one sample in Q after an anti-alias low-pass filter (default 1)")
+    r.add_argument("--where", metavar="COLUMN=VALUE",
+                   help="keep only the rows whose label column holds VALUE (e.g. anomaly=0)")
+    r.add_argument("--target", metavar="COLUMN",
+                   help="extrapolation: start each line with the mean of this column over the buffer")
+    r.add_argument("--multisensor", action="store_true",
+                   help="write one sample per line (Multi-sensor projects) instead of buffers")
+    r.add_argument("--rate", type=float, metavar="HZ", help="the recordings' sampling rate (for the report)")
+    r.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    r.add_argument("--json", action="store_true")
+
+    s = tsub.add_parser(
+        "sampling", help="recommend a sampling rate and buffer size",
+        description="Measure, for each sampling rate (the base rate divided by 1, 2, 4, ...) and buffer size "
+                    "(powers of two), how much of the signal's power survives the anti-alias filter and, with "
+                    "several states, how well a simple classifier tells the states apart (cross-validated on "
+                    "held-out stretches of time); print the ranked candidates and one recommendation.")
+    s.add_argument("inputs", nargs="+", metavar="STATE",
+                   help="one per machine state: a recording, a folder of recordings, or NAME=PATH; with "
+                        "--state-column, recordings whose rows hold every state")
+    s.add_argument("--rate", type=float, required=True, metavar="HZ", help="the recordings' sampling rate")
+    _add_recording_options(s)
+    s.add_argument("--state-column", metavar="COLUMN",
+                   help="the states are the values of this label column (e.g. anomaly)")
+    s.add_argument("--max-decimation", type=int, default=32, metavar="D", help="largest rate divisor (default 32)")
+    s.add_argument("--min-buffer", type=int, default=16, metavar="N", help="smallest buffer size (default 16)")
+    s.add_argument("--max-buffer", type=int, default=2048, metavar="N", help="largest buffer size (default 2048)")
+    s.add_argument("--tolerance", type=float, default=0.02,
+                   help="accuracy within this of the best counts as as good (default 0.02)")
+    s.add_argument("--min-energy", type=float, default=0.95,
+                   help="share of the signal power a rate must keep (default 0.95)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--all", action="store_true", help="list every candidate, not the first 12")
+    s.add_argument("--json", action="store_true")
+
+    d = tsub.add_parser(
+        "datalogger", help="generate firmware that logs buffers over a serial port",
+        description="Generate a datalogger: firmware that samples N axes at a rate into buffers and prints "
+                    "each buffer as one line in the Studio's format over a serial port. generic: a C99 main.c "
+                    "for any Cortex-M project (fill in the board hooks); arduino: FOLDER/FOLDER.ino.")
+    d.add_argument("folder", type=Path, metavar="FOLDER", help="where to write the source (created if needed)")
+    d.add_argument("--board", default="generic", choices=["generic", "arduino"])
+    d.add_argument("--axes", type=int, required=True, metavar="N")
+    d.add_argument("--rate", type=float, required=True, metavar="HZ")
+    d.add_argument("--buffer", type=int, required=True, metavar="N", help="samples per axis in one line")
+    d.add_argument("--baud", type=int, default=115200)
+    d.add_argument("--decimals", type=int, default=6, help="digits after the decimal point (default 6)")
+    d.add_argument("--force", action="store_true", help="replace the file if it exists")
+    d.add_argument("--json", action="store_true")
 
 
 # --------------------------------------------------------------------- commands
@@ -305,6 +411,56 @@ def cmd_targets(args) -> int:
     return EXIT_OK
 
 
+def _print_warnings(problems) -> None:
+    for p in problems:
+        print(f"warning: {p.text()}", file=sys.stderr)
+
+
+def cmd_tools(args) -> int:
+    if args.tool == "reshape":
+        from .engine.tools.reshape import ReshapeOptions, describe, reshape
+
+        options = ReshapeOptions(
+            columns=args.columns, sep=args.sep, header=args.header, buffer=args.buffer, hop=args.hop,
+            decimate=args.decimate, where=args.where, target=args.target,
+            layout="multisensor" if args.multisensor else "buffers", rate_hz=args.rate,
+        )
+        result = reshape(args.inputs, args.out, options, force=args.force)
+        if args.json:
+            print(json.dumps(result.to_json()))
+        else:
+            print("\n".join(describe(result)))
+        _print_warnings(result.warnings)
+        return EXIT_OK
+    if args.tool == "sampling":
+        from .engine.tools.sampling import describe, find_sampling, load_states
+
+        states = load_states(args.inputs, columns=args.columns, sep=args.sep, header=args.header,
+                             state_column=args.state_column)
+        report = find_sampling(
+            states, args.rate, max_decimation=args.max_decimation, min_buffer=args.min_buffer,
+            max_buffer=args.max_buffer, tolerance=args.tolerance, min_energy=args.min_energy, seed=args.seed,
+        )
+        if args.json:
+            print(json.dumps(report.to_json()))
+        else:
+            print("\n".join(describe(report, limit=None if args.all else 12)))
+        return EXIT_OK
+    if args.tool == "datalogger":
+        from .engine.tools.datalogger import DataloggerOptions, describe, generate_datalogger
+
+        options = DataloggerOptions(axes=args.axes, rate_hz=args.rate, buffer=args.buffer, board=args.board,
+                                    baud=args.baud, decimals=args.decimals)
+        result = generate_datalogger(args.folder, options, force=args.force)
+        if args.json:
+            print(json.dumps(result.to_json()))
+        else:
+            print("\n".join(describe(result)))
+        return EXIT_OK
+    raise UsageError("choose a tool: reshape, sampling or datalogger",
+                     "Run `neai tools --help` for what each does, `neai tools TOOL --help` for its options.")
+
+
 def cmd_tui(args, project_dir: Path | None) -> int:
     from .app import run_app
 
@@ -321,6 +477,7 @@ def cmd_demo(args) -> int:
 COMMANDS = {
     "new": cmd_new, "import": cmd_import, "check": cmd_check, "bench": cmd_bench, "libs": cmd_libs,
     "deploy": cmd_deploy, "emulate": cmd_emulate, "targets": cmd_targets, "demo": cmd_demo,
+    "tools": cmd_tools,
 }
 
 
