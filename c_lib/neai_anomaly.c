@@ -10,6 +10,7 @@
 
 #include "neai_math.c"
 #include "neai_dsp.c"
+#include "neai_input.h"
 #include "neai_models.c"
 
 #define NEAI_CAT_(a, b) a##b
@@ -40,7 +41,7 @@ enum neai_state NEAI_FN(neai_anomalydetection_learn)(float data_input[])
     if (!neai_initialised) {
         return NEAI_INIT_FCT_NOT_CALLED;
     }
-    if (neai_pre_features(&neai_pre, data_input, neai_work, neai_features) != 0u) {
+    if (neai_pre_features(&neai_pre, neai_input(data_input), neai_work, neai_features) != 0u) {
         return NEAI_UNKNOWN_ERROR; /* NaN/Inf input: nothing learned */
     }
     neai_model_learn(&neai_model, NEAI_FN(neai_knowledge), neai_features);
@@ -57,7 +58,7 @@ enum neai_state NEAI_FN(neai_anomalydetection_detect)(float data_input[], uint8_
     if (neai_model_learned(NEAI_FN(neai_knowledge)) < 1.0f) {
         return NEAI_NOT_ENOUGH_CALL_TO_LEARNING;
     }
-    if (neai_pre_features(&neai_pre, data_input, neai_work, neai_features) != 0u) {
+    if (neai_pre_features(&neai_pre, neai_input(data_input), neai_work, neai_features) != 0u) {
         return NEAI_UNKNOWN_ERROR;
     }
     *similarity = neai_similarity(neai_model_ratio(&neai_model, NEAI_FN(neai_knowledge), neai_features),

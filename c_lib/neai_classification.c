@@ -20,6 +20,7 @@
 
 #include "neai_math.c"
 #include "neai_dsp.c"
+#include "neai_input.h"
 #include "neai_trained.c"
 
 #define NEAI_CAT_(a, b) a##b
@@ -56,7 +57,7 @@ enum neai_state NEAI_FN(neai_classification)(float data_input[], float output_bu
         return NEAI_INIT_FCT_NOT_CALLED;
     }
     if (data_input == 0 || output_buffer == 0 || id_class == 0 ||
-        neai_pre_features(&neai_pre, data_input, neai_work, neai_features) != 0u) {
+        neai_pre_features(&neai_pre, neai_input(data_input), neai_work, neai_features) != 0u) {
         return NEAI_UNKNOWN_ERROR;
     }
     neai_tmodel_predict(&neai_tmodel, neai_kb, neai_features, neai_twork, neai_proba);

@@ -6,6 +6,34 @@
  * that spectrum, optionally followed by the STATS block). */
 #include "neai_types.h"
 
+#if !defined(NEAI_CFG_FILTER_SECTIONS) || NEAI_CFG_FILTER_SECTIONS > 0 /* a library without a filter leaves it out */
+/* The frequency filter: each axis of `in` through the biquad cascade into `out`
+ * (both interleaved, nb_axes * buffer_size floats; they may be the same buffer).
+ * Transposed direct form II; each axis starts from the steady state of its
+ * first sample, as if the signal had held that value forever. */
+static void neai_filter_apply(const neai_filter_cfg *f, const float *in, float *out)
+{
+    uint16_t axis, s;
+    uint32_t i;
+    for (axis = 0; axis < f->nb_axes; axis++) {
+        float first = in[axis]; /* read before an in-place first section overwrites it */
+        for (s = 0; s < f->sections; s++) {
+            const float *c = &f->coeffs[5u * s];
+            const float *src = s ? out : in; /* section s filters what section s-1 wrote */
+            float z1 = f->zi[2u * s] * first;
+            float z2 = f->zi[2u * s + 1u] * first;
+            for (i = axis; i < (uint32_t)f->buffer_size * f->nb_axes; i += f->nb_axes) {
+                float x = src[i];
+                float y = c[0] * x + z1;
+                z1 = c[1] * x - c[3] * y + z2;
+                z2 = c[2] * x - c[4] * y;
+                out[i] = y;
+            }
+        }
+    }
+}
+#endif
+
 /* In-place radix-2 complex FFT of m points (re/im interleaved in `buf`).
  * `twiddle` is the table of an FFT of `stride * m` points:
  * twiddle[2k] = cos(2 pi k / (stride m)), twiddle[2k+1] = -sin(...). */

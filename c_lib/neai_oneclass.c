@@ -20,6 +20,7 @@
 
 #include "neai_math.c"
 #include "neai_dsp.c"
+#include "neai_input.h"
 #include "neai_trained.c"
 
 #define NEAI_CAT_(a, b) a##b
@@ -54,7 +55,7 @@ enum neai_state NEAI_FN(neai_oneclass)(float data_input[], uint8_t *is_outlier)
         return NEAI_INIT_FCT_NOT_CALLED;
     }
     if (data_input == 0 || is_outlier == 0 ||
-        neai_pre_features(&neai_pre, data_input, neai_work, neai_features) != 0u) {
+        neai_pre_features(&neai_pre, neai_input(data_input), neai_work, neai_features) != 0u) {
         return NEAI_UNKNOWN_ERROR;
     }
     neai_tmodel_predict(&neai_tmodel, neai_kb, neai_features, neai_twork, neai_out);

@@ -28,6 +28,15 @@ NEAI_EXPORT uint32_t neai_search_features(const neai_pre_cfg *c, const float *in
     return bad;
 }
 
+/* The frequency filter on n_lines buffers (row-major; in and out may be the same). */
+NEAI_EXPORT void neai_search_filter(const neai_filter_cfg *f, const float *in, uint32_t n_lines, float *out)
+{
+    uint32_t i, stride = (uint32_t)f->nb_axes * f->buffer_size;
+    for (i = 0; i < n_lines; i++) {
+        neai_filter_apply(f, &in[i * stride], &out[i * stride]);
+    }
+}
+
 NEAI_EXPORT uint32_t neai_search_state_floats(const neai_model_cfg *c)
 {
     return neai_model_state_floats(c);

@@ -64,6 +64,19 @@ typedef struct {
     const uint16_t *bitrev;     /* FFT, SPECTRAL: bit-reversal permutation of seg_len/2 points */
 } neai_pre_cfg;
 
+/* ---- frequency filter (the project's, applied before the preprocessing) -- */
+/* A cascade of `sections` biquads (2nd-order IIR sections) run on each axis of
+ * a buffer, from the steady state of the axis's first sample (no start-up
+ * transient on a constant signal). Per section: coeffs b0 b1 b2 a1 a2 (a0 = 1)
+ * and zi, the transposed direct form II state after a unit step (2 values). */
+typedef struct {
+    uint16_t nb_axes;
+    uint16_t buffer_size;
+    uint16_t sections;
+    const float *coeffs; /* 5 per section */
+    const float *zi;     /* 2 per section */
+} neai_filter_cfg;
+
 /* Scratch needed by neai_pre_features, in floats, at most: one segment, plus
  * the spectrum accumulator when there are several (2 * seg_len <= buffer_size);
  * a library's generated NEAI_CFG_WORK_FLOATS is the exact figure. */

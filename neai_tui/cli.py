@@ -94,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--sensitivity", type=float)
     e.add_argument("--json", action="store_true")
 
+    fl = sub.add_parser("filter", help="set or clear a project's frequency filter (the Signals step's F)",
+                        description="Benchmarks started after this filter every signal buffer with it, and their "
+                                    "libraries filter their input the same way (2nd-order Butterworth per cut-off). "
+                                    "Without options, prints the current settings.")
+    fl.add_argument("dir", type=Path)
+    fl.add_argument("--rate", type=float, metavar="HZ", help="the sensor's sampling rate")
+    fl.add_argument("--low", type=float, metavar="HZ", help="high-pass cut-off (blank: none)")
+    fl.add_argument("--high", type=float, metavar="HZ", help="low-pass cut-off (blank: none)")
+    fl.add_argument("--clear", action="store_true", help="remove the filter and the sampling rate")
+    fl.add_argument("--json", action="store_true")
+
     tg = sub.add_parser("targets", help="list the target catalogue")
     tg.add_argument("--json", action="store_true")
 
@@ -467,6 +478,35 @@ def cmd_tui(args, project_dir: Path | None) -> int:
     return run_app(workspace=args.workspace, project=project_dir) or EXIT_OK
 
 
+def cmd_filter(args) -> int:
+    from .engine.filtering import design
+
+    project = _open(args.dir)
+    if args.clear and any(v is not None for v in (args.rate, args.low, args.high)):
+        raise UsageError("--clear takes no --rate, --low or --high", "Give either --clear or the settings.")
+    if args.clear:
+        project.update_settings(frequency_filter=None)
+    elif any(v is not None for v in (args.rate, args.low, args.high)):
+        current = dict(project.settings.frequency_filter or {})
+        for key, value in (("sampling_rate_hz", args.rate), ("low_hz", args.low), ("high_hz", args.high)):
+            if value is not None:
+                current[key] = value
+        project.update_settings(frequency_filter=current)
+    settings = project.settings.frequency_filter
+    d = design(settings)
+    if args.json:
+        print(json.dumps({"frequency_filter": settings, "filters": d is not None,
+                          "description": d.describe() if d else None}))
+    elif d is not None:
+        print(f"{project.settings.name}: {d.describe()} at {settings['sampling_rate_hz']:g} Hz "
+              f"(2nd-order Butterworth per cut-off); benchmarks started from now on use it")
+    elif settings and settings.get("sampling_rate_hz"):
+        print(f"{project.settings.name}: sampling rate {settings['sampling_rate_hz']:g} Hz, no filter")
+    else:
+        print(f"{project.settings.name}: no frequency filter")
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from .engine.demo import ensure_demo_project
 
@@ -477,7 +517,7 @@ def cmd_demo(args) -> int:
 COMMANDS = {
     "new": cmd_new, "import": cmd_import, "check": cmd_check, "bench": cmd_bench, "libs": cmd_libs,
     "deploy": cmd_deploy, "emulate": cmd_emulate, "targets": cmd_targets, "demo": cmd_demo,
-    "tools": cmd_tools,
+    "tools": cmd_tools, "filter": cmd_filter,
 }
 
 

@@ -138,7 +138,27 @@ def pre_config(pre: dict, axes: int, buffer_size: int) -> list[str]:
     return parts
 
 
-def anomaly_config(lib_id: str, pipeline: dict, axes: int, buffer_size: int, min_learn: int, suffix: str | None) -> str:
+def filter_config(frequency_filter: dict | None, axes: int, buffer_size: int) -> list[str]:
+    """The frequency filter's tables and NEAI_FILTER_INIT (c_lib/neai_input.h), or
+    NEAI_CFG_FILTER_SECTIONS 0 when the library has none."""
+    from .filtering import design
+
+    d = design(frequency_filter)
+    if d is None:
+        return ["#define NEAI_CFG_FILTER_SECTIONS 0u /* no frequency filter */\n"]
+    return [
+        f"/* frequency filter: {d.describe()} at {d.settings['sampling_rate_hz']:g} Hz, "
+        f"2nd-order Butterworth per cut-off, {d.sections} biquad section(s) */",
+        f"#define NEAI_CFG_FILTER_SECTIONS {d.sections}u",
+        f"#define NEAI_CFG_INPUT_FLOATS {axes * buffer_size}u",
+        _c_array("float", "neai_filter_coeffs", d.coeffs.ravel(), per_line=5),
+        _c_array("float", "neai_filter_zi", d.zi.ravel(), per_line=2),
+        f"#define NEAI_FILTER_INIT {{ {axes}u, {buffer_size}u, {d.sections}u, neai_filter_coeffs, neai_filter_zi }}\n",
+    ]
+
+
+def anomaly_config(lib_id: str, pipeline: dict, axes: int, buffer_size: int, min_learn: int, suffix: str | None,
+                   frequency_filter: dict | None = None) -> str:
     pre, model = pipeline["pre"], pipeline["model"]
     dim = nb_features(pre, axes, buffer_size)
     mf = model_fields(model, dim)
@@ -155,6 +175,7 @@ def anomaly_config(lib_id: str, pipeline: dict, axes: int, buffer_size: int, min
         f"#define NEAI_CFG_MIN_LEARN {min_learn}u\n",
     ]
     parts += pre_config(pre, axes, buffer_size)
+    parts += filter_config(frequency_filter, axes, buffer_size)
     parts.append(
         f"#define NEAI_MODEL_INIT {{ {mf['kind']}u, {mf['dim']}u, {mf['k']}u, {mf['warmup']}u, "
         f"{_c_float(mf['reg'])}, {_c_float(mf['calib'])} }}\n"

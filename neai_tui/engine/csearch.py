@@ -47,6 +47,10 @@ def search_library() -> ctypes.CDLL:
         )
     lib.neai_search_features.argtypes = [ctypes.POINTER(PreCfg), _F32P, ctypes.c_uint32, _F32P, _F32P]
     lib.neai_search_features.restype = ctypes.c_uint32
+    from .filtering import FilterCfg
+
+    lib.neai_search_filter.argtypes = [ctypes.POINTER(FilterCfg), _F32P, ctypes.c_uint32, _F32P]
+    lib.neai_search_filter.restype = None
     lib.neai_search_state_floats.argtypes = [ctypes.POINTER(ModelCfg)]
     lib.neai_search_state_floats.restype = ctypes.c_uint32
     lib.neai_search_run.argtypes = [

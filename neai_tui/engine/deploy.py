@@ -90,7 +90,8 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say) -> De
         gen.mkdir()
         header = codegen.header_name(suffix)
         (gen / header).write_text(codegen.anomaly_header(lib_name, axes, buffer_size, min_learn, knowledge_bytes, suffix))
-        (gen / "neai_config.h").write_text(codegen.anomaly_config(lib_name, pipeline, axes, buffer_size, min_learn, suffix))
+        (gen / "neai_config.h").write_text(codegen.anomaly_config(lib_name, pipeline, axes, buffer_size, min_learn, suffix,
+                                                                  record.get("frequency_filter")))
         sources = [c_lib_dir() / "neai_anomaly.c"]
         includes = [gen, c_lib_dir()]
         _, nominal, abnormal = data.couples[0]
@@ -141,6 +142,7 @@ def library_metadata(
         "header": header,
         "pipeline": pipeline_text,
         "pipeline_config": record["pipeline"],
+        "frequency_filter": record.get("frequency_filter"),  # applied by the library to every input buffer
         "metrics": record["metrics"],
         "score": record["score"],
         "min_learning_iterations": min_learn,

@@ -51,17 +51,19 @@ def _trained():
     return trained
 
 
-def _load_data(project: Project):
+def _load_data(project: Project, record: dict):
     from .tasks.trained_common import load_trained_data
 
-    return load_trained_data(project, project.settings.type)
+    # The lines through the frequency filter the library's benchmark used (and the
+    # library applies), whatever the project's filter is now.
+    return load_trained_data(project, project.settings.type, record.get("frequency_filter"))
 
 
 def fit_library(project: Project, record: dict, seed: int):
     """(data, features of every line, fitted model) of a library record, fitted on all lines."""
     from .csearch import features
 
-    data = _load_data(project)
+    data = _load_data(project, record)
     pre, model = record["pipeline"]["pre"], record["pipeline"]["model"]
     feats = features(pre, data.lines, data.axes, data.buffer_size)
     if not np.isfinite(feats).all():
@@ -254,6 +256,7 @@ def build_and_verify(fitted, pre: dict, data, lib_name: str, suffix: str | None,
     Raises ToolchainError when the builds or the model disagree. Used by `neai deploy`
     and by bench/trained_libraries.py (for baselines built the very same way)."""
     from .csearch import features
+    from .filtering import filter_lines
     from .toolchain import compile_host_shared, compile_static_lib, emulation_spec, resolve_core
 
     say = say or (lambda _msg: None)
@@ -268,7 +271,9 @@ def build_and_verify(fitted, pre: dict, data, lib_name: str, suffix: str | None,
     symbols = codegen_trained.api_symbols(lib_type, suffix)
     gen = tmp / "gen"
     gen.mkdir(parents=True, exist_ok=True)
-    (gen / "neai_config.h").write_text(trained.config_header(fitted, pre, axes, buffer_size, lib_name, suffix))
+    frequency_filter = data.filter.settings if data.filter is not None else None
+    (gen / "neai_config.h").write_text(trained.config_header(fitted, pre, axes, buffer_size, lib_name, suffix,
+                                                             frequency_filter))
     (gen / header).write_text(codegen_trained.public_header(
         lib_type, lib_name, axes, buffer_size, suffix, classes=classes, knowledge_floats=len(knowledge)))
     ktext = trained.knowledge_header(fitted, lib_name, suffix)
@@ -285,7 +290,8 @@ def build_and_verify(fitted, pre: dict, data, lib_name: str, suffix: str | None,
 
     say(f"verifying the {core.name} build against the host build and the model on an emulated core")
     rows = verification_rows(data, seed)
-    feats = features(pre, rows, axes, buffer_size)
+    # The library filters what it is given: the model's answer is on the filtered rows.
+    feats = features(pre, filter_lines(data.filter, rows, axes, buffer_size), axes, buffer_size)
     # The C front end leaves the features of a non-finite input unwritten: test both.
     finite = np.isfinite(rows).all(axis=1) & np.isfinite(feats).all(axis=1)
     pred = trained.predict_c(fitted, feats[finite])

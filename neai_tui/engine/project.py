@@ -66,8 +66,8 @@ class ProjectSettings:
     max_ram_kb: float | None = None  # None = no limit
     max_flash_kb: float | None = None
     target: str = DEFAULT_TARGET
-    # {"sampling_rate_hz", "low_hz", "high_hz"} (None = not set). Stored and shown;
-    # the benchmark does not filter signals with it yet.
+    # {"sampling_rate_hz", "low_hz", "high_hz"} (None = not set). With a cut-off, the
+    # benchmark and the libraries filter every buffer with it (see filtering.py).
     frequency_filter: dict | None = None
 
     def validate(self) -> None:
@@ -90,6 +90,12 @@ class ProjectSettings:
             raise UsageError("the project name is empty", "Give --name NAME.")
         if self.frequency_filter is not None:
             validate_frequency_filter(self.frequency_filter)
+            cut = self.frequency_filter.get("low_hz") or self.frequency_filter.get("high_hz")
+            if self.multisensor and cut:
+                raise UsageError(
+                    "the frequency filter works on signal buffers; a Multi-sensor project's lines are single samples",
+                    "Leave the cut-offs blank (a sampling rate alone only labels the spectrum in Hz).",
+                )
 
     @property
     def layout(self) -> str:

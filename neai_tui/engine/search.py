@@ -274,6 +274,13 @@ def run_benchmark(
     max_flash = project.settings.max_flash_kb * 1024 if project.settings.max_flash_kb else None
     pres = task.preprocessing_space(data)
     models = task.model_space(data)
+    frequency_filter = task.frequency_filter(data)
+    if "evals_done" in state and state.get("evals_done") and state.get("frequency_filter") != frequency_filter:
+        raise UsageError(
+            f"the project's frequency filter changed since benchmark {bench.id} started",
+            "Start a new benchmark (`neai bench DIR --new`, or New in the benchmark dialog), or set the filter back.",
+        )
+    state["frequency_filter"] = frequency_filter
     state["space_size"] = len(pres) * len(models)
     state["task"] = task.name
     state["data"] = task.summary(data)
@@ -291,6 +298,11 @@ def run_benchmark(
     # score; a rejected one with the score that got it rejected, a too-big one 0.
     seen, history, history_ends = _load_evaluated(bench)
     ahead: _Ahead | None = None  # TPE's proposals for the next generation, being computed
+    design = getattr(data, "filter", None)
+
+    def describe(pipeline: dict) -> str:
+        text = task.describe(pipeline)
+        return f"{design.describe()} -> {text}" if design is not None else text
     best = bench.best()
     started = time.monotonic()
     elapsed_before = float(state.get("elapsed_s", 0.0))
@@ -410,7 +422,8 @@ def run_benchmark(
                     "index": index,
                     "benchmark": bench.id,
                     "pipeline": pipeline,
-                    "pipeline_text": task.describe(pipeline),
+                    "pipeline_text": describe(pipeline),
+                    **({"frequency_filter": frequency_filter} if frequency_filter else {}),
                     **{k: result[k] for k in ("score", "metrics", "ram_bytes", "flash_bytes")},
                     "found_after_s": round(elapsed(), 2),
                 }

@@ -982,9 +982,10 @@ def _suffix(suffix):
     return check_suffix(suffix)
 
 
-def config_header(fitted: Fitted, pre: dict, axes: int, buffer_size: int, lib_id: str, suffix: str | None) -> str:
+def config_header(fitted: Fitted, pre: dict, axes: int, buffer_size: int, lib_id: str, suffix: str | None,
+                  frequency_filter: dict | None = None) -> str:
     """The private neai_config.h of a deployable trained library."""
-    from .codegen import GENERATED, header_name, pre_config
+    from .codegen import GENERATED, filter_config, header_name, pre_config
     from .pipeline import nb_features, work_floats
 
     dim = nb_features(pre, axes, buffer_size)
@@ -1003,7 +1004,7 @@ def config_header(fitted: Fitted, pre: dict, axes: int, buffer_size: int, lib_id
         f"#define NEAI_CFG_NB_FEATURES {dim}u",
         f"#define NEAI_CFG_WORK_FLOATS {work_floats(pre, buffer_size)}u\n",
     ]
-    parts += [*pre_config(pre, axes, buffer_size), ""]
+    parts += [*pre_config(pre, axes, buffer_size), *filter_config(frequency_filter, axes, buffer_size), ""]
     parts.append(f"/* {fitted.task} {fitted.model['kind']}: {_model_text(fitted.model)} */")
     parts.append(f"#define NEAI_TMODEL_KIND_ONLY {cf['kind']}u /* compile only this inference algorithm */")
     parts.append("#define NEAI_TMODEL_INIT { " + ", ".join(f"{v}u" for v in cf.values()) + " }")

@@ -428,8 +428,9 @@ class FrequencyFilterScreen(Dialog):
             yield field_row("High cut Hz", Input(value("high_hz"), type="number", id="high",
                                                  placeholder="blank = none", compact=True))
             yield Static(
-                "Stored with the project and shown in its settings; the spectrum view uses the sampling rate. "
-                "The benchmark does not filter the signals with it yet. Blank all three to clear.",
+                "With a cut-off, benchmarks started from now on filter every buffer (2nd-order Butterworth "
+                "high-pass at the low cut-off, low-pass at the high one), and their libraries filter their input "
+                "the same way. The sampling rate alone only labels the spectrum in Hz. Blank all three to clear.",
                 classes="dialog-note",
             )
             with Horizontal(classes="buttons"):

@@ -52,6 +52,12 @@ class Task:
     def summary(self, data) -> dict:
         return {}
 
+    def frequency_filter(self, data) -> dict | None:
+        """The frequency filter settings the data went through (None: none): kept
+        with every library, which filters its input the same way."""
+        design = getattr(data, "filter", None)
+        return design.settings if design is not None else None
+
     def describe(self, pipeline: dict) -> str:
         """One line a user can read (shown in `neai libs` and the TUI)."""
         from ..pipeline import describe

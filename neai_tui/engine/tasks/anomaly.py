@@ -17,6 +17,9 @@ import numpy as np
 
 from .. import csearch
 from ..errors import InputError, UsageError
+from ..filtering import FilterDesign, filter_lines
+from ..filtering import design as design_filter
+from ..filtering import memory as filter_memory
 from ..pipeline import MIN_SEGMENT, estimate_memory, is_power_of_two, pass_band, pre_signature
 from ..project import Project
 from ..scoring import ci95, resource_term
@@ -39,6 +42,12 @@ class AnomalyData:
     axes: int
     buffer_size: int
     couples: list[tuple[int, np.ndarray, np.ndarray]]  # (couple, nominal, abnormal)
+    filter: FilterDesign | None = None  # the project's frequency filter, already applied to the lines
+
+
+def filter_design(project: Project) -> FilterDesign | None:
+    """The project's frequency filter, or None when it filters nothing."""
+    return design_filter(project.settings.frequency_filter)
 
 
 def load_anomaly_data(project: Project) -> AnomalyData:
@@ -57,16 +66,21 @@ def load_anomaly_data(project: Project) -> AnomalyData:
         p = blocking[0]
         raise InputError(f"{p.location()}: {p.message}", f"Fix: {p.hint} (run `neai check DIR` for all findings)")
     couples = []
+    design = filter_design(project)
+
+    def lines(role: str, couple: int) -> np.ndarray:
+        values = np.vstack([project.load_values(e) for e in project.signals_with(role, couple)])
+        return filter_lines(design, values, s.axes, project.buffer_size)
+
     for couple in project.couples():
-        nominal = np.vstack([project.load_values(e) for e in project.signals_with("nominal", couple)])
-        abnormal = np.vstack([project.load_values(e) for e in project.signals_with("abnormal", couple)])
+        nominal, abnormal = lines("nominal", couple), lines("abnormal", couple)
         if len(nominal) < 6:
             raise InputError(
                 f"couple {couple} has only {len(nominal)} nominal lines: too few to learn on some and test on others",
                 "Import at least 20 nominal lines per axis (the Studio's bare minimum).",
             )
         couples.append((couple, nominal, abnormal))
-    return AnomalyData(s.axes, project.buffer_size, couples)
+    return AnomalyData(s.axes, project.buffer_size, couples, design)
 
 
 @dataclass
@@ -293,6 +307,8 @@ class AnomalyEvaluator:
 
     def evaluate(self, pipeline: dict, prune_below: float | None = None) -> dict:
         ram, flash = estimate_memory(pipeline, self.data.axes, self.data.buffer_size)
+        filter_ram, filter_flash = filter_memory(self.data.filter, self.data.axes, self.data.buffer_size)
+        ram, flash = ram + filter_ram, flash + filter_flash
         if (self.max_ram and ram > self.max_ram) or (self.max_flash and flash > self.max_flash):
             return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
         resource = resource_term(ram, flash, self.max_ram, self.max_flash)

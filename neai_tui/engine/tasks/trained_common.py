@@ -46,17 +46,20 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .. import csearch
+from ..filtering import FilterDesign, filter_lines
+from ..filtering import design as design_filter
+from ..filtering import memory as filter_memory
 from ..overlap import line_hop, segments, shared_neighbours
 from ..errors import InputError, UsageError
 from ..project import TYPE_TITLES, Project
 from ..scoring import resource_term
 from . import Task
-from .anomaly import AXIS_RELATIONS
+from .anomaly import AXIS_RELATIONS, filter_design
 from .anomaly import preprocessing_space as _anomaly_preprocessing_space
 
 N_SPLITS = 5
@@ -91,6 +94,8 @@ class TrainedData:
     gap: int = 0
     # Per line, its continuous run (recording), numbered across files; None: unknown.
     runs: np.ndarray | None = None
+    # The project's frequency filter, already applied to `lines` (None: none).
+    filter: FilterDesign | None = None
 
     @property
     def blocked(self) -> bool:
@@ -111,8 +116,21 @@ def _overlap(parts: list[np.ndarray], axes: int, buffer_size: int) -> tuple[int,
     return gap, (np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64))
 
 
-def load_trained_data(project: Project, task: str) -> TrainedData:
-    """The lines and labels of a trained project, or an error saying what is missing."""
+PROJECT_FILTER = "project"
+
+
+def load_trained_data(project: Project, task: str, frequency_filter: dict | None | str = PROJECT_FILTER) -> TrainedData:
+    """The lines (through the project's frequency filter, or the one given: a
+    library's is the one its benchmark used) and labels of a trained project, or
+    an error saying what is missing."""
+    data = _load_lines(project, task)
+    design = filter_design(project) if frequency_filter == PROJECT_FILTER else design_filter(frequency_filter)
+    if design is None:
+        return data
+    return replace(data, lines=filter_lines(design, data.lines, data.axes, data.buffer_size), filter=design)
+
+
+def _load_lines(project: Project, task: str) -> TrainedData:
     s = project.settings
     if s.type != task:
         raise UsageError(
@@ -374,7 +392,8 @@ class TrainedEvaluator:
         if components and components >= min(feats.shape[1], self.min_fit_lines):
             return {"status": "invalid", "reason": f"PCA {components} on {feats.shape[1]} features"}
         trained = _trained()
-        ram = flash = 0
+        ram, flash = filter_memory(self.data.filter, self.data.axes, self.data.buffer_size)
+        extra_ram, extra_flash = ram, flash
         rows: list[dict] = []
         for split_i, split in enumerate(self.splits):
             try:
@@ -382,7 +401,7 @@ class TrainedEvaluator:
             except ValueError as exc:  # numpy's LinAlgError included: a degenerate fit
                 return {"status": "invalid", "reason": f"the model cannot be fitted: {exc}"}
             r, f = trained.estimate_memory(fitted, pre, self.data.axes, self.data.buffer_size)
-            ram, flash = max(ram, int(r)), max(flash, int(f))
+            ram, flash = max(ram, int(r) + extra_ram), max(flash, int(f) + extra_flash)
             if (self.max_ram and ram > self.max_ram) or (self.max_flash and flash > self.max_flash):
                 return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
             row = self.split_result(fitted, feats, split, extra)
