@@ -99,6 +99,26 @@ async def test_multisensor_tick_box_reads_without_colour_and_only_for_anomaly(wo
         assert "Multi-sensor" not in visible_text(app)
 
 
+async def test_the_focused_field_of_a_form_is_marked_and_only_that_one(workspace):
+    """Compact fields look alike focused or not: the row with the keyboard has its
+    label reversed (class "focused"), and it follows Tab."""
+    app = NeaiApp(workspace=workspace)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("n", *"Fan")
+
+        def marked() -> list[str]:
+            return [str(row.query_one(".field-label").render()) for row in app.screen.query(".field.focused")]
+
+        assert marked() == ["Name"]
+        await pilot.press("tab")
+        assert marked() == ["Type"]
+        await pilot.press("tab")
+        assert marked() == ["Axes"]
+        await pilot.press("shift+tab", "shift+tab")
+        assert marked() == ["Name"]
+
+
 async def test_enter_in_the_target_field_takes_the_highlighted_match_then_creates(workspace):
     app = NeaiApp(workspace=workspace)
     async with app.run_test(size=SMALL) as pilot:
