@@ -15,6 +15,7 @@ from .engine.project import Project, Workspace
 from .screens.dialogs import ErrorScreen, HelpScreen
 from .screens.home import HomeScreen
 from .screens.project import ProjectScreen
+from .screens.tools import ToolsScreen
 from .widgets.format import tui_hint
 
 def describe_failure(error: BaseException) -> tuple[str, str]:
@@ -154,6 +155,10 @@ class NeaiApp(App[int]):
             pane = screen.step_class(screen.current_step)
             about = f"{pane.TITLE}: {pane.HELP}\n\n{about}"
             title = f"{title} — {pane.TITLE}"
+        elif isinstance(screen, ToolsScreen):
+            pane = screen.pane()
+            about = f"{pane.TITLE}: {pane.HELP}\n\n{about}"
+            title = f"Tools — {pane.TITLE}"
         self.push_screen(HelpScreen(title, about, keys))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -169,8 +174,10 @@ class NeaiApp(App[int]):
                                 screen.action_import_archive)
             yield SystemCommand("Workspace folder", "Choose where projects live", screen.action_workspace)
             yield SystemCommand("Demo project", "Open the bundled fan demo", screen.action_demo)
+            yield SystemCommand("Tools", "Data manipulation, sampling finder, datalogger (key t)",
+                                screen.action_tools)
             yield SystemCommand("Refresh", "Read the workspace again", screen.action_refresh)
-        elif isinstance(screen, ProjectScreen):
+        elif isinstance(screen, (ProjectScreen, ToolsScreen)):
             for title, help_text, callback in screen.palette_commands():
                 yield SystemCommand(title, help_text, callback)
 

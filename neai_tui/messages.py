@@ -140,6 +140,16 @@ class ValidationDone(Message):
 
 
 @dataclass
+class ValidationProgressed(Message):
+    """A step of `engine.validation.validate_project_libraries` (building a candidate, running a zip)."""
+
+    text: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ValidationProgressed)
+
+
+@dataclass
 class DeployProgressed(Message):
     """A step of `engine.deploy.deploy` (compiling, verifying, writing)."""
 
@@ -173,3 +183,46 @@ class ProjectsListed(Message):
     summaries: list[Any] = field(default_factory=list)
     select: Path | None = None
     error: str = ""
+
+
+# -- the Tools screen (engine/tools/) -----------------------------------------------------------
+@dataclass
+class RecordingInspected(Message):
+    """`recordings.inspect_recording` of the first input a tool form names (or why not)."""
+
+    tool: str
+    info: Any = None
+    error: str = ""
+
+
+@dataclass
+class ReshapeDone(Message):
+    """`reshape.reshape` wrote a signal file; `first_line` holds its first line's values."""
+
+    result: Any
+    first_line: list[float] = field(default_factory=list)
+
+
+@dataclass
+class SamplingProgressed(Message):
+    done: int
+    total: int
+    text: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SamplingProgressed)
+
+
+@dataclass
+class SamplingDone(Message):
+    """`sampling.find_sampling`'s report."""
+
+    report: Any
+
+
+@dataclass
+class DataloggerGenerated(Message):
+    """`datalogger.generate_datalogger` wrote the source; `source` is its text."""
+
+    result: Any
+    source: str = ""

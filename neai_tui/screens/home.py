@@ -47,7 +47,8 @@ class HomeScreen(NeaiScreen):
         "files, benchmarks and libraries). n creates a project, enter opens the highlighted one, c duplicates "
         "it, x deletes it (after asking), / filters the list, e exports a project as one .zip archive and i "
         "imports such an archive. w sets the workspace folder (NEAI_WORKSPACE, when set, wins). m opens the "
-        "bundled demo project (a fan on a 3-axis accelerometer)."
+        "bundled demo project (a fan on a 3-axis accelerometer). t opens the tools: recordings to signal "
+        "files, the sampling finder and the datalogger generator."
     )
 
     BINDINGS = [
@@ -59,6 +60,7 @@ class HomeScreen(NeaiScreen):
         Binding("i", "import_archive", "Import", id="home.import"),
         Binding("w", "workspace", "Workspace", id="home.workspace"),
         Binding("m", "demo", "Demo", id="home.demo"),
+        Binding("t", "tools", "Tools", id="home.tools"),
         Binding("r", "refresh", "Refresh", id="home.refresh", show=False),
     ]
 
@@ -311,6 +313,11 @@ class HomeScreen(NeaiScreen):
 
         self.app.push_screen(PromptScreen("Workspace folder", "Folder", str(self.workspace.root), path=True,
                                           want_dir=True, note=note), chosen)
+
+    def action_tools(self) -> None:
+        from .tools import ToolsScreen
+
+        self.app.push_screen(ToolsScreen())
 
     def action_demo(self) -> None:
         self.notify("Preparing the demo project…", title="Demo")

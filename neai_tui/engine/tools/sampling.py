@@ -406,17 +406,14 @@ def _rank_separability(candidates: list[Candidate], main, tolerance: float, min_
     rest = sorted((c for c in scored if c not in good), key=lambda c: (-c.accuracy, c.buffer, -c.decimation))
     unscored = sorted((c for c in candidates if c.accuracy is None), key=lambda c: (c.decimation, c.buffer))
     ranked = good + rest + unscored
-    if chosen is top:
-        standing = "the best of all candidates"
-    else:
-        standing = f"within {tolerance:g} of the best ({best:.3f}, {top.rate_hz:g} Hz × {top.buffer})"
-    among = (f"; of the {len(good)} candidates that close, it has the smallest buffer ({chosen.ram_bytes} bytes of "
-             "RAM), then the lowest rate" if len(good) > 1 else "")
+    standing = "the best" if chosen is top else f"best {best:.3f} at {top.rate_hz:g} Hz × {top.buffer}"
+    among = (f"; of the {len(good)} candidates within {tolerance:g} of the best, the smallest buffer "
+             f"({chosen.ram_bytes} B of RAM), then the lowest rate" if len(good) > 1 else "")
     reason = (
-        f"{chosen.rate_hz:g} Hz with buffers of {chosen.buffer} samples ({_ms(chosen.duration_s)}): the states "
-        f"are told apart with a balanced accuracy of {chosen.accuracy:.3f} (cross-validated on held-out "
-        f"stretches of time), {standing}{among}. {chosen.energy_kept:.1%} of the signal power lies below "
-        f"its Nyquist frequency ({chosen.rate_hz / 2:g} Hz)." + energy_note
+        f"{chosen.rate_hz:g} Hz, buffers of {chosen.buffer} samples ({_ms(chosen.duration_s)}): balanced "
+        f"accuracy {chosen.accuracy:.3f} on held-out stretches of time ({standing}){among}. "
+        f"{chosen.energy_kept:.1%} of the signal power lies below its Nyquist frequency "
+        f"({chosen.rate_hz / 2:g} Hz)." + energy_note
     )
     return ranked, chosen, reason
 
@@ -438,12 +435,13 @@ def _rank_spectrum(candidates: list[Candidate], main, tolerance: float, min_ener
     periods = f"{chosen.duration_s * main:.1f} periods of the main frequency ({main:g} Hz)" if main else "its samples"
     short = chosen.duration_s + 1e-12 < need
     reason = (
-        f"{chosen.rate_hz:g} Hz with buffers of {chosen.buffer} samples ({_ms(chosen.duration_s)}): the lowest "
-        f"rate that keeps {chosen.energy_kept:.1%} of the signal power (worst axis) below its Nyquist frequency "
-        f"({chosen.rate_hz / 2:g} Hz), and the smallest buffer holding {periods}, a resolution of "
-        f"{chosen.resolution_hz:.3g} Hz."
-        + (" No buffer is long enough for 8 periods: record longer or allow larger buffers." if short else "")
-        + " With one state there is no separability to measure: give one recording per state to rank by it."
+        f"{chosen.rate_hz:g} Hz, buffers of {chosen.buffer} samples ({_ms(chosen.duration_s)}): the lowest "
+        f"rate keeping {chosen.energy_kept:.1%} of the signal power (worst axis) below its Nyquist frequency "
+        f"({chosen.rate_hz / 2:g} Hz), and the smallest buffer holding {periods} (resolution "
+        f"{chosen.resolution_hz:.3g} Hz)."
+        + (f" No buffer is long enough for {MIN_PERIODS} periods: record longer or allow larger buffers."
+           if short else "")
+        + " One state: no separability to measure (give one recording per state for that)."
     )
     return ranked, chosen, reason
 
