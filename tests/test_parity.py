@@ -127,6 +127,21 @@ def test_arm_build_equals_host_build(tmp_path, lines, core, case):
         assert abs(flash - result.flash_bytes) <= 0.15 * result.flash_bytes, (flash, result.flash_bytes)
 
 
+@pytest.mark.parametrize("core", ["cortex-m4f", "cortex-m0plus"])
+def test_speed_build_equals_host_build(tmp_path, lines, core):
+    """`neai deploy --optimize speed` builds at -O2: still the host build's results bit for bit."""
+    nominal, abnormal = lines
+    pipeline, n_learn, n_detect = ARM_CASES[0]
+    gen, src = build_deployed(tmp_path, pipeline)
+    includes = [gen, c_lib_dir()]
+    lib_a = compile_static_lib(src, tmp_path / "libneai.a", core, include_dirs=includes, opt="-O2")
+    so = compile_host_shared(src, tmp_path / "lib.so", include_dirs=includes)
+    detect = np.vstack([nominal[n_learn : n_learn + n_detect], abnormal[:n_detect]])
+    result = verify_anomaly(lib_a, so, core, codegen.api_symbols(None), "", AXES, BUFFER, nominal[:n_learn], detect,
+                            tmp_path, opt="-O2")
+    assert result.identical and result.lines_compared == n_learn + 2 * n_detect
+
+
 def test_learn_refuses_nan_and_keeps_knowledge(tmp_path, lines):
     nominal, _ = lines
     gen, src = build_deployed(tmp_path, PIPELINES[1])

@@ -48,6 +48,14 @@ def test_resolve_core_accepts_spellings_and_lists_valid_names():
     assert "cortex-m0plus" in err.value.hint
 
 
+def test_deployment_optimisation_names_map_to_compiler_levels():
+    assert toolchain.optimize_flag(None) == ("size", toolchain.DEFAULT_OPT) == ("size", "-Os")
+    assert toolchain.optimize_flag(" Speed ") == ("speed", "-O2")
+    with pytest.raises(UsageError, match="unknown optimisation 'fast'") as err:
+        toolchain.optimize_flag("fast")
+    assert "size" in err.value.hint and "speed" in err.value.hint
+
+
 def test_m55_is_emulated_through_its_m33_build():
     assert toolchain.emulation_spec("cortex-m55").name == "cortex-m33"
     assert toolchain.emulation_spec("cortex-m4f").name == "cortex-m4f"

@@ -29,6 +29,7 @@ from .project import Project
 from .search import Benchmark, find_library, select_library
 from .tasks.anomaly import AnomalyEvaluator, load_anomaly_data
 from .targets import resolve_target
+from .toolchain import DEFAULT_OPT, DEFAULT_OPTIMIZE, OPTIMIZE_LEVELS, optimize_flag
 
 VERIFY_LEARN = 48
 VERIFY_DETECT = 24
@@ -47,22 +48,37 @@ def deploy(
     target: str | None = None,
     suffix: str | None = None,
     out: Path | str | None = None,
+    optimize: str | None = None,
+    select: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> DeployResult:
+    """Build, verify and zip a library of the project (SPEC §3).
+
+    ``optimize`` is "size" (-Os, the default) or "speed" (-O2) for the Cortex-M
+    build: the archive, the image verified on the emulated core and the figures
+    measured on it all use it. ``select=False`` leaves the project's selected
+    library as it is (validation builds candidates without choosing them)."""
     say = progress or (lambda _msg: None)
     codegen.check_suffix(suffix)
+    optimize, opt = optimize_flag(optimize)
+    options = dict(lib_id=lib_id, target=target, suffix=suffix, out=out, say=say, optimize=optimize, opt=opt)
     if project.settings.multisensor:
         from .deploy_multisensor import deploy_multisensor
 
-        return deploy_multisensor(project, lib_id=lib_id, target=target, suffix=suffix, out=out, say=say)
-    if project.settings.type != "anomaly":
+        result = deploy_multisensor(project, **options)
+    elif project.settings.type != "anomaly":
         from .deploy_trained import deploy_trained
 
-        return deploy_trained(project, lib_id=lib_id, target=target, suffix=suffix, out=out, say=say)
-    return _deploy_anomaly(project, lib_id=lib_id, target=target, suffix=suffix, out=out, say=say)
+        result = deploy_trained(project, **options)
+    else:
+        result = _deploy_anomaly(project, **options)
+    if lib_id and select:
+        select_library(project, result.metadata["library_id"])
+    say(f"wrote {result.zip_path}")
+    return result
 
 
-def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say) -> DeployResult:
+def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optimize, opt) -> DeployResult:
     from .toolchain import resolve_core
 
     record = find_library(project, lib_id)
@@ -80,7 +96,7 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say) -> De
     knowledge_bytes = 4 * state_floats(pipeline["model"], dim)
     lib_name = record["id"]
 
-    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix)
+    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix, optimize)
     if out_path.suffix.lower() != ".zip":
         raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
 
@@ -101,12 +117,12 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say) -> De
         detect_rows = np.vstack([nominal[order[-VERIFY_DETECT // 2 :]], abnormal[: VERIFY_DETECT // 2]])
         so_name = "libneai_emulator.so"
         lib_a, host_so, check = build_and_verify(
-            sources, includes, core, suffix, axes, buffer_size, learn_rows, detect_rows, tmp, so_name, say
+            sources, includes, core, suffix, axes, buffer_size, learn_rows, detect_rows, tmp, so_name, say, opt=opt
         )
         metadata = library_metadata(
             project, record, "anomaly", tgt, core, suffix, header, describe(pipeline), check.as_dict(), min_learn,
             knowledge_bytes, {"axes": axes, "buffer_size": buffer_size, "values_per_line": axes * buffer_size},
-            so_name,
+            so_name, optimize=optimize,
         )
         files = {
             "libneai.a": lib_a.read_bytes(),
@@ -117,15 +133,13 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say) -> De
             "emulator/emulate.py": (Path(__file__).parent / "emulator_runtime.py").read_bytes(),
         }
         write_zip(out_path, files)
-    if lib_id:
-        select_library(project, lib_name)
-    say(f"wrote {out_path}")
     return DeployResult(out_path, metadata)
 
 
 def library_metadata(
     project: Project, record: dict, lib_type: str, target, core, suffix: str | None, header: str,
     pipeline_text: str, measured: dict, min_learn: int | None, knowledge_bytes: int, data: dict, so_name: str,
+    *, optimize: str = DEFAULT_OPTIMIZE,
 ) -> dict:
     """metadata.json keys every library type shares (SPEC §3); callers add their own."""
     return {
@@ -138,6 +152,10 @@ def library_metadata(
         "float_abi": core.float_abi,
         "fpu": core.fpu,
         "flags": list(core_flags(core)),
+        # The Cortex-M build's optimisation ("size" -Os or "speed" -O2); the
+        # measured figures below are those of that build.
+        "optimize": optimize,
+        "optimize_flag": OPTIMIZE_LEVELS[optimize],
         "suffix": codegen.check_suffix(suffix)[1:],
         "header": header,
         "pipeline": pipeline_text,
@@ -166,10 +184,11 @@ def library_metadata(
 
 
 def build_and_verify(sources, includes, core, suffix, axes, buffer_size, learn_rows, detect_rows, tmp: Path,
-                     so_name: str, say) -> tuple[Path, Path, "object"]:
-    """Build libneai.a for the core and the host build, then run the Cortex-M build
-    on an emulated core against the host build (learn/detect API; one call takes
-    axes * buffer_size values). Returns (archive, host library, Verification).
+                     so_name: str, say, *, opt: str = DEFAULT_OPT) -> tuple[Path, Path, "object"]:
+    """Build libneai.a for the core (optimisation ``opt``) and the host build, then
+    run the Cortex-M build on an emulated core against the host build (learn/detect
+    API; one call takes axes * buffer_size values). Returns (archive, host
+    library, Verification).
 
     Cores the emulator cannot run (M55: clang emits instructions unicorn lacks)
     are verified through the same sources built for a stand-in core; their flash
@@ -178,20 +197,21 @@ def build_and_verify(sources, includes, core, suffix, axes, buffer_size, learn_r
     from .toolchain import compile_host_shared, compile_static_lib, emulation_spec
     from .verify import verify_anomaly
 
-    say(f"compiling for {core.name} with the bundled compiler")
-    lib_a = compile_static_lib(sources, tmp / "libneai.a", core.name, include_dirs=includes)
+    say(f"compiling for {core.name} ({opt}) with the bundled compiler")
+    lib_a = compile_static_lib(sources, tmp / "libneai.a", core.name, include_dirs=includes, opt=opt)
     say("compiling the host build for the emulator")
     host_so = compile_host_shared(sources, tmp / "emulator" / so_name, include_dirs=includes)
     say(f"verifying the {core.name} build against the host build on an emulated core")
     emu_core = emulation_spec(core)
     emu_lib = lib_a
     if emu_core.name != core.name:
-        emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core.name, include_dirs=includes)
+        emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core.name, include_dirs=includes,
+                                     opt=opt)
     symbols = codegen.api_symbols(suffix)
     check = verify_anomaly(emu_lib, host_so, emu_core.name, symbols, codegen.check_suffix(suffix)[1:],
-                           axes, buffer_size, learn_rows, detect_rows, tmp)
+                           axes, buffer_size, learn_rows, detect_rows, tmp, opt=opt)
     if emu_core.name != core.name:
-        real = measure_elf(link_image(lib_a, core.name, symbols, tmp / "real.elf"))
+        real = measure_elf(link_image(lib_a, core.name, symbols, tmp / "real.elf", opt=opt))
         check.flash_bytes = real.flash_bytes
         check.static_ram_bytes = real.ram_bytes
         check.ram_bytes = real.ram_bytes + check.stack_bytes
@@ -212,8 +232,11 @@ def write_zip(out_path: Path, files: dict[str, bytes]) -> None:
     os.replace(partial, out_path)
 
 
-def default_zip_path(project: Project, lib_name: str, core_name: str, suffix: str | None) -> Path:
-    return project.path / "deploy" / f"{lib_name}_{core_name}{codegen.check_suffix(suffix)}.zip"
+def default_zip_path(project: Project, lib_name: str, core_name: str, suffix: str | None,
+                     optimize: str = DEFAULT_OPTIMIZE) -> Path:
+    """deploy/<library>_<core>[_<suffix>][_speed].zip: builds that differ get their own zip."""
+    level = "" if optimize == DEFAULT_OPTIMIZE else f"_{optimize}"
+    return project.path / "deploy" / f"{lib_name}_{core_name}{codegen.check_suffix(suffix)}{level}.zip"
 
 
 def core_flags(core) -> tuple[str, ...]:

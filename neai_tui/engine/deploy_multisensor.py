@@ -21,7 +21,7 @@ from .deploy import DeployResult, build_and_verify, default_zip_path, library_me
 from .errors import UsageError
 from .pipeline import nb_features, state_floats
 from .project import Project
-from .search import Benchmark, find_library, select_library
+from .search import Benchmark, find_library
 from .targets import resolve_target
 from .tasks.multisensor import (
     LOOKBACK, MultiSensorEvaluator, describe, load_multisensor_data, strip_window,
@@ -60,7 +60,8 @@ def generate_sources(
     return [c_lib_dir() / "neai_multisensor.c"], [gen, c_lib_dir()]
 
 
-def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say) -> DeployResult:
+def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, optimize="size", opt="-Os"
+                       ) -> DeployResult:
     from .toolchain import resolve_core
 
     record = find_library(project, lib_id)
@@ -84,7 +85,7 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say) ->
     knowledge_bytes = 4 * state_floats(inner["model"], dim)
     lib_name = record["id"]
 
-    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix)
+    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix, optimize)
     if out_path.suffix.lower() != ".zip":
         raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
 
@@ -99,14 +100,14 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say) ->
         so_name = "libneai_emulator.so"
         # One call = one sample: the check runs the API on n values per call.
         lib_a, host_so, check = build_and_verify(
-            sources, includes, core, suffix, variables, 1, learn_rows, detect_rows, tmp, so_name, say
+            sources, includes, core, suffix, variables, 1, learn_rows, detect_rows, tmp, so_name, say, opt=opt
         )
         metadata = library_metadata(
             project, record, "anomaly", tgt, core, suffix, header, describe(pipeline), check.as_dict(), min_learn,
             knowledge_bytes,
             {"axes": variables, "buffer_size": 1, "values_per_line": variables, "layout": "multisensor",
              "window": window},
-            so_name,
+            so_name, optimize=optimize,
         )
         metadata["multisensor"] = True
         metadata["window_bytes"] = 4 * window * variables
@@ -119,7 +120,4 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say) ->
             "emulator/emulate.py": (Path(__file__).parent / "emulator_runtime.py").read_bytes(),
         }
         write_zip(out_path, files)
-    if lib_id:
-        select_library(project, lib_name)
-    say(f"wrote {out_path}")
     return DeployResult(out_path, metadata)

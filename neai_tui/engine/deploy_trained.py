@@ -36,7 +36,7 @@ from .csearch import c_lib_dir
 from .emulator_trained import KNOWLEDGE_FILE, STATE_NAMES, TrainedLibrary
 from .errors import InputError, ToolchainError, UsageError
 from .project import Project
-from .search import Benchmark, find_library, select_library
+from .search import Benchmark, find_library
 from .targets import resolve_target
 
 VERIFY_LINES = 32  # project lines compared, spread over the classes
@@ -147,14 +147,14 @@ def _expected_bytes(lib_type: str, pred: dict, i: int) -> bytes:
 
 
 def verify_trained(emu_lib, host_so, core, lib_type, symbols, suffix, axes, buffer_size, n_classes,
-                   knowledge, rows, expected, work_dir) -> dict:
+                   knowledge, rows, expected, work_dir, *, opt: str = "-Os") -> dict:
     """ARM build == host build == predict_c on `rows`; footprint and instruction counts.
 
     ``expected[i]`` is the output bytes predict_c implies for row i (None for
-    rows that must give NEAI_UNKNOWN_ERROR)."""
+    rows that must give NEAI_UNKNOWN_ERROR); ``opt`` the level ``emu_lib`` was built with."""
     from .armrun import ArmMachine, link_image, measure_elf
 
-    elf = link_image(emu_lib, core, symbols, Path(work_dir) / "verify.elf")
+    elf = link_image(emu_lib, core, symbols, Path(work_dir) / "verify.elf", opt=opt)
     footprint = measure_elf(elf)
     arm = ArmMachine(elf, core)
     host = TrainedLibrary(host_so, lib_type, axes, buffer_size, suffix, n_classes)
@@ -250,8 +250,9 @@ class BuiltLibrary:
 
 
 def build_and_verify(fitted, pre: dict, data, lib_name: str, suffix: str | None, core_name: str, seed: int,
-                     tmp: Path, say=None) -> BuiltLibrary:
-    """Generate, compile (target core + host) and verify a fitted trained model in `tmp`.
+                     tmp: Path, say=None, *, opt: str = "-Os") -> BuiltLibrary:
+    """Generate, compile (target core at optimisation ``opt`` + host) and verify a
+    fitted trained model in `tmp`.
 
     Raises ToolchainError when the builds or the model disagree. Used by `neai deploy`
     and by bench/trained_libraries.py (for baselines built the very same way)."""
@@ -283,8 +284,8 @@ def build_and_verify(fitted, pre: dict, data, lib_name: str, suffix: str | None,
                              "This is a bug in neai-tui: please report it; nothing was deployed.")
     sources = [c_lib_dir() / codegen_trained.source_file(lib_type)]
     includes = [gen, c_lib_dir()]
-    say(f"compiling for {core.name} with the bundled compiler")
-    lib_a = compile_static_lib(sources, tmp / "libneai.a", core.name, include_dirs=includes)
+    say(f"compiling for {core.name} ({opt}) with the bundled compiler")
+    lib_a = compile_static_lib(sources, tmp / "libneai.a", core.name, include_dirs=includes, opt=opt)
     say("compiling the host build for the emulator")
     host_so = compile_host_shared(sources, tmp / "emulator" / SO_NAME, include_dirs=includes)
 
@@ -305,13 +306,14 @@ def build_and_verify(fitted, pre: dict, data, lib_name: str, suffix: str | None,
     emu_core = emulation_spec(core)
     emu_lib = lib_a
     if emu_core.name != core.name:
-        emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core.name, include_dirs=includes)
+        emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core.name, include_dirs=includes,
+                                     opt=opt)
     check = verify_trained(emu_lib, host_so, emu_core.name, lib_type, symbols, codegen.check_suffix(suffix)[1:],
-                           axes, buffer_size, len(classes), knowledge, rows, expected, tmp)
+                           axes, buffer_size, len(classes), knowledge, rows, expected, tmp, opt=opt)
     if emu_core.name != core.name:
         from .armrun import link_image, measure_elf
 
-        real = measure_elf(link_image(lib_a, core.name, symbols, tmp / "real.elf"))
+        real = measure_elf(link_image(lib_a, core.name, symbols, tmp / "real.elf", opt=opt))
         check["code_flash_bytes"] = real.flash_bytes
         check["flash_bytes"] = real.flash_bytes + check["knowledge_bytes"]
         check["static_ram_bytes"] = real.ram_bytes
@@ -320,7 +322,8 @@ def build_and_verify(fitted, pre: dict, data, lib_name: str, suffix: str | None,
     return BuiltLibrary(lib_a, host_so, gen, ktext, check)
 
 
-def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, out=None, say=None):
+def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, out=None, say=None,
+                   optimize="size", opt="-Os"):
     from .deploy import DeployResult, default_zip_path, library_metadata, write_zip
     from .toolchain import resolve_core
 
@@ -337,7 +340,7 @@ def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, o
     pipeline = record["pipeline"]
     codegen.check_suffix(suffix)  # refuse a bad suffix before any work
 
-    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix)
+    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix, optimize)
     if out_path.suffix.lower() != ".zip":
         raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
 
@@ -350,7 +353,7 @@ def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, o
 
     with tempfile.TemporaryDirectory(prefix="neai-deploy-") as tmp_name:
         tmp = Path(tmp_name)
-        built = build_and_verify(fitted, pipeline["pre"], data, lib_name, suffix, core.name, seed, tmp, say)
+        built = build_and_verify(fitted, pipeline["pre"], data, lib_name, suffix, core.name, seed, tmp, say, opt=opt)
         check, gen, ktext = built.check, built.gen, built.knowledge_text
         lib_a, host_so = built.lib_a, built.host_so
         metadata = library_metadata(
@@ -359,7 +362,7 @@ def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, o
             check["knowledge_bytes"],
             {"axes": axes, "buffer_size": buffer_size, "values_per_line": axes * buffer_size,
              "training_layout": "target-first" if lib_type == "extrapolation" else "buffers"},
-            SO_NAME,
+            SO_NAME, optimize=optimize,
         )
         metadata["knowledge_header"] = kheader
         metadata["fitted_on"] = {"lines": int(len(data.lines)), "seed": seed}
@@ -377,9 +380,6 @@ def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, o
             "emulator/emulate.py": (Path(__file__).parent / "emulator_trained.py").read_bytes(),
         }
         write_zip(out_path, files)
-    if lib_id:
-        select_library(project, lib_name)
-    say(f"wrote {out_path}")
     return DeployResult(out_path, metadata)
 
 

@@ -173,6 +173,23 @@ TARGET_FLAGS: tuple[str, ...] = ("-fshort-enums",)
 HOST_FLAGS: tuple[str, ...] = ("-mcpu=baseline", "-O2")
 DEFAULT_OPT = "-Os"
 _OPT_LEVELS = ("-O1", "-O2", "-O3", "-Os", "-Oz")
+# What a deployment offers (`neai deploy --optimize`, the TUI's Deployment step):
+# the user's words for the Cortex-M build's level. The host build stays -O2; with
+# -ffp-contract=off both levels give the host build's results bit for bit, and
+# every deploy checks it again before writing a zip.
+OPTIMIZE_LEVELS: dict[str, str] = {"size": "-Os", "speed": "-O2"}
+DEFAULT_OPTIMIZE = "size"
+
+
+def optimize_flag(optimize: str | None) -> tuple[str, str]:
+    """(name, compiler flag) of a deployment's optimisation choice; None = the default."""
+    name = (optimize or DEFAULT_OPTIMIZE).strip().lower()
+    if name not in OPTIMIZE_LEVELS:
+        raise UsageError(
+            f"unknown optimisation '{optimize}'",
+            "Use size (-Os, the smallest flash; the default) or speed (-O2, fewer instructions, more flash).",
+        )
+    return name, OPTIMIZE_LEVELS[name]
 
 # Undefined symbols a shipped archive may keep: the firmware's libc/libgcc (or
 # zig's compiler_rt in test images) provides them. sqrtf is the soft-float cores'

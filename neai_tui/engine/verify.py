@@ -41,11 +41,14 @@ def verify_anomaly(
     learn_rows: np.ndarray,
     detect_rows: np.ndarray,
     work_dir: Path,
+    *,
+    opt: str = "-Os",
 ) -> Verification:
+    """``opt``: the optimisation level ``lib_a`` was built with (the image is linked alike)."""
     from .armrun import ArmMachine, link_image, measure_elf
 
     s = f"_{suffix}" if suffix else ""
-    elf = link_image(lib_a, core, symbols, Path(work_dir) / "verify.elf")
+    elf = link_image(lib_a, core, symbols, Path(work_dir) / "verify.elf", opt=opt)
     footprint = measure_elf(elf)
     arm = ArmMachine(elf, core)
     host = AnomalyLibrary(host_so, axes, buffer_size, suffix)
