@@ -92,6 +92,32 @@ def test_deploy_with_suffix_and_m0plus(project):
     assert meta["float_abi"] == "soft" and meta["measured"]["identical"]
 
 
+def test_deploy_optimised_for_speed_is_verified_and_recorded(project):
+    """--optimize speed builds -O2 objects; the ARM build is still checked against the
+    host build, and metadata.json says which build its measured figures are of."""
+    out = project["tmp"] / "speed.zip"
+    result = neai("deploy", project["dir"], "--optimize", "speed", "--out", out, "--json")
+    meta = json.loads(result.stdout)["metadata"]
+    assert (meta["optimize"], meta["optimize_flag"]) == ("speed", "-O2")
+    assert meta["measured"]["identical"] and meta["measured"]["lines_compared"] > 0
+    assert "compiling for cortex-m4f (-O2)" in result.stderr
+    with zipfile.ZipFile(out) as zf:
+        assert json.loads(zf.read("metadata.json"))["optimize"] == "speed"
+    # Without --out, each build gets its own zip: a speed build does not replace the size one.
+    from types import SimpleNamespace
+
+    from neai_tui.engine.deploy import default_zip_path
+
+    where = SimpleNamespace(path=project["dir"])
+    assert default_zip_path(where, "b1-c7", "cortex-m4f", None).name == "b1-c7_cortex-m4f.zip"
+    assert default_zip_path(where, "b1-c7", "cortex-m4f", "fan", "speed").name == "b1-c7_cortex-m4f_fan_speed.zip"
+    size = project["tmp"] / "lib.zip"  # test_bench_libs_deploy_emulate's, built with the default
+    if size.is_file():
+        with zipfile.ZipFile(size) as zf, zipfile.ZipFile(out) as fast:
+            assert json.loads(zf.read("metadata.json"))["optimize"] == "size"
+            assert zf.read("libneai.a") != fast.read("libneai.a")
+
+
 @pytest.mark.parametrize(
     "args, needle",
     [
@@ -102,6 +128,7 @@ def test_deploy_with_suffix_and_m0plus(project):
         (("bench", "{dir}", "--cores", "0"), "--cores"),
         (("deploy", "{dir}", "--target", "esp32"), "unknown target"),
         (("deploy", "{dir}", "--suffix", "9bad"), "suffix"),
+        (("deploy", "{dir}", "--optimize", "fast"), "invalid choice: 'fast'"),
         (("emulate", "{tmp}/none.zip", "--detect", "{tmp}/new.csv"), "no such library zip"),
     ],
 )
