@@ -379,3 +379,19 @@ def test_itsc_sampling_finder_is_fast(shared_data):
     assert report.main_frequency_hz == pytest.approx(60, abs=2)
     assert report.recommended is not None and report.recommended.energy_kept >= 0.95
     assert report.recommended.rate_hz >= 125  # the 60 Hz fundamental is kept
+
+
+def test_import_refusals_point_to_the_reshape_tool(tmp_path):
+    from neai_tui.engine.project import Project, ProjectSettings
+    from neai_tui.widgets.format import tui_hint
+
+    with pytest.raises(SignalFileError) as err:
+        read_signals(write_logger_csv(tmp_path / "run.csv"), axes=3)
+    assert "`neai tools reshape FILE --buffer N --out OUT`" in err.value.hint
+    assert "Tools screen" in tui_hint(err.value.hint) and "neai tools" not in tui_hint(err.value.hint)
+    one_per_line = tmp_path / "samples.csv"
+    one_per_line.write_text("".join(f"{i} {i + 1} {i + 2}\n" for i in range(50)))
+    project = Project.create(tmp_path / "p", ProjectSettings(name="p", type="anomaly", axes=3))
+    with pytest.raises(InputError) as err:
+        project.import_signal(one_per_line, role="nominal")
+    assert "neai tools reshape FILE --buffer 256" in err.value.hint

@@ -312,7 +312,8 @@ class Project:
                 + "): that is time-ordered data, but this "
                 f"{TYPE_TITLES[kind]} project takes one independent buffer of samples per line",
                 "Cut the recording into buffers of consecutive samples (e.g. 256 per axis) and write each "
-                "as one line, x0 y0 z0 x1 y1 z1 …; to monitor the sample stream itself, create a "
+                "as one line, x0 y0 z0 x1 y1 z1 … (`neai tools reshape FILE --buffer 256 --out OUT` does "
+                "it); to monitor the sample stream itself, create a "
                 "Multi-sensor anomaly detection project: `neai new DIR --type anomaly --variables N`.",
             )
         if kind == "extrapolation" and n_lines > 1 and float(data.values[:, 0].min()) == float(data.values[:, 0].max()):

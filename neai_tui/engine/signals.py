@@ -589,7 +589,9 @@ class _Reader:
         self.error(
             "header-row", lineno, words[0],
             f"line {lineno} looks like a header row ('{_shorten(line)}'), not numbers",
-            "header row: remove it; signal files hold numbers only, without column names",
+            "header row: remove it; signal files hold numbers only, without column names (a recording "
+            "with a header, a timestamp or labels: `neai tools reshape FILE --buffer N --out OUT` keeps the "
+            "signal columns)",
         )
         return True
 

@@ -55,7 +55,8 @@ def inline(text: str) -> Label:
 
 
 def short_input(value: str = "", *, id: str, placeholder: str = "", kind: str = "text") -> Input:
-    return Input(value, id=id, placeholder=placeholder, type=kind, compact=True, classes="short")
+    # valid_empty: a blank number field means "the default", not an error (no red while it is blank)
+    return Input(value, id=id, placeholder=placeholder, type=kind, compact=True, classes="short", valid_empty=True)
 
 
 def warnings_text(problems) -> list[RenderableType]:

@@ -112,6 +112,7 @@ def optional_int(text: str, label: str) -> int | None:
 # The engine's hints name `neai` commands (they serve the CLI too); in the TUI the
 # same step is a key. Most specific patterns first.
 TUI_HINTS = (
+    (r"`neai tools reshape[^`]*`", "the Tools screen's data manipulation (key t on the home screen)"),
     (r"`neai import DIR FILE --role (\w+) --couple (\d+)`",
      r"the Signals step (2, key i): role \1, couple \2"),
     (r"`neai import DIR FILE --class NAME`", "the Signals step (2, key i), one file per class"),
