@@ -566,7 +566,7 @@ class ToolsScreen(NeaiScreen):
     ToolsScreen #tools-tabs { height: 1fr; }
     ToolsScreen .tool-pane { height: 1fr; }
     ToolsScreen .tool-form { height: auto; }
-    ToolsScreen .tool-note { color: $text-muted; height: auto; max-height: 2; padding-left: 14; }
+    ToolsScreen .tool-note { color: $text-muted; height: auto; max-height: 3; padding-left: 14; }
     ToolsScreen .tool-status { height: auto; max-height: 2; margin-top: 1; }
     ToolsScreen .tool-result { height: 1fr; }
     ToolsScreen .tool-reason { height: auto; max-height: 5; }
