@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 import time
 import tty
@@ -407,8 +408,8 @@ async def test_deploy_shows_zip_measured_figures_and_hello_world(workspace, fake
         zip_path: Path
         metadata: dict
 
-    def fake_deploy(project, *, lib_id=None, target=None, suffix=None, out=None, progress=None):
-        calls.append((lib_id, target, suffix, out))
+    def fake_deploy(project, *, lib_id=None, target=None, suffix=None, out=None, optimize=None, progress=None):
+        calls.append((lib_id, target, suffix, out, optimize))
         progress("compiling")
         return FakeDeploy(zip_path, {
             "library_id": "b1-c7", "type": "anomaly", "target": "NUCLEO-L476RG", "core": "cortex-m4f",
@@ -434,7 +435,7 @@ async def test_deploy_shows_zip_measured_figures_and_hello_world(workspace, fake
         assert "NanoEdgeAI_fan.h" in screen_text(app)
         await pilot.press("d")
         await settle(pilot)
-        assert calls == [("b1-c7", "NUCLEO-L476RG", "fan", None)]
+        assert calls == [("b1-c7", "NUCLEO-L476RG", "fan", None, "size")]
         text = screen_text(app)
         assert str(zip_path) in text and "2.9 KB  measured" in text and "70000 cycles, 50000 instructions" in text
         assert "static 1100 B + stack 100 B" in text and "host build on 24 lines" in text
@@ -442,6 +443,51 @@ async def test_deploy_shows_zip_measured_figures_and_hello_world(workspace, fake
         assert "Hello World" in visible_text(app) and "int main(void)" in visible_text(app)
         await pilot.press("y")
         assert "Copy main.c" in visible_text(app)
+
+
+async def test_deploy_optimisation_is_chosen_from_the_keyboard(workspace, fake_engine, monkeypatch, tmp_path):
+    from neai_tui.engine import deploy as deploy_module
+
+    calls = []
+
+    @dataclass
+    class FakeDeploy:
+        zip_path: Path
+        metadata: dict
+
+    def fake_deploy(project, *, optimize=None, progress=None, **options):
+        calls.append(optimize)
+        return FakeDeploy(tmp_path / "b1-c7_cortex-m4f.zip", {
+            "library_id": "b1-c7", "type": "anomaly", "target": "cortex-m4f", "core": "cortex-m4f",
+            "optimize": optimize, "optimize_flag": "-O2",
+            "measured": {"flash_bytes": 7572, "ram_bytes": 1300, "instructions_per_detect": 53980,
+                         "cycles_per_detect": 80602, "identical": True, "lines_compared": 72},
+        })
+
+    monkeypatch.setattr(deploy_module, "deploy", fake_deploy)
+    app = NeaiApp(workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_first_project(pilot)
+        await pilot.press("6", "enter")
+        await settle(pilot)
+        pane = screen.pane("deployment")
+        choice = pane.query_one("#deploy-optimize", Select)
+        assert choice.value == "size" and "optimised for size (-Os)" in screen_text(app)
+        for _ in range(8):  # tab through the form to it
+            if app.focused is choice:
+                break
+            await pilot.press("tab")
+        assert app.focused is choice
+        await pilot.press("enter", "down", "enter")
+        await pilot.pause()
+        assert choice.value == "speed" and "optimised for speed (-O2)" in screen_text(app)
+        await pilot.press("d")
+        await settle(pilot)
+        assert calls == ["speed"]
+        text = screen_text(app)
+        assert re.search(r"Optimised for +speed \(-O2\)", text) and "7.4 KB  measured" in text
+        assert "80602 cycles, 53980 instructions" in text
 
 
 # -- emulator and validation, on a real library zip ------------------------------------------------------

@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
 from ..engine.errors import NeaiError
@@ -24,6 +24,17 @@ from .base import StepPane
 from .benchmark import LIBRARY_COLUMNS, fill_library_table, show_library_detail, table_cursor_key
 
 VIEWS = ("build-tab", "result-tab", "hello-tab")
+OPTIMIZE_CHOICES = (
+    ("size (-Os): the smallest flash", "size"),
+    ("speed (-O2): fewer instructions, more flash", "speed"),
+)
+
+
+def optimize_text(name: str | None) -> str:
+    """"size (-Os)" for a deployment's optimisation choice."""
+    from ..engine.toolchain import OPTIMIZE_LEVELS
+
+    return f"{name} ({OPTIMIZE_LEVELS[name]})" if name in OPTIMIZE_LEVELS else "–"
 
 
 def init_function(project_type: str, suffix: str) -> str:
@@ -33,8 +44,8 @@ def init_function(project_type: str, suffix: str) -> str:
     return f"neai_{API_NAMES.get(project_type, 'anomalydetection')}_init{suffix}()"
 
 
-def compile_options(target: str, suffix: str, project_type: str = "anomaly") -> Text:
-    """What the build will use: core, float ABI, the flags a firmware must link with, names."""
+def compile_options(target: str, suffix: str, project_type: str = "anomaly", optimize: str = "size") -> Text:
+    """What the build will use: core, float ABI, optimisation, the flags a firmware must link with, names."""
     from ..engine.codegen import check_suffix, header_name
     from ..engine.targets import resolve_target
     from ..engine.toolchain import resolve_core
@@ -46,7 +57,8 @@ def compile_options(target: str, suffix: str, project_type: str = "anomaly") -> 
         return Text(exc.message, style="red")
     out = Text()
     out.append("Core ", style="bold")
-    out.append(f"{core.name}, {core.float_abi} float{' (' + core.fpu + ')' if core.fpu else ''}\n")
+    out.append(f"{core.name}, {core.float_abi} float{' (' + core.fpu + ')' if core.fpu else ''}, "
+               f"optimised for {optimize_text(optimize)}\n")
     out.append("Link with ", style="bold")
     out.append(" ".join(core.gcc_flags) + "\n")
     out.append("Names ", style="bold")
@@ -60,8 +72,9 @@ class DeploymentPane(StepPane):
     TITLE = "Deployment"
     HELP = (
         "Build the library zip: choose the library in the table (the chosen one is marked ✓), the target "
-        "(type to search the catalogue), an optional suffix (several libraries in one firmware) and the output "
-        "path (blank = the project's deploy/ folder). d builds it for the target's core, checks the Cortex-M "
+        "(type to search the catalogue), an optional suffix (several libraries in one firmware), what the "
+        "compiler optimises for (size: -Os, the smallest flash; speed: -O2, fewer instructions for more flash; "
+        "enter opens the choice) and the output path (blank = the project's deploy/ folder). d builds it for the target's core, checks the Cortex-M "
         "build against the host build on an emulated core, and measures flash, RAM and cycles. The Hello "
         "World tab shows a main.c that compiles as it is; y copies it (terminal clipboard)."
     )
@@ -91,6 +104,8 @@ class DeploymentPane(StepPane):
                                        id="deploy-target-picker")
                     yield field_row("Suffix", Input(id="deploy-suffix", placeholder="optional, e.g. vibration",
                                                     compact=True))
+                    yield field_row("Optimise for", Select(OPTIMIZE_CHOICES, value="size", allow_blank=False,
+                                                           id="deploy-optimize", compact=True))
                     yield field_row("Output zip", Input(id="deploy-out", placeholder="blank = the project's deploy/",
                                                         suggester=PathSuggester(), compact=True))
                     yield Static(id="deploy-options", classes="pane-text")
@@ -120,11 +135,18 @@ class DeploymentPane(StepPane):
     def show_project(self) -> None:
         self.show_options()
 
+    @property
+    def optimize(self) -> str:
+        value = self.query_one("#deploy-optimize", Select).value
+        return value if isinstance(value, str) else "size"
+
     @on(Input.Changed, "#deploy-target, #deploy-suffix")
+    @on(Select.Changed, "#deploy-optimize")
     def show_options(self) -> None:
         target = self.query_one(TargetPicker).value or self.project.settings.target
         suffix = self.query_one("#deploy-suffix", Input).value.strip()
-        self.query_one("#deploy-options", Static).update(compile_options(target, suffix, self.project.settings.type))
+        self.query_one("#deploy-options", Static).update(
+            compile_options(target, suffix, self.project.settings.type, self.optimize))
 
     def check_key(self, action: str) -> bool | None:
         if action == "deploy":
@@ -143,18 +165,20 @@ class DeploymentPane(StepPane):
         target = self.query_one(TargetPicker).value or None
         suffix = self.query_one("#deploy-suffix", Input).value.strip() or None
         out = self.query_one("#deploy-out", Input).value.strip() or None
+        optimize = self.optimize
         self.running = True
         self.refresh_keys()
         self.set_status("deploy-status", f"Building {'library ' + lib_id if lib_id else 'the selected library'}…",
                         "bold")
-        self.deploy(lib_id, target, suffix, out)
+        self.deploy(lib_id, target, suffix, out, optimize)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="deploy", description="deployment")
-    def deploy(self, lib_id: str | None, target: str | None, suffix: str | None, out: str | None) -> None:
+    def deploy(self, lib_id: str | None, target: str | None, suffix: str | None, out: str | None,
+               optimize: str = "size") -> None:
         from ..engine.deploy import deploy
         from ..engine.emulator_session import library_file_text
 
-        result = deploy(self.project, lib_id=lib_id, target=target, suffix=suffix, out=out,
+        result = deploy(self.project, lib_id=lib_id, target=target, suffix=suffix, out=out, optimize=optimize,
                         progress=lambda text: self.post_message(DeployProgressed(str(text))))
         path = Path(result.zip_path)
         try:
@@ -198,6 +222,7 @@ class DeploymentPane(StepPane):
                 ("Library", f"{metadata.get('library_id', '–')} ({metadata.get('type', '')})"),
                 ("Target", f"{target} ({core}, {metadata.get('float_abi', '')} float)" if core and core != target
                  else target or "–"),
+                ("Optimised for", optimize_text(metadata.get("optimize"))),
                 ("Flash", format_bytes(measured.get("flash_bytes", metadata.get("flash_bytes")))
                  + ("  measured" if measured else "")
                  + (f" (knowledge {format_bytes(measured['knowledge_bytes'])})" if measured.get("knowledge_bytes")
