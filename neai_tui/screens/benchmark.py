@@ -32,6 +32,7 @@ from ..widgets.format import (
     format_bytes,
     format_duration,
     format_number,
+    format_rate,
     grid,
     optional_int,
     short_metrics,
@@ -318,8 +319,8 @@ class BenchmarkPane(StepPane):
 
     def _evaluations_row(self, evals: int, rate: float, elapsed) -> tuple[str, str]:
         workers = self.worker_count
-        per_worker = f", {format_number(rate / workers, 2)}/s each" if workers > 1 else ""
-        return ("Evaluations", f"{evals}  ({format_number(rate, 2)}/s, {workers} worker{'s' if workers != 1 else ''}"
+        per_worker = f", {format_rate(rate / workers)}/s each" if workers > 1 else ""
+        return ("Evaluations", f"{evals}  ({format_rate(rate)}/s, {workers} worker{'s' if workers != 1 else ''}"
                                f"{per_worker})  elapsed {format_duration(elapsed)}")
 
     def _best_rows(self, best: dict, score=None) -> list[tuple[str, Text]]:
@@ -469,7 +470,7 @@ class BenchmarkPane(StepPane):
         if now - self.last_log >= LOG_EVERY_S:
             self.last_log = now
             self.log_line(f"{field(report, 'evals_done', 0)} evaluations, "
-                          f"{format_number(field(report, 'evals_per_s'), 2)}/s on {field(report, 'workers', 1)} "
+                          f"{format_rate(field(report, 'evals_per_s'))}/s on {field(report, 'workers', 1)} "
                           f"worker(s)", "dim")
         if self.cancel is not None and not self.cancel.is_set():
             self.show_status(f"Running ({self.request.describe() if self.request else ''}). p pauses, s stops.",

@@ -1,6 +1,7 @@
 """Formatting of engine figures for display (numbers, bytes, durations, grids)."""
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Iterable
 
@@ -32,6 +33,21 @@ def format_number(value: Any, digits: int = 3) -> str:
     if value and (abs(value) < 1e-3 or abs(value) >= 1e5):
         return f"{value:.{digits}g}"
     return f"{value:.{digits}f}".rstrip("0").rstrip(".")
+
+
+def format_rate(value: Any) -> str:
+    """A rate with at most 3 significant figures, never in exponent form:
+    577.57 -> 578, 288.78 -> 289, 4.5 -> 4.5, 0.0123 -> 0.0123, 12345 -> 12300."""
+    if value is None:
+        return "–"
+    value = float(value)
+    if not math.isfinite(value) or value == 0:
+        return "0" if value == 0 else str(value)
+    decimals = 2 - math.floor(math.log10(abs(value)))
+    rounded = round(value, decimals)
+    if decimals <= 0:
+        return str(int(rounded))
+    return f"{rounded:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def format_metrics(metrics: dict | None) -> str:
