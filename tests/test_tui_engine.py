@@ -352,6 +352,67 @@ def test_validation_compares_libraries(benchmarked, tmp_path):
         validate([], tests=[ValidationFile(nominal)])
 
 
+def test_validation_builds_the_candidates_without_a_zip_first(benchmarked, monkeypatch, tmp_path):
+    """Candidates are built by deploy (not selected by it), once; a failed build is
+    that candidate's error; nothing is built for a missing file or after a stop.
+    The build is faked (the best's zip under another id); the comparison is real."""
+    import json
+
+    from neai_tui.engine import deploy as deploy_module
+    from neai_tui.engine.deploy import DeployResult
+    from neai_tui.engine.errors import Cancelled, ToolchainError
+    from neai_tui.engine.search import list_libraries, selected_library_id
+    from neai_tui.engine.validation import ValidationFile, validate_project_libraries
+
+    project, result, zip_path = benchmarked
+    best = result.best["id"]
+    fresh, broken = [lib["id"] for lib in list_libraries(project) if lib["id"] != best][:2]
+    builds = []
+
+    def fake_deploy(project_, *, lib_id=None, select=True, progress=None, **options):
+        builds.append((lib_id, select))
+        progress("compiling")
+        if lib_id == broken:
+            raise ToolchainError("the cortex-m4f build and the host build disagree on 1 of 72 lines")
+        out = project_.path / "deploy" / f"{lib_id}_cortex-m4f.zip"
+        with zipfile.ZipFile(zip_path) as src, zipfile.ZipFile(out, "w") as dst:
+            meta = {**json.loads(src.read("metadata.json")), "library_id": lib_id}
+            for name in src.namelist():
+                dst.writestr(name, json.dumps(meta) if name == "metadata.json" else src.read(name))
+        return DeployResult(out, meta)
+
+    monkeypatch.setattr(deploy_module, "deploy", fake_deploy)
+    nominal, abnormal = (project.signal_path(s) for s in project.signals)
+    learn, tests = [ValidationFile(nominal, line_range="1-40")], [ValidationFile(abnormal, "abnormal")]
+    selected = selected_library_id(project)
+    said: list[str] = []
+    try:
+        reports = validate_project_libraries(project, zips=[zip_path], candidates=[fresh, best, broken],
+                                             learn=learn, tests=tests, progress=said.append)
+        assert [r.library_id for r in reports] == [best, fresh, best, broken]
+        assert builds == [(fresh, False), (broken, False)]  # the best has a zip: not built again
+        given, built, reused, failed = reports
+        assert built.built and not reused.built and not given.built
+        assert built.zip_path == project.path / "deploy" / f"{fresh}_cortex-m4f.zip"
+        assert built.files == given.files and built.learned == 40
+        assert "disagree" in failed.error and not failed.files
+        assert f"building {fresh} (1 of 2): compiling" in said
+        assert selected_library_id(project) == selected
+        again = validate_project_libraries(project, candidates=[fresh], learn=learn, tests=tests)
+        assert not again[0].built and again[0].files == given.files
+        stop = threading.Event()
+        stop.set()
+        with pytest.raises(Cancelled):
+            validate_project_libraries(project, candidates=[broken], tests=tests, cancel=stop)
+        with pytest.raises(InputError, match="no such file"):
+            validate_project_libraries(project, candidates=[broken], tests=[ValidationFile(tmp_path / "none.csv")])
+        with pytest.raises(UsageError):
+            validate_project_libraries(project, tests=tests)
+        assert len(builds) == 2
+    finally:
+        (project.path / "deploy" / f"{fresh}_cortex-m4f.zip").unlink(missing_ok=True)
+
+
 # -- results of the other project types (the benchmark's results plot) ----------------------------
 SAMPLES = REPO / "sample_data"
 

@@ -543,6 +543,56 @@ async def test_validation_compares_libraries_on_new_files(fan_workspace):
         assert "BA 0." in screen_text(app) and "learned 200" in screen_text(app)
 
 
+async def test_validation_builds_a_chosen_candidate_then_compares_it(fan_workspace, tmp_path, monkeypatch):
+    """A benchmark candidate without a zip is listed next to the zip; ticked, it is built
+    for real into deploy/ (without becoming the selected library), then compared."""
+    import shutil
+
+    from neai_tui.engine import deploy as deploy_module
+    from neai_tui.engine.search import selected_library_id
+
+    go = threading.Event()  # the build waits until the test has seen the running state
+    real_deploy = deploy_module.deploy
+
+    def held_deploy(*args, **kwargs):
+        assert go.wait(10)
+        return real_deploy(*args, **kwargs)
+
+    monkeypatch.setattr(deploy_module, "deploy", held_deploy)
+    root = tmp_path / "workspace"
+    shutil.copytree(fan_workspace, root)  # this test adds a zip: leave the shared one as it is
+    project = Project.open(root / "fan")
+    app = NeaiApp(workspace=root)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_first_project(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        pane = screen.pane("validation")
+        libs = pane.query_one("#val-libs")
+        assert libs.option_count == 1 + len(pane.unbuilt) and len(pane.unbuilt) >= 2
+        candidate = pane.unbuilt[0]["id"]
+        assert "built when run" in str(libs.get_option_at_index(1).prompt)
+        pane.query_one("#val-learn-range", Input).value = "1-200"
+        pane.query_one("#val-test-0", Input).value = str(SAMPLE / "nominal.csv")
+        pane.query_one("#val-test-1", Input).value = str(SAMPLE / "abnormal.csv")
+        libs.focus()
+        await pilot.press("down", "space")  # the zip stays ticked, the best candidate without a zip too
+        assert libs.selected == [str(pane.zips[0]["path"]), f"lib:{candidate}"]
+        await pilot.press("r")
+        assert pane.running and screen.check_action("pane", ("validation", "stop")) is True
+        go.set()
+        await settle(pilot)
+        await settle(pilot)  # the list reloads the zips
+        table = pane.query_one("#val-results", DataTable)
+        assert table.row_count == 4 and {str(table.get_row_at(i)[0]) for i in (2, 3)} == {candidate}
+        built = project.path / "deploy" / f"{candidate}_cortex-m4f.zip"
+        assert built.is_file() and f"built {built.name}" in screen_text(app)
+        assert selected_library_id(project) is None  # building for a comparison chooses nothing
+        assert str(built) in libs.selected and candidate not in {lib["id"] for lib in pane.unbuilt}
+        assert screen.check_action("pane", ("validation", "stop")) is False
+
+
 # -- responsiveness -------------------------------------------------------------------------------
 async def test_home_stays_interactive_while_a_real_benchmark_runs(fan_workspace):
     """A benchmark started in a project keeps running from the home screen, and each

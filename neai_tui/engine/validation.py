@@ -7,6 +7,12 @@ the report gives the headline statistics and, when the file's expected answer
 is given (nominal/abnormal, a class name, inlier/outlier), the share of lines
 answered right; across files, the balanced accuracy: the mean over the
 expected answers (roles or classes) of the share of their lines answered right.
+
+`validate_project_libraries` compares a project's benchmark candidates as well:
+a candidate without a zip is first built into the project's deploy/ folder by
+`deploy.deploy`, exactly as `neai deploy DIR --lib ID` would (the project's
+target, no suffix, optimised for size, verified on the emulated core), except
+that it does not become the project's selected library.
 """
 from __future__ import annotations
 
@@ -44,6 +50,7 @@ class LibraryReport:
     files: list[dict] = field(default_factory=list)
     balanced_accuracy: float | None = None
     error: str = ""
+    built: bool = False  # the zip was built for this comparison (validate_project_libraries)
 
 
 def _file_stats(kind: str, results: list[dict], expected: str | None) -> dict:
@@ -133,3 +140,71 @@ def validate(
             report = LibraryReport(zip_path, zip_path.stem, "?", error=exc.user_text())
         reports.append(report)
     return reports
+
+
+def candidate_zip(project, lib_id: str) -> Path | None:
+    """A zip of library `lib_id` in the project's deploy/ folder (the newest), if any."""
+    from .emulator_session import list_library_zips
+
+    return next((Path(z["path"]) for z in list_library_zips(project) if z["library_id"] == lib_id), None)
+
+
+def validate_project_libraries(
+    project,
+    *,
+    zips: list[Path | str] = (),
+    candidates: list[str] = (),
+    learn: list[ValidationFile] = (),
+    tests: list[ValidationFile] = (),
+    sensitivity: float | None = None,
+    progress: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> list[LibraryReport]:
+    """Compare library zips and benchmark candidates (library ids of `neai libs`) on new files.
+
+    Each candidate without a zip in the project's deploy/ folder is built there
+    first (see the module's docstring); one whose build fails gets its error in
+    its report and the others still run. Reports: the zips in the order given,
+    then the candidates in theirs. The files are checked before anything is
+    built; `cancel` is honoured between builds and between libraries."""
+    from .deploy import deploy
+    from .errors import InputError, NeaiError
+
+    if not zips and not candidates:
+        raise UsageError("no library to validate",
+                         "Choose one or more library zips or benchmark candidates (`neai libs DIR` lists them).")
+    if not tests:
+        raise UsageError("no test file", "Give at least one file of new signals to run the libraries on.")
+    for item in [*learn, *tests]:
+        if not Path(item.path).is_file():
+            raise InputError(f"{item.path}: no such file", "Check the path of the learning and test files.")
+    say = progress or (lambda _m: None)
+    candidates = list(dict.fromkeys(candidates))
+    found = {lib: candidate_zip(project, lib) for lib in candidates}
+    missing = [lib for lib in candidates if found[lib] is None]
+    failed: dict[str, LibraryReport] = {}
+    built: set[Path] = set()
+    for n, lib_id in enumerate(missing, start=1):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("validation stopped", "Run it again: the libraries built so far are kept in deploy/.")
+        step = f"building {lib_id} ({n} of {len(missing)})"
+        say(step)
+        try:
+            result = deploy(project, lib_id=lib_id, select=False,
+                            progress=lambda text, step=step: say(f"{step}: {text}"))
+        except Cancelled:
+            raise
+        except NeaiError as exc:
+            failed[lib_id] = LibraryReport(Path(lib_id), lib_id, "?", error=exc.user_text())
+            continue
+        found[lib_id] = Path(result.zip_path)
+        built.add(found[lib_id])
+    runnable = [Path(z) for z in zips] + [found[lib] for lib in candidates if lib not in failed]
+    reports = iter(validate(runnable, learn=learn, tests=tests, sensitivity=sensitivity, progress=say, cancel=cancel)
+                   if runnable else [])
+    out = [next(reports) for _ in zips]
+    for lib_id in candidates:  # a failed build keeps its place among the candidates
+        out.append(failed[lib_id] if lib_id in failed else next(reports))
+    for report in out:
+        report.built = report.zip_path in built
+    return out

@@ -108,6 +108,9 @@ class ProjectScreen(NeaiScreen):
         bench = self.panes.get("benchmark")
         if isinstance(bench, BenchmarkPane) and bench.cancel is not None:
             bench.cancel.set()
+        validation = self.panes.get("validation")
+        if isinstance(validation, ValidationPane) and validation.cancel is not None:
+            validation.cancel.set()  # stops between candidate builds
 
     def pane(self, step: str) -> StepPane:
         return self.panes[step]
