@@ -171,7 +171,7 @@ class ValidationPane(StepPane):
         if action == "select_all":
             return True if has_libraries else None
         if action == "stop":
-            return True if self.running else False
+            return True if self.running else None  # greyed out, as every step key when idle
         return True
 
     def action_select_all(self) -> None:
