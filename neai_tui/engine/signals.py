@@ -389,30 +389,10 @@ class _Reader:
 
     # -- the pass ------------------------------------------------------------------------
     def run(self) -> SignalData:
-        found = _file_problems(self.path, self.max_bytes)
-        if found:
-            self.errors += found
+        read = self._read_lines("export the recording again; each line must hold one signal of numbers")
+        if read is None:
             return self.result()
-        try:
-            with open(self.path, "rb") as handle:  # read-only, always
-                raw = handle.read()
-        except OSError as exc:
-            self.errors.append(_unreadable(self.path, exc))
-            return self.result()
-        if raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        if not raw or raw.isspace():
-            self.error("empty-file", 0, 0, "the file is empty" if not raw else "the file holds only blank lines",
-                       "export the recording again; each line must hold one signal of numbers")
-            return self.result()
-        if self._is_binary(raw):
-            return self.result()
-        text, bad_utf8_line, bad_utf8_byte = self._decode(raw)
-        del raw
-        lines = text.split("\n")
-        del text
-        if self.given_sep is None:
-            self.sep = _detect_from_lines(lines)
+        lines, bad_utf8_line, bad_utf8_byte = read
         data_lines, line_nos = self._prepare(lines)
         del lines
         if not data_lines:
@@ -428,6 +408,35 @@ class _Reader:
             self._report_utf8(bad_utf8_line, bad_utf8_byte, data_lines, line_nos)
         chunks, counts, bad = self._parse(data_lines, line_nos, header, bad_utf8_line)
         return self._structure(chunks, counts, bad, line_nos)
+
+    def _read_lines(self, empty_fix: str) -> tuple[list[str], int, int] | None:
+        """The file's text lines (read-only, BOM dropped, separator detected) and the
+        first non-UTF-8 line and byte (0, 0 if none); None once an error is recorded."""
+        found = _file_problems(self.path, self.max_bytes)
+        if found:
+            self.errors += found
+            return None
+        try:
+            with open(self.path, "rb") as handle:  # read-only, always
+                raw = handle.read()
+        except OSError as exc:
+            self.errors.append(_unreadable(self.path, exc))
+            return None
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw or raw.isspace():
+            self.error("empty-file", 0, 0, "the file is empty" if not raw else "the file holds only blank lines",
+                       empty_fix)
+            return None
+        if self._is_binary(raw):
+            return None
+        text, bad_line, bad_byte = self._decode(raw)
+        del raw
+        lines = text.split("\n")
+        del text
+        if self.given_sep is None:
+            self.sep = _detect_from_lines(lines)
+        return lines, bad_line, bad_byte
 
     def _is_binary(self, raw: bytes) -> bool:
         head = raw[:8192]

@@ -263,32 +263,10 @@ class _RecordingReader(_Reader):
 
     def load_lines(self) -> tuple[list[str], list[int]]:
         """The prepared data lines (header removed) and their source line numbers."""
-        found = _file_problems(self.path, self.max_bytes)
-        if found:
-            self.errors += found
-            self.fail()
-        try:
-            with open(self.path, "rb") as handle:  # read-only, always
-                raw = handle.read()
-        except OSError as exc:
-            from ..signals import _unreadable
-
-            self.errors.append(_unreadable(self.path, exc))
-            self.fail()
-        if raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        if not raw or raw.isspace():
-            self.error("empty-file", 0, 0, "the file is empty" if not raw else "the file holds only blank lines",
-                       "export the recording again: one sample per line")
-            self.fail()
-        if self._is_binary(raw):
-            self.fail()
-        text, bad_line, bad_byte = self._decode(raw)
-        del raw
-        lines = text.split("\n")
-        del text
-        if self.given_sep is None:
-            self.sep = _detect_from_lines(lines)
+        read = self._read_lines("export the recording again: one sample per line")
+        self.fail()
+        assert read is not None  # _read_lines records an error whenever it gives up
+        lines, bad_line, bad_byte = read
         data, numbers = self._prepare(lines)
         del lines
         if bad_line:
