@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     tg.add_argument("--json", action="store_true")
 
     _add_tools(sub)
+    _add_data(sub)
     return p
 
 
@@ -217,6 +218,105 @@ def _add_tools(sub) -> None:
     d.add_argument("--decimals", type=int, default=6, help="digits after the decimal point (default 6)")
     d.add_argument("--force", action="store_true", help="replace the file if it exists")
     d.add_argument("--json", action="store_true")
+
+
+DATA_DESCRIPTION = """\
+Data manipulation on signal files (one buffer per line, as a project imports them).
+Each action reads its input with the same checks as `neai import` and writes a NEW
+file: never the input, never an existing file without --force. Chain actions by
+giving one's --out as the next one's input; --import DIR adds the result to a project.
+
+  extract         keep lines: ranges, every k-th, N random ones (seeded)
+  shuffle         the same lines in a seeded random order
+  recut           change the buffer size (values per line), axis-aware, with or without overlap
+  remove-columns  drop value columns (ranges) or whole axes
+  concat          join files with the same values per line
+  preview         what a file holds: shape, per-axis statistics, first lines
+
+examples:
+  neai data recut fan.csv --axes 3 --buffer 64 --out fan64.csv          # 3 x 256 -> 4 lines of 3 x 64
+  neai data recut long.csv --buffer 1024 --hop 512 --out cut.csv        # 1 x 4096 -> 7 x 1024, 50 % overlap
+  neai data extract fan64.csv --every 2 --out half.csv --import fan --role nominal
+  neai data extract all.csv --random 200 --seed 7 --out some.csv
+  neai data remove-columns fan.csv --axes 3 --remove-axes 3 --out xy.csv
+  neai data concat day1.csv day2.csv --out both.csv
+  neai data preview fan.csv --axes 3
+"""
+
+
+def _add_data(sub) -> None:
+    dp = sub.add_parser("data", help="extract, shuffle, re-cut, remove columns, concatenate, preview signal files",
+                        description=DATA_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    dsub = dp.add_subparsers(dest="action", parser_class=_Parser, metavar="ACTION")
+
+    def action(name: str, help_text: str, description: str, many: bool = False, writes: bool = True):
+        a = dsub.add_parser(name, help=help_text, description=description)
+        a.add_argument("inputs", nargs="+" if many else 1, type=Path, metavar="FILE",
+                       help="signal files, in order (e.g. day1.csv day2.csv)" if many else
+                       "the signal file to read (e.g. sample_data/fan/nominal.csv); it is never modified")
+        if writes:
+            a.add_argument("--out", "-o", required=True, type=Path, metavar="FILE",
+                           help="the new file to write (e.g. --out cut.csv)")
+            a.add_argument("--force", action="store_true",
+                           help="replace --out if it exists (never an input), e.g. when re-running a script")
+        a.add_argument("--axes", type=int, default=1, metavar="N",
+                       help="axes per sample in the file (default 1; e.g. --axes 3 for x y z interleaved)")
+        a.add_argument("--layout", default="buffers", choices=["buffers", "target-first", "multisensor"],
+                       help="buffers: one buffer per line (default); target-first: extrapolation lines (the "
+                            "target, then the buffer); multisensor: one sample per line (e.g. --layout multisensor)")
+        a.add_argument("--sep", default="auto", choices=SEP_CHOICES,
+                       help="the input's separator (default: detected; e.g. --sep comma)")
+        if writes:
+            a.add_argument("--import", dest="import_dir", type=Path, metavar="PROJECT",
+                           help="import the result into this project (its folder), e.g. --import fan")
+            a.add_argument("--role", choices=["nominal", "abnormal"],
+                           help="with --import into an anomaly project: the signals' role (e.g. --role nominal)")
+            a.add_argument("--class", dest="class_name", metavar="NAME",
+                           help="with --import into an n-class project: the class (default: the file's name)")
+        a.add_argument("--json", action="store_true", help="print one JSON document (e.g. for scripts)")
+        return a
+
+    e = action("extract", "keep some lines: ranges, every k-th, N random ones",
+               "Keep the lines given by --lines, then every k-th of those, then N random ones of those (the "
+               "selections combine in that order; the kept lines stay in file order).")
+    e.add_argument("--lines", metavar="RANGES", help="1-based line numbers and ranges, e.g. --lines 1-100,250-")
+    e.add_argument("--every", type=int, metavar="K", help="keep one line in K, e.g. --every 4")
+    e.add_argument("--start", type=int, default=1, metavar="I",
+                   help="with --every: the first line kept (default 1), e.g. --start 2")
+    e.add_argument("--random", type=int, metavar="N", help="keep N random lines, e.g. --random 200 --seed 7")
+    e.add_argument("--seed", type=int, default=0, help="seed of --random (default 0; the same seed, the same lines)")
+
+    s = action("shuffle", "the same lines in a seeded random order",
+               "Write the lines in a random order drawn from --seed (the same seed gives the same order).")
+    s.add_argument("--seed", type=int, default=0, help="the random seed (default 0), e.g. --seed 42")
+
+    r = action("recut", "change the buffer size (values per line), axis-aware",
+               "Cut every line's samples again into buffers of --buffer samples per axis (axes stay interleaved), "
+               "starting every --hop samples: 1 x 4096 gives 4 x 1024, or 7 x 1024 with --hop 512. Without "
+               "--continuous no buffer spans two lines; with it the lines are taken as one recording (lines that "
+               "overlap are put back together first), so longer buffers can be made too. A Multi-sensor file "
+               "(one sample per line) is always one recording.")
+    r.add_argument("--buffer", type=int, required=True, metavar="N",
+                   help="samples per axis in a new line, e.g. --buffer 1024")
+    r.add_argument("--hop", type=int, metavar="H",
+                   help="samples between the starts of two buffers (default: the buffer, no overlap; e.g. --hop 512 "
+                        "for 50%% overlap)")
+    r.add_argument("--continuous", action="store_true",
+                   help="the lines follow each other in time: buffers may span lines (e.g. 4 x 1024 -> 1 x 4096)")
+
+    c = action("remove-columns", "drop value columns (ranges) or whole axes",
+               "Drop value columns by their 1-based position on the line (an extrapolation line's target is "
+               "column 1), or whole axes of every sample.")
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--columns", metavar="RANGES", help="1-based columns to drop, e.g. --columns 1-3,10")
+    g.add_argument("--remove-axes", metavar="AXES", help="1-based axes to drop, e.g. --axes 3 --remove-axes 3")
+
+    action("concat", "join files with the same values per line",
+           "Write the files' lines one after the other, in the order given.", many=True)
+
+    pv = action("preview", "what a signal file holds", "Print the file's shape, per-axis statistics and first "
+                "lines (read with the import checks; nothing is written).", writes=False)
+    pv.add_argument("--lines", type=int, default=5, metavar="N", help="lines to show (default 5), e.g. --lines 10")
 
 
 # --------------------------------------------------------------------- commands
@@ -476,6 +576,50 @@ def cmd_tools(args) -> int:
                      "Run `neai tools --help` for what each does, `neai tools TOOL --help` for its options.")
 
 
+def cmd_data(args) -> int:
+    from .engine.tools import data_ops
+
+    if not getattr(args, "action", None):
+        raise UsageError("choose an action: " + ", ".join(data_ops.ACTIONS),
+                         "Run `neai data --help` for what each does, `neai data ACTION --help` for its options.")
+    options = {k: getattr(args, k, None) for k in (
+        "axes", "sep", "layout", "every", "start", "random", "seed", "buffer", "hop", "continuous", "columns",
+        "remove_axes")}
+    if args.action == "extract":
+        options["lines"] = args.lines
+    elif args.action == "preview":
+        options["lines"] = args.lines
+    if args.action != "extract":
+        options.pop("start", None)
+    project = None
+    if getattr(args, "import_dir", None) is not None:  # before writing anything: a wrong project stops here
+        project = _open(args.import_dir)
+        if project.settings.type == "anomaly" and args.role is None:
+            raise UsageError("importing into an anomaly detection project needs --role nominal or --role abnormal",
+                             "Add --role.")
+    elif getattr(args, "role", None) or getattr(args, "class_name", None):
+        raise UsageError("--role and --class go with --import PROJECT", "Add --import DIR, or drop them.")
+    result = data_ops.run_action(args.action, args.inputs, getattr(args, "out", None), options,
+                                 force=getattr(args, "force", False))
+    if args.action == "preview":
+        print(json.dumps(result.to_json()) if args.json else "\n".join(data_ops.describe_preview(result)))
+        _print_warnings(result.warnings)
+        return EXIT_OK
+    entry = None
+    if project is not None:
+        entry = project.import_signal(result.out, role=args.role, class_name=args.class_name, sep="space")
+    if args.json:
+        doc = result.to_json()
+        doc["imported"] = {"project": str(args.import_dir), "id": entry.id, "file": entry.file} if entry else None
+        print(json.dumps(doc))
+    else:
+        print("\n".join(data_ops.describe(result)))
+        if entry is not None:
+            print(f"imported into {args.import_dir} as {entry.id} ({entry.label()})")
+    _print_warnings(result.warnings)
+    return EXIT_OK
+
+
 def cmd_tui(args, project_dir: Path | None) -> int:
     from .app import run_app
 
@@ -521,7 +665,7 @@ def cmd_demo(args) -> int:
 COMMANDS = {
     "new": cmd_new, "import": cmd_import, "check": cmd_check, "bench": cmd_bench, "libs": cmd_libs,
     "deploy": cmd_deploy, "emulate": cmd_emulate, "targets": cmd_targets, "demo": cmd_demo,
-    "tools": cmd_tools, "filter": cmd_filter,
+    "tools": cmd_tools, "filter": cmd_filter, "data": cmd_data,
 }
 
 

@@ -343,9 +343,14 @@ def _check_width(axes: int, size: int, options: ReshapeOptions, path: Path) -> N
     width = axes * size + (1 if options.target else 0)
     if width > MAX_VALUES_PER_LINE:
         largest = 1 << int(math.log2(max(1, (MAX_VALUES_PER_LINE - 1) // axes)))
+        hint = f"Use --buffer {largest} or less (or fewer columns, from {path.name})."
+        if axes > 16:  # one buffer per line already: a signal file, not a recording
+            hint = (f"{path.name} looks like a signal file (one buffer of {axes} values per line), not a recording: "
+                    f"re-cut its buffers with `neai data recut {path.name} --axes A --buffer {size} --out FILE` "
+                    "(the Tools screen's data manipulation, action Re-cut). Otherwise: " + hint)
         raise UsageError(
             f"{axes} axes × {size} samples = {width} values per line; the Studio's limit is {MAX_VALUES_PER_LINE}",
-            f"Use --buffer {largest} or less (or fewer columns, from {path.name}).",
+            hint,
         )
 
 
