@@ -485,7 +485,7 @@ def run_action(action: str, inputs: Sequence[Path | str], out: Path | str | None
     return functions[action](inputs[0], out, force=force, **kwargs, **common)
 
 
-def _shape(layout: str, values: int, axes: int) -> str:
+def shape_text(layout: str, values: int, axes: int) -> str:
     if layout == "multisensor":
         return f"one sample of {axes} variable(s) per line"
     signal = values - (1 if layout == "target-first" else 0)
@@ -497,7 +497,7 @@ def describe(result: DataResult) -> list[str]:
     """The report of an action that wrote a file (CLI and TUI)."""
     d = result.details
     out = [f"wrote {result.out}: {result.lines} lines × {result.values_per_line} values "
-           f"({_shape(result.layout, result.values_per_line, result.axes)})"]
+           f"({shape_text(result.layout, result.values_per_line, result.axes)})"]
     if result.action == "extract":
         how = []
         if d.get("lines"):
@@ -538,7 +538,7 @@ def _ordinal(n: int) -> str:
 
 
 def describe_preview(p: Preview, width: int = 8) -> list[str]:
-    out = [f"{p.path}: {p.lines} lines × {p.values_per_line} values ({_shape(p.layout, p.values_per_line, p.axes)}),"
+    out = [f"{p.path}: {p.lines} lines × {p.values_per_line} values ({shape_text(p.layout, p.values_per_line, p.axes)}),"
            f" {'space' if p.sep == ' ' else repr(p.sep)} separated"]
     if p.hop:
         out.append(f"  consecutive lines overlap: each starts {p.hop} samples after the previous one")
