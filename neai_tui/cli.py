@@ -43,9 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--variables", type=int, help="Multi-sensor with N variables (anomaly only)")
     n.add_argument("--name")
     n.add_argument("--description", default="")
-    n.add_argument("--max-ram", type=float, metavar="KB")
-    n.add_argument("--max-flash", type=float, metavar="KB")
-    n.add_argument("--target", default="cortex-m4f")
+    n.add_argument("--max-ram", type=float, metavar="KB",
+                   help="the library's RAM limit (default: half the target's RAM; none for a bare core), e.g. 16")
+    n.add_argument("--max-flash", type=float, metavar="KB",
+                   help="the library's flash limit (default: half the target's flash), e.g. 64")
+    n.add_argument("--target", default="cortex-m4f",
+                   help="board, MCU or core (see `neai targets`; default cortex-m4f), e.g. NUCLEO-L432KC")
 
     i = sub.add_parser("import", help="import a signal file into a project")
     i.add_argument("dir", type=Path)
@@ -81,9 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--target")
     d.add_argument("--suffix")
     d.add_argument("--out", type=Path)
-    d.add_argument("--optimize", choices=["size", "speed"],
-                   help="the Cortex-M build's optimisation: size (-Os, the smallest flash; the default) or speed "
-                        "(-O2: fewer instructions per call, more flash); verified and measured either way")
+    d.add_argument("--optimize", choices=["size", "speed", "smallest", "fastest", "basic"],
+                   help="the Cortex-M build's optimisation: size (-Os, the default), speed (-O2: fewer instructions "
+                        "per call, more flash), smallest (-Oz), fastest (-O3) or basic (-O1); verified and measured "
+                        "whichever, e.g. --optimize speed")
+    d.add_argument("--float-abi", choices=["hard", "softfp"],
+                   help="cores with an FPU: hard (floats in FPU registers; the default) or softfp (the FPU with the "
+                        "soft calling convention, for a firmware built -mfloat-abi=softfp), e.g. --float-abi softfp")
+    d.add_argument("--no-sections", dest="sections", action="store_false",
+                   help="build without -ffunction-sections -fdata-sections (by default each function and object "
+                        "has its own section, so the firmware's --gc-sections drops what it does not call)")
+    d.add_argument("--cflags", metavar="FLAGS",
+                   help="extra code-generation flags, checked against an allow-list (no paths, ABI, target, float "
+                        "maths or optimisation level; write it with =), e.g. --cflags='-funroll-loops -fno-jump-tables'")
     d.add_argument("--json", action="store_true")
 
     e = sub.add_parser("emulate", help="run a library zip's host build on signal files")
@@ -108,8 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--clear", action="store_true", help="remove the filter and the sampling rate")
     fl.add_argument("--json", action="store_true")
 
-    tg = sub.add_parser("targets", help="list the target catalogue")
-    tg.add_argument("--json", action="store_true")
+    tg = sub.add_parser("targets", help="list the target catalogue: boards, MCUs and cores",
+                        description="Boards and MCUs with their core, FPU, flash, RAM and maximum clock, from "
+                                    "modm-devices, pyOCD and a datasheet table (each entry names its source). "
+                                    "Favourites (kept in your user config) come first and are marked *.")
+    tg.add_argument("--search", metavar="TEXT",
+                    help="only targets whose name, MCU, core or vendor holds every word, e.g. --search 'nucleo l4'")
+    tg.add_argument("--kind", choices=["board", "mcu", "core"], help="only boards, MCUs or cores, e.g. --kind board")
+    tg.add_argument("--favourites", action="store_true", help="only your favourites, e.g. --favourites --json")
+    fav = tg.add_mutually_exclusive_group()
+    fav.add_argument("--favourite", metavar="NAME", help="add a board or MCU to your favourites, e.g. "
+                                                         "--favourite NUCLEO-L432KC")
+    fav.add_argument("--unfavourite", metavar="NAME", help="remove one from your favourites, e.g. "
+                                                           "--unfavourite NUCLEO-L432KC")
+    tg.add_argument("--json", action="store_true", help="print one JSON document with the sources, e.g. for scripts")
 
     _add_tools(sub)
     _add_data(sub)
@@ -329,19 +354,29 @@ def _open(dir_: Path):
 def cmd_new(args) -> int:
     from .engine.project import Project, ProjectSettings
 
+    from .engine.targets import default_limits, resolve_target
+
     axes = args.axes if args.axes is not None else args.variables
+    ram, flash = default_limits(resolve_target(args.target))
+    defaulted = [what for what, given, value in (("RAM", args.max_ram, ram), ("flash", args.max_flash, flash))
+                 if given is None and value]
     settings = ProjectSettings(
         name=args.name or args.dir.name,
         type=args.type,
         axes=axes,
         multisensor=args.variables is not None,
         description=args.description,
-        max_ram_kb=args.max_ram,
-        max_flash_kb=args.max_flash,
+        max_ram_kb=args.max_ram if args.max_ram is not None else ram,
+        max_flash_kb=args.max_flash if args.max_flash is not None else flash,
         target=args.target,
     )
     project = Project.create(args.dir, settings)
     print(f"created {settings.type} project '{settings.name}' in {project.path}")
+    if defaulted:
+        print(f"limits: RAM {settings.max_ram_kb:g} KB, flash {settings.max_flash_kb:g} KB" if len(defaulted) == 2 else
+              f"limit: {defaulted[0]} {settings.max_ram_kb if defaulted[0] == 'RAM' else settings.max_flash_kb:g} KB",
+              f"(half of {resolve_target(args.target).name}'s {' and '.join(defaulted)}; --max-ram/--max-flash set "
+              "them)")
     return EXIT_OK
 
 
@@ -467,6 +502,7 @@ def cmd_deploy(args) -> int:
     project = _open(args.dir)
     result = deploy(
         project, lib_id=args.lib_id, target=args.target, suffix=args.suffix, out=args.out, optimize=args.optimize,
+        float_abi=args.float_abi, sections=args.sections, extra_flags=args.cflags,
         progress=lambda msg: print(msg, file=sys.stderr, flush=True),
     )
     meta = result.metadata
@@ -481,6 +517,18 @@ def cmd_deploy(args) -> int:
     print(f"  flash {m['flash_bytes']} B, RAM {m['ram_bytes']} B (static {m['static_ram_bytes']} + stack {m['stack_bytes']}),"
           f" {m['instructions_per_detect']} instructions per {'detect()' if meta['type'] == 'anomaly' else 'inference'}")
     print(f"  Cortex-M build = host build on {m['lines_compared']} lines (emulated core)")
+    build = meta.get("build") or {}
+    extra = " ".join(build.get("extra_flags") or [])
+    print(f"  built with {' '.join(meta.get('flags') or [])} {meta['optimize_flag']}"
+          + ("" if build.get("sections", True) else " without -ffunction-sections -fdata-sections")
+          + (f" {extra}" if extra else ""))
+    info = meta.get("target_info") or {}
+    if info.get("clock_mhz") and info.get("inference_ms_at_clock") is not None:
+        print(f"  {info['inference_ms_at_clock']:.3g} ms per call at {info['clock_mhz']} MHz ({info['name']})")
+    if info.get("ram_kb") or info.get("flash_kb"):
+        shares = [f"{100 * info[k + '_share']:.1f} % of its {info[k + '_kb']} KB {k}"
+                  for k in ("flash", "ram") if info.get(k + "_share") is not None]
+        print(f"  {info['name']}: " + ", ".join(shares).replace("ram", "RAM"))
     return EXIT_OK
 
 
@@ -514,15 +562,40 @@ def cmd_emulate(args) -> int:
 
 
 def cmd_targets(args) -> int:
-    from .engine.targets import catalogue
+    from .engine.targets import search_targets, sources
+    from .engine.user_config import favourite_targets, set_favourite_target
 
-    items = catalogue()
+    if args.favourite or args.unfavourite:
+        favourites = set_favourite_target(args.favourite or args.unfavourite, favourite=bool(args.favourite))
+        if not args.json:
+            print(f"favourites: {', '.join(favourites) if favourites else 'none'}")
+            return EXIT_OK
+    favourites = favourite_targets()
+    items = search_targets(args.search or "", kind=args.kind, favourites=favourites)
+    liked = set(favourites)
+    if args.favourites:
+        items = [t for t in items if t.name in liked]
     if args.json:
-        print(json.dumps({"targets": [t.__dict__ for t in items]}))
-    else:
-        for t in items:
-            size = f"{t.flash_kb} KB flash, {t.ram_kb} KB RAM" if t.kind != "core" else ""
-            print(f"{t.name:<28} {t.kind:<5} {t.core:<14} {t.mcu if t.kind == 'board' else '':<14} {size}")
+        print(json.dumps({"targets": [{**t.to_json(), "favourite": t.name in liked} for t in items],
+                          "sources": sources(), "favourites": favourites}))
+        return EXIT_OK
+    if not items:
+        print("no target matches" + (f" '{args.search}'" if args.search else ""), file=sys.stderr)
+        return EXIT_OK
+    titles = {"board": "Boards", "mcu": "MCUs", "core": "Cores"}
+    for kind in ("board", "mcu", "core"):
+        group = [t for t in items if t.kind == kind]
+        if not group:
+            continue
+        print(f"{titles[kind]} ({len(group)})")
+        for t in group:
+            mark = "*" if t.name in liked else " "
+            flash = f"{t.flash_kb:>6} KB" if t.flash_kb else ("  ext. " if kind != "core" else "")
+            ram = f"{t.ram_kb:>6} KB RAM" if t.ram_kb else ""
+            clock = f"{t.clock_mhz:>5} MHz" if t.clock_mhz else ""
+            mcu = t.mcu if kind == "board" else t.vendor
+            print(f"{mark} {t.name:<34} {mcu:<18.18} {t.core:<14} {flash:>9} {ram:>13} {clock}".rstrip())
+    print("* favourite (`neai targets --favourite NAME`); sizes in KiB; clock: the maximum")
     return EXIT_OK
 
 
