@@ -210,16 +210,17 @@ def _write_support(directory: Path) -> tuple[Path, Path]:
     return ld, startup
 
 
-def _gcc_command(core: str, sources: Iterable[Path], lib_a: Path, include_dirs: Iterable[Path],
-                 ld: Path, out_elf: Path, defines: Mapping[str, str | None] | None) -> list[str]:
+def _gcc_command(core: str, sources: Iterable[Path], lib_a: Path | None, include_dirs: Iterable[Path],
+                 ld: Path, out_elf: Path, defines: Mapping[str, str | None] | None,
+                 specs: str = "rdimon.specs") -> list[str]:
     spec = resolve_core(core)
     return [
         GCC, *spec.gcc_flags, "-std=c99", "-O2", "-Wall", "-Wextra",
         "-ffunction-sections", "-fdata-sections",
         *[f"-I{d}" for d in include_dirs], *define_flags(defines),
-        "-nostartfiles", "--specs=rdimon.specs", "-T", str(ld), "-Wl,--gc-sections",
+        "-nostartfiles", f"--specs={specs}", "-T", str(ld), "-Wl,--gc-sections",
         "-Wl,-z,noexecstack",  # Debian newlib objects lack .note.GNU-stack: ld warns otherwise
-        *map(str, sources), str(lib_a), "-lm", "-o", str(out_elf),
+        *map(str, sources), *([str(lib_a)] if lib_a is not None else []), "-lm", "-o", str(out_elf),
     ]
 
 
@@ -302,3 +303,53 @@ def run_qemu(elf: Path | str, timeout: float = 30, *, core: str = "cortex-m4f", 
     if check and proc.returncode != 0:
         raise ToolchainError(f"the firmware exited with code {proc.returncode}:\n{proc.stdout}{proc.stderr}")
     return proc.stdout
+
+
+# --------------------------------------------------------------------------- a UART firmware
+
+UART_TIMEOUT_S = 60
+
+
+def build_uart_firmware(
+    sources: Iterable[Path | str],
+    out_elf: Path | str,
+    core: str = "cortex-m4f",
+    *,
+    include_dirs: Iterable[Path | str] = (),
+    defines: Mapping[str, str | None] | None = None,
+    fatal_warnings: bool = True,
+) -> Path:
+    """A firmware that prints through a UART (newlib's _write(), which ``sources`` provide,
+    with nosys stubs) instead of semihosting; it still exits through semihosting, so QEMU
+    stops when main() returns. With ``fatal_warnings`` GCC's -Wall -Wextra must be silent."""
+    _require_gcc()
+    out_elf = Path(out_elf)
+    out_elf.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="neai-fw-") as tmp:
+        ld, startup = _write_support(Path(tmp))
+        tmp_elf = Path(tmp) / "firmware.elf"
+        cmd = _gcc_command(core, [startup, *map(Path, sources)], None, [Path(d) for d in include_dirs], ld, tmp_elf,
+                           defines, specs="nosys.specs")
+        warnings = _run_gcc(cmd, "building the UART firmware")
+        if warnings and fatal_warnings:
+            raise ToolchainError(f"building the UART firmware gave warnings:\n{warnings}")
+        os.replace(tmp_elf, out_elf)
+    return out_elf
+
+
+def start_qemu_uart(elf: Path | str, port: int, *, core: str = "cortex-m4f") -> subprocess.Popen:
+    """Boot ``elf`` on the QEMU board for ``core`` with its UART0 on a TCP server at
+    127.0.0.1:``port`` (pyserial: ``socket://127.0.0.1:PORT``). The guest starts once a
+    client connects; semihosting output (and QEMU's own messages) go to the process's
+    stdout/stderr pipes. The caller waits for (or kills) the process."""
+    if not qemu_available():
+        raise ToolchainError(f"{QEMU} is not installed", "Install it, e.g. `apt-get install qemu-system-arm`.")
+    machine = QEMU_MACHINES.get(resolve_core(core).name)
+    if machine is None:
+        raise ToolchainError(f"no QEMU board to run a {core} firmware", f"Boards exist for {', '.join(QEMU_MACHINES)}.")
+    cmd = [QEMU, "-M", machine, "-nographic", "-monitor", "none",
+           "-serial", f"tcp:127.0.0.1:{int(port)},server=on,wait=on",
+           # semihosting output would follow the first serial port: send it to stdout
+           "-chardev", "stdio,id=semihosting", "-semihosting-config", "enable=on,target=native,chardev=semihosting",
+           "-kernel", str(elf)]
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
