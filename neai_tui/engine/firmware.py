@@ -240,17 +240,25 @@ def build_firmware(
     Raises ToolchainError with GCC's output when it fails (or warns, with
     ``fatal_warnings``). The ELF boots on the QEMU board of ``QEMU_MACHINES[core]``.
     """
+    return _link_firmware([Path(main_c), *map(Path, extra_sources)], Path(lib_a), [Path(include_dir)], out_elf,
+                          core, defines, "rdimon.specs", f"building firmware from {Path(main_c).name}",
+                          fatal_warnings)
+
+
+def _link_firmware(sources: list[Path], lib_a: Path | None, include_dirs: list[Path], out_elf: Path | str,
+                   core: str, defines: Mapping[str, str | None] | None, specs: str, what: str,
+                   fatal_warnings: bool) -> Path:
+    """Startup + ``sources`` (+ ``lib_a``) with GCC into ``out_elf`` (replaced only when built)."""
     _require_gcc()
     out_elf = Path(out_elf)
     out_elf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="neai-fw-") as tmp:
         ld, startup = _write_support(Path(tmp))
         tmp_elf = Path(tmp) / "firmware.elf"
-        cmd = _gcc_command(core, [startup, Path(main_c), *map(Path, extra_sources)], Path(lib_a),
-                           [Path(include_dir)], ld, tmp_elf, defines)
-        warnings = _run_gcc(cmd, f"building firmware from {Path(main_c).name}")
+        cmd = _gcc_command(core, [startup, *sources], lib_a, include_dirs, ld, tmp_elf, defines, specs=specs)
+        warnings = _run_gcc(cmd, what)
         if warnings and fatal_warnings:
-            raise ToolchainError(f"building firmware from {Path(main_c).name} gave warnings:\n{warnings}")
+            raise ToolchainError(f"{what} gave warnings:\n{warnings}")
         os.replace(tmp_elf, out_elf)
     return out_elf
 
@@ -307,9 +315,6 @@ def run_qemu(elf: Path | str, timeout: float = 30, *, core: str = "cortex-m4f", 
 
 # --------------------------------------------------------------------------- a UART firmware
 
-UART_TIMEOUT_S = 60
-
-
 def build_uart_firmware(
     sources: Iterable[Path | str],
     out_elf: Path | str,
@@ -322,19 +327,8 @@ def build_uart_firmware(
     """A firmware that prints through a UART (newlib's _write(), which ``sources`` provide,
     with nosys stubs) instead of semihosting; it still exits through semihosting, so QEMU
     stops when main() returns. With ``fatal_warnings`` GCC's -Wall -Wextra must be silent."""
-    _require_gcc()
-    out_elf = Path(out_elf)
-    out_elf.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="neai-fw-") as tmp:
-        ld, startup = _write_support(Path(tmp))
-        tmp_elf = Path(tmp) / "firmware.elf"
-        cmd = _gcc_command(core, [startup, *map(Path, sources)], None, [Path(d) for d in include_dirs], ld, tmp_elf,
-                           defines, specs="nosys.specs")
-        warnings = _run_gcc(cmd, "building the UART firmware")
-        if warnings and fatal_warnings:
-            raise ToolchainError(f"building the UART firmware gave warnings:\n{warnings}")
-        os.replace(tmp_elf, out_elf)
-    return out_elf
+    return _link_firmware([Path(s) for s in sources], None, [Path(d) for d in include_dirs], out_elf, core, defines,
+                          "nosys.specs", "building the UART firmware", fatal_warnings)
 
 
 def start_qemu_uart(elf: Path | str, port: int, *, core: str = "cortex-m4f") -> subprocess.Popen:

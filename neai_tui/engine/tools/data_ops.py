@@ -34,9 +34,9 @@ import numpy as np
 
 from ..errors import InputError, Problem, UsageError
 from ..overlap import line_hop, segments
-from ..signals import LAYOUTS, MAX_LINES, MAX_VALUES_PER_LINE, MIN_LINES_PER_AXIS, SignalData, read_signals
+from ..signals import LAYOUTS, MAX_VALUES_PER_LINE, SignalData, read_signals
 from ..storage import atomic_write_bytes
-from .reshape import check_output, cut_buffers
+from .reshape import check_output, cut_buffers, line_count_warnings
 
 __all__ = ["ACTIONS", "DataResult", "Preview", "extract", "shuffle", "recut", "remove_columns", "concat",
            "preview", "parse_ranges", "describe", "describe_preview", "run_action"]
@@ -150,21 +150,9 @@ def _prepare_out(out: Path | str, inputs: Sequence[Path | str], force: bool) -> 
 
 
 def _output_warnings(out: Path, values: np.ndarray, axes: int, layout: str) -> list[Problem]:
-    found: list[Problem] = []
-    n_lines = len(values)
-    if layout != "multisensor" and n_lines < MIN_LINES_PER_AXIS * axes:
-        found.append(Problem(
-            "warning", "few-lines", str(out), 0, 0,
-            f"only {n_lines} line(s) for {axes} axis/axes; the Studio's bare minimum is {MIN_LINES_PER_AXIS * axes}",
-            "keep more lines, or collect more signals",
-        ))
-    if n_lines > MAX_LINES:
-        found.append(Problem(
-            "warning", "too-many-lines", str(out), 0, 0,
-            f"{n_lines} lines: a project imports at most {MAX_LINES} per file",
-            "extract fewer lines (every k-th, or N random ones) before importing",
-        ))
-    return found
+    return line_count_warnings(out, len(values), 0 if layout == "multisensor" else axes,
+                               "keep more lines, or collect more signals",
+                               "extract fewer lines (every k-th, or N random ones) before importing")
 
 
 def _check_values_per_line(n: int, hint: str) -> None:
