@@ -165,12 +165,16 @@ class ProjectScreen(NeaiScreen):
 
     @on(OptionList.OptionSelected, "#steps")
     def _step_selected(self, event: OptionList.OptionSelected) -> None:
-        # Enter on a step moves into its pane: its first focusable widget.
+        # Enter on a step moves into its pane: its first field, table or list (a
+        # scrolling container holding fields is passed over for its first field).
         pane = self.pane(event.option.id or "settings")
-        for widget in pane.query("*"):
-            if widget.focusable and widget.display and widget.visible:
+        candidates = [w for w in pane.query("*") if w.focusable and w.display and w.visible]
+        for widget in candidates:
+            if not any(other is not widget and widget in other.ancestors for other in candidates):
                 widget.focus()
                 return
+        if candidates:
+            candidates[0].focus()
 
     def action_back(self) -> None:
         steps = self.query_one("#steps", OptionList)

@@ -621,8 +621,11 @@ class ToolsScreen(NeaiScreen):
         self.pane().query_one(f"#{self.current}-{self.pane().PATH_FIELD}", Input).focus()
 
     def action_tool(self, tool: str) -> None:
-        self.query_one("#tools-tabs", TabbedContent).active = f"{tool}-tab"
-        self.call_after_refresh(self.focus_form)
+        # The focus stays out of the form (on the tab bar): number keys go on picking
+        # tools, and typing cannot overwrite a field; tab or enter moves into the form.
+        tabs = self.query_one("#tools-tabs", TabbedContent)
+        tabs.active = f"{tool}-tab"
+        tabs.query_one(Tabs).focus()
 
     @on(TabbedContent.TabActivated, "#tools-tabs")
     def _tab_changed(self) -> None:

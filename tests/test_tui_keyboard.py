@@ -1,0 +1,124 @@
+"""Issue 16: one keyboard model. Keys sent in a burst (a script, a paste, fast
+typing) land where they would have landed typed slowly; a text field owns the
+printable keys and the key bar says so; number keys pick steps and tools
+whenever no text field has the focus; escape leaves a field, then the screen."""
+from __future__ import annotations
+
+import pytest
+from textual import events
+from textual.widgets import Input, Tabs
+
+from neai_tui.app import NeaiApp
+from neai_tui.engine.project import Project, ProjectSettings
+from neai_tui.keyboard import is_printable_key
+from neai_tui.screens.home import HomeScreen
+from neai_tui.screens.project import ProjectScreen
+from neai_tui.screens.tools import ToolsScreen
+from neai_tui.widgets.keybar import KeyBar
+
+from .test_tui import settle, visible_text
+
+SIZE = (80, 24)
+NAMED = {"tab": "\t", "enter": "\r", "space": " "}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("NEAI_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
+def burst(app, *keys: str) -> None:
+    """Post every key at once, as a terminal delivers a paste or a script's keys."""
+    for key in keys:
+        for k in ([key] if key in NAMED or len(key) == 1 or "+" in key else list(key)):
+            app.post_message(events.Key(k, NAMED.get(k, k if len(k) == 1 else None)))
+
+
+async def test_a_burst_of_keys_fills_each_field_of_the_new_project_form(tmp_path):
+    app = NeaiApp(workspace=tmp_path / "ws")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # n opens the dialog; the name, two tabs (over Type), the axes, then the limits.
+        burst(app, "n", "Fan", "tab", "tab", "ctrl+u", "3", "tab", "tab", "motor", "tab", "12", "tab", "40")
+        await pilot.pause(1.0)
+        values = {field.id: field.value for field in app.screen.query(Input)}
+        assert values["name"] == "Fan" and values["axes"] == "3" and values["description"] == "motor"
+        assert values["max-ram"] == "12" and values["max-flash"] == "40"
+        burst(app, "ctrl+s", "2", "i")  # create, open the project's Signals step, then its import dialog
+        await pilot.pause(1.5)
+        assert type(app.screen).__name__ == "ImportScreen" and isinstance(app.focused, Input)
+        project = Project.open(tmp_path / "ws" / "fan")
+        assert (project.settings.axes, project.settings.max_ram_kb, project.settings.max_flash_kb) == (3, 12, 40)
+
+
+def keybar_entry(app, text: str) -> tuple[str, bool]:
+    for keys, description, enabled in app.screen.query_one(KeyBar).entries():
+        if description == text:
+            return keys, enabled
+    raise AssertionError(f"{text!r} not in the key bar")
+
+
+async def test_a_text_field_owns_the_printable_keys_and_the_key_bar_says_so(tmp_path):
+    Project.create(tmp_path / "ws" / "fan", ProjectSettings(name="fan", type="anomaly", axes=3))
+    app = NeaiApp(workspace=tmp_path / "ws")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ProjectScreen)
+        assert keybar_entry(app, "Steps") == ("1-6", True)
+        await pilot.press("enter")  # into the Settings form: the name field
+        await settle(pilot)
+        assert isinstance(app.focused, Input)
+        assert keybar_entry(app, "Steps") == ("1-6", False)  # digits type here
+        assert keybar_entry(app, "Save settings")[1]  # ctrl+s is no printable key: still live
+        await pilot.press("end", "2")
+        assert app.focused.value == "fan2" and screen.current_step == "settings"
+        await pilot.press("escape")  # leaves the field first...
+        await settle(pilot)
+        assert app.screen is screen and not isinstance(app.focused, Input)
+        assert keybar_entry(app, "Steps") == ("1-6", True)
+        await pilot.press("2")  # ...where digits are step keys again
+        await settle(pilot)
+        assert screen.current_step == "signals"
+        await pilot.press("escape")  # then the screen
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_number_keys_pick_tools_and_never_type_into_a_field(tmp_path):
+    app = NeaiApp(workspace=tmp_path / "ws")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ToolsScreen) and isinstance(app.focused, Input)
+        assert keybar_entry(app, "Tools")[1] is False  # the path field has the keys
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.focused, Tabs) and keybar_entry(app, "Tools")[1]
+        before = {field.id: field.value for field in screen.query(Input)}
+        burst(app, "2", "3", "1", "2")
+        await pilot.pause(0.5)
+        assert screen.current == "sampling" and isinstance(app.focused, Tabs)
+        assert {field.id: field.value for field in screen.query(Input)} == before  # nothing typed anywhere
+
+
+def test_printable_keys():
+    assert all(is_printable_key(k) for k in ("a", "B", "1", "question_mark", "plus", "slash"))
+    assert not any(is_printable_key(k) for k in ("ctrl+s", "escape", "enter", "tab", "f1", "down"))
+
+
+async def test_the_focused_field_itself_is_marked(tmp_path):
+    app = NeaiApp(workspace=tmp_path / "ws")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        name, description = app.screen.query_one("#name", Input), app.screen.query_one("#description", Input)
+        assert name.has_focus
+        focused_bg, other_bg = name.styles.background, description.styles.background
+        assert focused_bg != other_bg  # the field, not only its label
+        assert "New project" in visible_text(app)
