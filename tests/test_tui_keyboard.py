@@ -122,3 +122,19 @@ async def test_the_focused_field_itself_is_marked(tmp_path):
         focused_bg, other_bg = name.styles.background, description.styles.background
         assert focused_bg != other_bg  # the field, not only its label
         assert "New project" in visible_text(app)
+
+
+async def test_an_nclass_emulator_speaks_of_classes_before_any_zip(tmp_path):
+    Project.create(tmp_path / "ws" / "states", ProjectSettings(name="states", type="n-class", axes=3))
+    app = NeaiApp(workspace=tmp_path / "ws")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        descriptions = {description for _, description, _ in app.screen.query_one(KeyBar).entries()}
+        assert "Classify" in descriptions and keybar_entry(app, "Classify") == ("d", False)  # no zip yet
+        assert not descriptions & {"Learn", "Init", "Detect", "Sens.+", "Outlier?", "Extrapolate"}
+        text = visible_text(app)
+        assert "classifies" in text and "Run file" in text and "Learn file" not in text and "Sensitivity" not in text
