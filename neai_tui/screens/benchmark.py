@@ -25,6 +25,7 @@ from ..messages import (
     LibraryResultsComputed,
 )
 from ..widgets.keybar import KeyBar
+from ..widgets.log import WrappingLog
 from ..widgets.table import Table
 from ..widgets.format import (
     SHORT_METRIC_NAMES,
@@ -44,7 +45,8 @@ from .base import StepPane
 from .dialogs import Dialog
 
 VIEWS = ("results-tab", "evolution-tab", "learning-tab", "log-tab", "libraries-tab")
-LIBRARY_COLUMNS = ("Sel.", "Library", "Score", "RAM", "Flash", "Bench.", "Pipeline")
+# The pipeline is in the detail line under the table (whole, never cut at 80 columns).
+LIBRARY_COLUMNS = ("Sel.", "Library", "Score", "RAM", "Flash", "Bench.", "Metrics")
 LOG_EVERY_S = 5.0
 
 
@@ -148,7 +150,7 @@ def fill_library_table(table: DataTable, libraries: list[dict]) -> None:
             format_bytes(lib.get("ram_bytes")),
             format_bytes(lib.get("flash_bytes")),
             str(lib.get("benchmark", "")),
-            str(lib.get("pipeline", "")),
+            short_metrics(lib.get("metrics")),
             key=str(lib.get("id", index)),
         )
     ids = [str(lib.get("id")) for lib in libraries]
@@ -270,7 +272,7 @@ class BenchmarkPane(StepPane):
             with TabPane("Learning", id="learning-tab"):
                 yield PlotView(id="learning-plot")
             with TabPane("Log", id="log-tab"):
-                yield RichLog(id="bench-log", max_lines=1000, wrap=True, min_width=20)
+                yield WrappingLog(id="bench-log", max_lines=1000, wrap=True, min_width=20)
             with TabPane("Libraries", id="libraries-tab"):
                 table = Table(id="bench-libraries", cursor_type="row", zebra_stripes=True)
                 table.add_columns(*LIBRARY_COLUMNS)
