@@ -39,29 +39,25 @@ def _project_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", metavar="PROJECT", help=PROJECT_HELP)
 
 
-def _kb_or_none(text: str) -> float | None:
-    """A limit in KB, or none/off to remove it (neai set)."""
-    if text.strip().lower() in ("none", "off", "no"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of KB (or none to remove the limit)") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text}: give a positive number of KB, or none to remove the limit")
-    return value
+def _positive_or_none(what: str):
+    """An argparse type: a positive number (`what` names it), or none/off to remove the setting (neai set)."""
+
+    def parse(text: str) -> float | None:
+        if text.strip().lower() in ("none", "off", "no"):
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not {what} (or none to remove it)") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text}: give a positive number, {what}, or none to remove it")
+        return value
+
+    return parse
 
 
-def _hz_or_none(text: str) -> float | None:
-    if text.strip().lower() in ("none", "off", "no"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a rate in Hz (or none to remove it)") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text}: give a positive rate in Hz, or none")
-    return value
+_kb_or_none = _positive_or_none("a number of KB")
+_hz_or_none = _positive_or_none("a rate in Hz")
 
 
 def _power_of_two(text: str) -> int:
