@@ -613,11 +613,20 @@ def _progress_width() -> int:
 
 
 def bench_progress_line(ev, width: int = 80) -> str:
-    """One progress line of at most `width` columns: time, evaluations, rate, best, then the message, cut."""
+    """A progress line of at most `width` columns: time, evaluations, rate, best, then the message
+    (on indented continuation lines when it is longer)."""
     best = f"best {ev.best_score:.2f}" if ev.best_score is not None else "no library yet"
     head = f"[{ev.elapsed_s:6.0f}s] {ev.evals_done:6d} evals {ev.evals_per_s:6.0f}/s x{ev.workers} {best}"
-    line = f"{head}  {ev.message}" if ev.message else head
-    return line if len(line) <= width else line[: width - 1] + "…"
+    if not ev.message:
+        return head
+    import textwrap
+
+    # Wrapped, never cut: a long message (a new best's pipeline) goes on indented lines.
+    one_line = f"{head}  {ev.message}"
+    if len(one_line) <= width:
+        return one_line
+    return "\n".join([head, *textwrap.wrap(ev.message, width=width, initial_indent="  ", subsequent_indent="    ",
+                                            break_on_hyphens=False)])
 
 
 def cmd_libs(args) -> int:
