@@ -24,6 +24,7 @@ from . import codegen
 from .csearch import c_lib_dir
 from .emulator import host_platform
 from .errors import UsageError
+from .limits import LimitError, over_limits
 from .pipeline import describe, nb_features, state_floats
 from .project import Project
 from .search import Benchmark, find_library, select_library
@@ -54,6 +55,7 @@ def deploy(
     extra_flags: str | list[str] | None = None,
     select: bool = True,
     progress: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> DeployResult:
     """Build, verify and zip a library of the project (SPEC §3).
 
@@ -64,30 +66,77 @@ def deploy(
     ``extra_flags`` (checked against an allow-list) are the other compilation options;
     every one reaches the Cortex-M build that is verified and measured, and metadata.json
     records them. ``select=False`` leaves the project's selected library as it is
-    (validation builds candidates without choosing them)."""
+    (validation builds candidates without choosing them).
+
+    A library over the project's max RAM/flash or the target's RAM/flash is
+    refused (LimitError, exit 2, with the figures) unless ``force``: first on the
+    benchmark's estimate, before building, then on the figures measured on the
+    build, before the zip takes its place (an existing zip is left as it was)."""
     from .toolchain import build_variant, resolve_core
 
     say = progress or (lambda _msg: None)
     codegen.check_suffix(suffix)
     optimize, opt = optimize_flag(optimize)
     build = {"float_abi": float_abi, "sections": sections, "extra_flags": extra_flags}
-    build_variant(resolve_core(resolve_target(target or project.settings.target).core), **build)  # refuse early
-    options = dict(lib_id=lib_id, target=target, suffix=suffix, out=out, say=say, optimize=optimize, opt=opt,
+    core = build_variant(resolve_core(resolve_target(target or project.settings.target).core), **build)  # refuse early
+    final_path = _refuse_over_limits(project, lib_id, target, suffix, out, optimize, core, force)
+    staged = final_path.with_name(f".{final_path.stem}.staged.zip")
+    options = dict(lib_id=lib_id, target=target, suffix=suffix, out=staged, say=say, optimize=optimize, opt=opt,
                    build=build)
-    if project.settings.multisensor:
-        from .deploy_multisensor import deploy_multisensor
+    try:
+        if project.settings.multisensor:
+            from .deploy_multisensor import deploy_multisensor
 
-        result = deploy_multisensor(project, **options)
-    elif project.settings.type != "anomaly":
-        from .deploy_trained import deploy_trained
+            result = deploy_multisensor(project, **options)
+        elif project.settings.type != "anomaly":
+            from .deploy_trained import deploy_trained
 
-        result = deploy_trained(project, **options)
-    else:
-        result = _deploy_anomaly(project, **options)
+            result = deploy_trained(project, **options)
+        else:
+            result = _deploy_anomaly(project, **options)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    measured = result.metadata.get("measured") or {}
+    over = over_limits(measured.get("ram_bytes"), measured.get("flash_bytes"), project.settings, target)
+    if over and not force:
+        staged.unlink(missing_ok=True)
+        raise LimitError(
+            f"library {result.metadata['library_id']} does not fit, as built for {result.metadata['target']}: "
+            + "; ".join(over) + " (measured on the build)",
+            LIMIT_HINT,
+        )
+    os.replace(staged, final_path)
+    result.zip_path = final_path
+    if over:
+        say("over the limits (--force): " + "; ".join(over))
     if lib_id and select:
         select_library(project, result.metadata["library_id"])
     say(f"wrote {result.zip_path}")
     return result
+
+
+LIMIT_HINT = ("Choose a smaller library (`neai libs DIR` lists RAM and flash), raise the limits "
+              "(`neai set DIR --max-ram KB --max-flash KB`), pick a bigger target, or build it anyway with "
+              "`neai deploy DIR --force`.")
+
+
+def _refuse_over_limits(project: Project, lib_id, target, suffix, out, optimize, core, force) -> Path:
+    """Where the zip goes; a LimitError when the library's estimated RAM/flash is
+    over the project's or the target's limits (unless forced)."""
+    from .toolchain import build_tag
+
+    record = find_library(project, lib_id)
+    tgt = resolve_target(target or project.settings.target)
+    over = over_limits(record.get("ram_bytes"), record.get("flash_bytes"), project.settings, tgt.name)
+    if over and not force:
+        raise LimitError(f"library {record['id']} does not fit: " + "; ".join(over) + " (the benchmark's estimate)",
+                         LIMIT_HINT)
+    out_path = (Path(out).expanduser() if out
+                else default_zip_path(project, record["id"], core.name, suffix, optimize, build_tag(core)))
+    if out_path.suffix.lower() != ".zip":
+        raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
+    return out_path
 
 
 def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optimize, opt, build) -> DeployResult:

@@ -414,8 +414,9 @@ class Project:
             self.signal_path(entry), axes=self.settings.axes, sep=entry.sep, layout=self.settings.layout
         ).values
 
-    def check(self, optional: bool = False) -> list[Problem]:
-        """All findings on the project's signals: blocking checks, then the optional ones."""
+    def check(self, optional: bool = False, limits: bool = False) -> list[Problem]:
+        """All findings on the project's signals: blocking checks, then the optional ones;
+        with `limits`, the RAM/flash check too (it loads the data, as a benchmark does)."""
         from .signals import check_signals, optional_checks, read_signals
 
         problems: list[Problem] = []
@@ -431,7 +432,16 @@ class Project:
                     data.values, self.settings.axes, path, layout=self.settings.layout, line_numbers=data.line_numbers
                 )
         problems += self.readiness_problems()
+        if limits and not any(p.severity == "error" for p in problems):
+            problems += self.limit_problems()
         return problems
+
+    def limit_problems(self) -> list[Problem]:
+        """The RAM/flash check: blocking when no candidate of the search space fits
+        the project's limits (limits.py); nothing without limits."""
+        from .limits import limit_problems
+
+        return limit_problems(self)
 
     def readiness_problems(self) -> list[Problem]:
         """What keeps the benchmark from starting (missing roles, classes...)."""
@@ -507,8 +517,13 @@ class Workspace:
             )
         return out
 
+    @staticmethod
+    def folder_name(name: str) -> str:
+        """The folder a project called `name` gets: letters, digits, '_' and '-'."""
+        return re.sub(r"[^A-Za-z0-9_-]+", "-", name.strip()).strip("-").lower() or "project"
+
     def new_project_dir(self, name: str) -> Path:
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name.strip()).strip("-").lower() or "project"
+        slug = self.folder_name(name)
         candidate = self.root / slug
         n = 2
         while candidate.exists():

@@ -78,6 +78,9 @@ class BenchResult:
     evals_done: int
     elapsed_s: float
     status: str
+    # Candidates left out for their size: {"ram": n, "flash": n, "both": n,
+    # "min_ram": bytes, "min_flash": bytes} over the benchmark (see limits.py).
+    excluded: dict | None = None
 
 
 # ----------------------------------------------------------- worker processes
@@ -167,15 +170,17 @@ class Benchmark:
         self.state: dict = {}
 
     @classmethod
-    def create(cls, project: Project, seed: int | None, cores: int) -> "Benchmark":
+    def create(cls, project: Project, seed: int | None, cores: int, keep_selection: bool = False) -> "Benchmark":
         existing = {b["id"] for b in list_benchmarks(project)}
         n = 1
         while f"b{n}" in existing or (benchmarks_dir(project) / f"b{n}").exists():
             n += 1
         bench = cls(project, f"b{n}")
         bench.dir.mkdir(parents=True)
-        # A new benchmark's best becomes the default library again.
-        (project.path / "selected.json").unlink(missing_ok=True)
+        # A new benchmark's best becomes the default library again, unless the
+        # user asked to keep the chosen one.
+        if not keep_selection:
+            (project.path / "selected.json").unlink(missing_ok=True)
         bench.state = {
             "id": bench.id,
             "created": _now(),
@@ -256,6 +261,7 @@ def run_benchmark(
     cancel: threading.Event | None = None,
     strategy: str = "tpe",
     scheduler: str | None = None,
+    keep_selection: bool = False,
 ) -> BenchResult:
     """Run (or resume) a benchmark until the time or evaluation budget, the
     cancel event, or convergence. The best library so far is always on disk."""
@@ -263,8 +269,10 @@ def run_benchmark(
         raise UsageError(f"--cores must be 1 or more, not {cores}", "Use --cores N with N >= 1.")
     task = task_for(project.settings.type, project.settings.multisensor)
     data = task.load(project)
+    footprint = _check_space_fits(project, task, data)
     resume_id = None if new else latest_unfinished(project)
-    bench = Benchmark.load(project, resume_id) if resume_id else Benchmark.create(project, seed, cores)
+    bench = (Benchmark.load(project, resume_id) if resume_id
+             else Benchmark.create(project, seed, cores, keep_selection=keep_selection))
     state = bench.state
     seed = state["seed"]
     strategy = state.setdefault("strategy", strategy)
@@ -281,6 +289,11 @@ def run_benchmark(
             "Start a new benchmark (`neai bench DIR --new`, or New in the benchmark dialog), or set the filter back.",
         )
     state["frequency_filter"] = frequency_filter
+    if footprint is not None:  # what the space holds under the project's limits
+        state["space_fit"] = {"fit": footprint.fit, "exact": footprint.exact, "min_ram": footprint.min_ram,
+                              "min_flash": footprint.min_flash}
+    else:
+        state.pop("space_fit", None)
     state["space_size"] = len(pres) * len(models)
     state["task"] = task.name
     state["data"] = task.summary(data)
@@ -415,6 +428,8 @@ def run_benchmark(
                 learned.append(_learned_score(result))
                 if learned[-1] is not None:
                     history.append((pipeline, learned[-1]))
+                if result["status"] == "too-big":
+                    _count_excluded(state, index, result, max_ram, max_flash)
                 if result["status"] != "ok":
                     continue
                 record = {
@@ -502,7 +517,72 @@ def run_benchmark(
         bench.save()
     if status == "stopped" and best is None and cancel.is_set():
         raise Cancelled("the benchmark was stopped before any library was found", "Run `neai bench DIR` to resume.")
-    return BenchResult(bench.id, best, state["evals_done"], state["elapsed_s"], status)
+    excluded = dict(state["excluded"]) if state.get("excluded") else None
+    if excluded is not None and state.get("space_fit"):
+        excluded["space_fit"] = state["space_fit"]
+        excluded["space_size"] = state["space_size"]
+    return BenchResult(bench.id, best, state["evals_done"], state["elapsed_s"], status, excluded)
+
+
+def _check_space_fits(project: Project, task: Task, data):
+    """The blocking "check for RAM/flash": a LimitError (exit 2) naming the limit
+    when no candidate of the space can fit the project's limits; else the
+    space's footprint (None without limits)."""
+    from .limits import LimitError, limit_bytes, limit_problems, space_footprint
+
+    if limit_bytes(project.settings) == (None, None):
+        return None
+    footprint = space_footprint(project, task, data)
+    problems = limit_problems(project, footprint)
+    if problems:
+        raise LimitError(problems[0].message, problems[0].hint)
+    return footprint
+
+
+def _count_excluded(state: dict, index: int, result: dict, max_ram, max_flash) -> None:
+    """Count a candidate left out for its size, by the limit(s) it exceeds (once:
+    a generation cut short is evaluated again when the benchmark resumes)."""
+    excluded = state.setdefault("excluded", {"ram": 0, "flash": 0, "both": 0})
+    if index < state.get("excluded_next_index", 0):
+        return
+    state["excluded_next_index"] = index + 1
+    ram, flash = result.get("ram_bytes"), result.get("flash_bytes")
+    over_ram = max_ram is not None and ram is not None and ram > max_ram
+    over_flash = max_flash is not None and flash is not None and flash > max_flash
+    key = "both" if over_ram and over_flash else "ram" if over_ram else "flash"
+    excluded[key] += 1
+    for name, value in (("min_ram", ram), ("min_flash", flash)):
+        if value is not None and (excluded.get(name) is None or value < excluded[name]):
+            excluded[name] = value
+
+
+def describe_excluded(excluded: dict | None, settings) -> str:
+    """'1200 candidates were over the limits (800 over max RAM 1.00 KB only, ...);
+    the smallest needed 1.30 KB RAM and 1.53 KB flash' ('' when none was)."""
+    from .limits import kb, limit_bytes
+
+    if not excluded:
+        return ""
+    total = excluded.get("ram", 0) + excluded.get("flash", 0) + excluded.get("both", 0)
+    if not total:
+        return ""
+    max_ram, max_flash = limit_bytes(settings)
+    parts = []
+    if excluded.get("ram"):
+        parts.append(f"{excluded['ram']} over max RAM {kb(max_ram)} only")
+    if excluded.get("flash"):
+        parts.append(f"{excluded['flash']} over max flash {kb(max_flash)} only")
+    if excluded.get("both"):
+        parts.append(f"{excluded['both']} over both")
+    smallest = (f"; the least RAM among them {kb(excluded.get('min_ram'))}, the least flash "
+                f"{kb(excluded.get('min_flash'))}" if excluded.get("min_ram") is not None else "")
+    text = f"{total} candidate(s) were over the limits ({', '.join(parts)}){smallest}"
+    space = excluded.get("space_fit")
+    if space and space.get("fit"):
+        text += (f"; {'' if space.get('exact') else 'at most '}{space['fit']} of the space's "
+                 f"{excluded.get('space_size')} candidates fit (the smallest: {kb(space['min_ram'])} RAM, "
+                 f"{kb(space['min_flash'])} flash)")
+    return text
 
 
 def _evaluate_all(todo, evaluator, pool, threshold, cancel, time_limit, started):

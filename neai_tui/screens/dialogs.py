@@ -476,10 +476,11 @@ class ImportScreen(Dialog):
         Binding("ctrl+o", "browse", "Browse", id="import.browse"),
     ]
 
-    def __init__(self, project_type: str, start: str = "") -> None:
+    def __init__(self, project_type: str, start: str = "", base: Path | None = None) -> None:
         super().__init__()
         self.project_type = project_type
         self.start = start
+        self.base = base  # the project folder: relative paths are its (said in the field)
         self.guessed_role = "nominal"  # the role last set from the file name (the default first)
 
     @on(Input.Changed, "#path")
@@ -496,8 +497,9 @@ class ImportScreen(Dialog):
             yield Label(f"Import signals ({TYPE_TITLES.get(self.project_type, self.project_type)})", id="dialog-title")
             yield field_row(
                 "File",
-                Input(self.start, placeholder=".csv or .txt (→ completes, ctrl+o browses)", id="path",
-                      suggester=PathSuggester(), compact=True),
+                Input(self.start, id="path", compact=True, suggester=PathSuggester(self.base),
+                      placeholder=(f"relative to {self.base.name}/, or ~/…, /… (→ completes, ctrl+o)" if self.base
+                                   else ".csv or .txt (→ completes, ctrl+o browses)")),
             )
             yield from import_fields(self.project_type)
             yield Static(

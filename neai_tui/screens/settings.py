@@ -151,6 +151,12 @@ class SettingsPane(StepPane):
         self.show_project()
         self.set_status("settings-status", "Saved.", "green")
         self.notify("Settings saved.", title=self.project.settings.name)
+        from ..engine.limits import libraries_over_limits
+
+        for lib, reasons in libraries_over_limits(self.project, getattr(self.screen, "libraries", None) or []):
+            self.notify(f"The chosen library {lib['id']} no longer fits: {'; '.join(reasons)}. Choose another "
+                        "(step 3, Libraries) or run a new benchmark; deployment refuses it.",
+                        title="Limits", severity="warning", timeout=12)
         screen = self.screen
         if hasattr(screen, "project_changed"):
             screen.project_changed()
