@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--description", default="")
     n.add_argument("--max-ram", type=float, metavar="KB")
     n.add_argument("--max-flash", type=float, metavar="KB")
+    n.add_argument("--max-time", type=float, metavar="MS",
+                   help="longest inference (one detect()/learn() or classification) in milliseconds at the "
+                        "target's clock: slower candidates are excluded from the benchmark, like those over "
+                        "--max-ram/--max-flash (e.g. --max-time 5)")
     n.add_argument("--target", default="cortex-m4f")
 
     i = sub.add_parser("import", help="import a signal file into a project")
@@ -239,6 +243,7 @@ def cmd_new(args) -> int:
         max_ram_kb=args.max_ram,
         max_flash_kb=args.max_flash,
         target=args.target,
+        max_time_ms=args.max_time,
     )
     project = Project.create(args.dir, settings)
     print(f"created {settings.type} project '{settings.name}' in {project.path}")
@@ -324,6 +329,7 @@ def cmd_bench(args) -> int:
             doc["best"] = {
                 "id": best["id"], "score": best["score"], "metrics": best["metrics"],
                 "ram_bytes": best["ram_bytes"], "flash_bytes": best["flash_bytes"],
+                "instructions": best.get("instructions"),
                 "pipeline": best["pipeline_text"], "min_learning_iterations": best.get("min_learning_iterations"),
             }
         print(json.dumps(doc))
@@ -332,13 +338,22 @@ def cmd_bench(args) -> int:
         print(f"best library {best['id']}: score {best['score']:.2f}")
         print(f"  {best['pipeline_text']}")
         print(f"  {_fmt_metrics(best['metrics'])}")
-        print(f"  RAM ~{best['ram_bytes']} B, flash ~{best['flash_bytes']} B (estimates; `neai deploy` measures)")
+        cost = f", ~{best['instructions']} instructions per inference" if "instructions" in best else ""
+        print(f"  RAM ~{best['ram_bytes']} B, flash ~{best['flash_bytes']} B{cost} (estimates; `neai deploy` measures)")
         if best.get("min_learning_iterations") is not None:  # anomaly detection learns on the device
             print(f"  learn at least {best['min_learning_iterations']} times on the device")
         print(f"next: neai deploy {args.dir}")
     else:
         print(f"benchmark {result.benchmark}: no library found within the limits", file=sys.stderr)
     return EXIT_OK
+
+
+def _fmt_cost(lib: dict) -> str:
+    """The search's estimate of a library's instructions (and time) per inference, or nothing."""
+    if "instructions" not in lib:
+        return ""
+    time = f" {lib['time_ms']:.2f} ms" if lib.get("time_ms") is not None else ""
+    return f"~{lib['instructions'] / 1000:.0f}k instr{time} ({lib['core']})  "
 
 
 def cmd_libs(args) -> int:
@@ -351,12 +366,12 @@ def cmd_libs(args) -> int:
     if not libs:
         print("no library yet: run `neai bench DIR`")
     else:
-        print("* selected for deployment, p on the Pareto front (score / RAM / flash)")
+        print("* selected for deployment, p on the Pareto front (score / RAM / flash / instructions)")
     for lib in libs:
         mark = ("*" if lib["selected"] else " ") + ("p" if lib.get("pareto") else " ")
         print(
             f"{mark} {lib['id']:<12} score {lib['score']:6.2f}  RAM {lib['ram_bytes']:6d} B  flash {lib['flash_bytes']:6d} B  "
-            f"{_fmt_metrics(lib['metrics'])}\n    {lib['pipeline']}"
+            f"{_fmt_cost(lib)}{_fmt_metrics(lib['metrics'])}\n    {lib['pipeline']}"
         )
     return EXIT_OK
 
@@ -380,6 +395,12 @@ def cmd_deploy(args) -> int:
     print(f"  {meta['pipeline']}")
     print(f"  flash {m['flash_bytes']} B, RAM {m['ram_bytes']} B (static {m['static_ram_bytes']} + stack {m['stack_bytes']}),"
           f" {m['instructions_per_detect']} instructions per {'detect()' if meta['type'] == 'anomaly' else 'inference'}")
+    timing = meta.get("timing")
+    if timing:
+        estimate = (f" (estimated {timing['estimated_instructions']} instructions, {timing['estimated_ms']:.2f} ms)"
+                    if "estimated_instructions" in timing else "")
+        print(f"  {timing['ms_per_inference']:.2f} ms per inference at {timing['clock_mhz']:g} MHz "
+              f"({timing['cycles_per_inference']} cycles){estimate}")
     print(f"  Cortex-M build = host build on {m['lines_compared']} lines (emulated core)")
     return EXIT_OK
 

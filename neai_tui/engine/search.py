@@ -33,8 +33,10 @@ import numpy as np
 
 from .errors import Cancelled, UsageError
 from .project import Project
+from .scoring import Limits
 from .storage import append_jsonl, append_jsonl_many, atomic_write_json, read_json, read_jsonl
 from .strategy import GENERATION_SIZE, STRATEGIES, TOP_N, Proposer, pipeline_key
+from .cost import core_space
 from .tasks import Task, task_for
 
 __all__ = ["GENERATION_SIZE", "TOP_N", "run_benchmark", "pipeline_key"]
@@ -84,10 +86,10 @@ class BenchResult:
 _WORKER = None
 
 
-def _init_worker(task: Task, data, seed: int, max_ram, max_flash) -> None:
+def _init_worker(task: Task, data, seed: int, limits: Limits) -> None:
     global _WORKER
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _WORKER = task.evaluator(data, seed, max_ram, max_flash)
+    _WORKER = task.evaluator(data, seed, limits=limits)
 
 
 def _work(batch: list[tuple[int, dict]], prune_below: float | None) -> list[tuple[int, dict]]:
@@ -98,19 +100,19 @@ def _work(batch: list[tuple[int, dict]], prune_below: float | None) -> list[tupl
 _DASK_EVALUATORS: dict[str, object] = {}
 
 
-def _dask_work(key: str, task: Task, data, seed: int, max_ram, max_flash, batch, prune_below):
+def _dask_work(key: str, task: Task, data, seed: int, limits: Limits, batch, prune_below):
     """Runs on a Dask worker: one evaluator (and feature cache) per benchmark per worker."""
     evaluator = _DASK_EVALUATORS.get(key)
     if evaluator is None:
         _DASK_EVALUATORS.clear()
-        evaluator = _DASK_EVALUATORS[key] = task.evaluator(data, seed, max_ram, max_flash)
+        evaluator = _DASK_EVALUATORS[key] = task.evaluator(data, seed, limits=limits)
     return [(index, evaluator.evaluate(p, prune_below)) for index, p in batch]
 
 
 class _DaskPool:
     """The slice of a process pool the engine uses, on an existing Dask cluster."""
 
-    def __init__(self, address: str, key: str, task: Task, data, seed: int, max_ram, max_flash):
+    def __init__(self, address: str, key: str, task: Task, data, seed: int, limits: Limits):
         try:
             from distributed import Client
         except ImportError:
@@ -122,7 +124,7 @@ class _DaskPool:
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"cannot reach the Dask scheduler at {address} ({exc})",
                              "Check the address (tcp://HOST:PORT) and that the scheduler runs.") from None
-        self.args = (key, task, self.client.scatter(data, broadcast=True), seed, max_ram, max_flash)
+        self.args = (key, task, self.client.scatter(data, broadcast=True), seed, limits)
 
     @property
     def workers(self) -> int:
@@ -227,12 +229,16 @@ class Benchmark:
 
 
 def pareto_front(results: list[dict]) -> list[dict]:
-    """Libraries no other beats on score, RAM and flash at once (best score first),
-    so a user can trade a little score for a smaller library."""
-    ranked = sorted(results, key=lambda r: (-r["score"], r["ram_bytes"], r["flash_bytes"], r["index"]))
+    """Libraries no other beats on score, RAM, flash and instructions per inference
+    at once (best score first), so a user can trade a little score for a smaller or
+    faster library. Results of benchmarks older than the cost model count as 0
+    instructions."""
+    ranked = sorted(results, key=lambda r: (-r["score"], r["ram_bytes"], r["flash_bytes"],
+                                            r.get("instructions", 0), r["index"]))
     front: list[dict] = []
     for r in ranked:  # every earlier one has a score >= r's
-        if not any(f["ram_bytes"] <= r["ram_bytes"] and f["flash_bytes"] <= r["flash_bytes"] for f in front):
+        if not any(f["ram_bytes"] <= r["ram_bytes"] and f["flash_bytes"] <= r["flash_bytes"]
+                   and f.get("instructions", 0) <= r.get("instructions", 0) for f in front):
             front.append(r)
     return front
 
@@ -270,9 +276,8 @@ def run_benchmark(
     strategy = state.setdefault("strategy", strategy)
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown search strategy '{strategy}'", f"Use one of: {', '.join(STRATEGIES)}.")
-    max_ram = project.settings.max_ram_kb * 1024 if project.settings.max_ram_kb else None
-    max_flash = project.settings.max_flash_kb * 1024 if project.settings.max_flash_kb else None
-    pres = task.preprocessing_space(data)
+    limits = Limits.of(project.settings)
+    pres = core_space(task.preprocessing_space(data), limits.core)
     models = task.model_space(data)
     frequency_filter = task.frequency_filter(data)
     if "evals_done" in state and state.get("evals_done") and state.get("frequency_filter") != frequency_filter:
@@ -281,13 +286,21 @@ def run_benchmark(
             "Start a new benchmark (`neai bench DIR --new`, or New in the benchmark dialog), or set the filter back.",
         )
     state["frequency_filter"] = frequency_filter
+    if state.get("evals_done") and state.setdefault("core", limits.core) != limits.core:
+        raise UsageError(
+            f"the project's target core changed since benchmark {bench.id} started ({state['core']} -> {limits.core})",
+            "Start a new benchmark (`neai bench DIR --new`, or New in the benchmark dialog): costs and candidates "
+            "depend on the core.",
+        )
+    state["core"] = limits.core
+    state["max_time_ms"] = limits.max_time_ms
     state["space_size"] = len(pres) * len(models)
     state["task"] = task.name
     state["data"] = task.summary(data)
     state["status"] = "running"
     bench.save()
 
-    evaluator = task.evaluator(data, seed, max_ram, max_flash)
+    evaluator = task.evaluator(data, seed, limits=limits)
     # The 10 best of the completed generations: a generation cut short (time, stop,
     # budget, crash) is run again from the state it started from, so that the run
     # continues exactly where it stopped.
@@ -313,12 +326,12 @@ def run_benchmark(
     pool = None
     if scheduler:
         data_key = f"{project.path.resolve()}:{bench.id}:{seed}:{time.time_ns()}"
-        pool = _DaskPool(scheduler, data_key, task, data, seed, max_ram, max_flash)
+        pool = _DaskPool(scheduler, data_key, task, data, seed, limits)
         cores = pool.workers
     elif cores > 1:
         pool = ProcessPoolExecutor(
             max_workers=cores, mp_context=get_context("spawn"), initializer=_init_worker,
-            initargs=(task, data, seed, max_ram, max_flash),
+            initargs=(task, data, seed, limits),
         )
 
     def elapsed() -> float:
@@ -425,6 +438,7 @@ def run_benchmark(
                     "pipeline_text": describe(pipeline),
                     **({"frequency_filter": frequency_filter} if frequency_filter else {}),
                     **{k: result[k] for k in ("score", "metrics", "ram_bytes", "flash_bytes")},
+                    **({"instructions": result["instructions"]} if "instructions" in result else {}),
                     "found_after_s": round(elapsed(), 2),
                 }
                 records.append(record)
@@ -468,6 +482,7 @@ def run_benchmark(
                         "metrics": best["metrics"],
                         "ram_bytes": best["ram_bytes"],
                         "flash_bytes": best["flash_bytes"],
+                        **({"instructions": best["instructions"]} if "instructions" in best else {}),
                     },
                 )
             bench.save()
@@ -609,12 +624,18 @@ class _Ahead:
 
 def list_libraries(project: Project) -> list[dict]:
     """The candidate libraries of every benchmark: its 10 best, then the rest of
-    its Pareto set over score, RAM and flash (`"pareto": true` marks members)."""
+    its Pareto set over score, RAM, flash and instructions (`"pareto": true` marks
+    members). `instructions` is the search's estimate per inference on the core the
+    benchmark ran for (`core`), `time_ms` the same at the project's target clock."""
+    from .cost import milliseconds
+
     selected = selected_library_id(project)
+    limits = Limits.of(project.settings)
     out = []
     for info in list_benchmarks(project):
         bench = Benchmark.load(project, info["id"])
         best = bench.best()
+        core = bench.state.get("core")
         results = bench.results()
         top = sorted(results, key=lambda r: (-r["score"], r["index"]))[:TOP_N]
         front = pareto_front(results)
@@ -632,6 +653,11 @@ def list_libraries(project: Project) -> list[dict]:
                 "selected": record["id"] == selected,
                 "pareto": record["id"] in front_ids,
             }
+            if "instructions" in record and core:
+                lib["instructions"] = record["instructions"]
+                lib["core"] = core
+                clock = limits.clock_mhz if core == limits.core else None
+                lib["time_ms"] = round(milliseconds(record["instructions"], core, clock), 3) if clock else None
             if best and best["id"] == record["id"]:
                 lib["min_learning_iterations"] = best.get("min_learning_iterations")
             out.append(lib)

@@ -95,3 +95,21 @@ def search_targets(text: str) -> list[Target]:
     """Type-to-search: every target whose name, MCU or core contains the text."""
     wanted = _key(text)
     return [t for t in catalogue() if wanted in _key(t.name) or wanted in _key(t.mcu) or wanted in _key(t.core)]
+
+
+# The highest core clock of each MCU (datasheets), for inference times in ms
+# (cost.py: instructions -> cycles -> ms). A bare core uses a typical clock.
+CLOCK_MHZ = {
+    "STM32L432KC": 80, "STM32F401RE": 84, "STM32F411RE": 100, "STM32L476RG": 80, "STM32G474RE": 170,
+    "STM32WB55RG": 64, "STM32L475VG": 80, "STM32U585AI": 160, "STM32L4R9ZI": 120, "STM32U575ZI": 160,
+    "STM32H743ZI": 480, "STM32F746ZG": 216, "STM32F103RB": 72, "STM32L152RE": 32, "STM32G071RB": 64,
+    "STM32L053R8": 32, "STM32C031C6": 48, "STM32F070RB": 48, "STM32F030R8": 48, "nRF52840": 64,
+    "RP2040": 133, "AE722F80F55D5": 400,
+}
+
+
+def clock_mhz(target: Target) -> float:
+    """The target's core clock in MHz: its MCU's, else a typical one for the core."""
+    from .cost import DEFAULT_CLOCK_MHZ
+
+    return float(CLOCK_MHZ.get(target.mcu) or DEFAULT_CLOCK_MHZ.get(target.core, 80.0))

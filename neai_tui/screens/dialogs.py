@@ -329,6 +329,8 @@ class NewProjectScreen(Dialog):
             yield field_row("Max RAM KB", Input(placeholder="blank = no limit", type="number", id="max-ram", compact=True))
             yield field_row("Max flash KB",
                             Input(placeholder="blank = no limit", type="number", id="max-flash", compact=True))
+            yield field_row("Max time ms",
+                            Input(placeholder="blank = no limit", type="number", id="max-time", compact=True))
             yield TargetPicker(DEFAULT_TARGET, id="target-picker")
             with Horizontal(classes="buttons"):
                 yield Button("Create", id="create", variant="primary", compact=True)
@@ -364,6 +366,7 @@ class NewProjectScreen(Dialog):
             description=self.query_one("#description", Input).value.strip(),
             max_ram_kb=optional_float(self.query_one("#max-ram", Input).value, "max RAM", "KB"),
             max_flash_kb=optional_float(self.query_one("#max-flash", Input).value, "max flash", "KB"),
+            max_time_ms=optional_float(self.query_one("#max-time", Input).value, "max time", "ms"),
             target=self.query_one(TargetPicker).value or DEFAULT_TARGET,
         )
 

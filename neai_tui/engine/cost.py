@@ -1,0 +1,422 @@
+"""Instructions per inference on the project's core: what the search ranks by.
+
+The same library costs ~30x more instructions on a core without an FPU, where
+every float operation is a call into the compiler's soft-float helpers (a
+division ~450 instructions on a Cortex-M0+, against one VDIV on a Cortex-M4F).
+The benchmark cannot build and emulate every candidate, so it estimates:
+
+    instructions = sum over terms  count(term) x COEFFS[core class][term]
+
+A *term* is one loop of the C (or one call of a helper): its count is how many
+times the loop body runs in one inference (e.g. "butterfly": the radix-2
+butterflies of every FFT of every axis), and its coefficient the instructions
+one pass of that body costs on a core class, measured on real Cortex-M builds
+under unicorn (bench/measure_costs.py fits them, by non-negative least squares,
+to the measured instructions per detect()/inference of a spread of libraries;
+tests/test_cost.py keeps the estimate within ERROR_BOUND of the measurement).
+
+Core classes: "fpu" (hard float: M4F, M7, M33, M55), "soft-v7m" (Thumb-2
+without FPU: M3, M4), "soft-v6m" (M0, M0+: no hardware divide either).
+
+How a component declares its cost (see /work/coord notes and docs/architecture.md):
+
+* a preprocessing kind: an entry in PRE_TERMS, kind -> f(pre, axes, buffer) -> terms;
+* an anomaly model kind: an entry in MODEL_TERMS, kind -> f(model, dim) -> terms
+  (the cost of one detect(): distance and similarity);
+* a trained inference algorithm (trained.ALGOS): an entry in TRAINED_TERMS,
+  algo -> f(fitted) -> terms, read from the fitted model's sizes.
+
+Terms are plain counts. A component may use its own loop terms (then measure
+them: add the component to bench/measure_costs.py and paste the fitted
+coefficients into COEFFS) or, until it is measured, the generic operation terms
+of OP_TERMS ("fadd", "fmul", "fdiv", "sqrt", "log", "exp", "f2i", "i2f", "iop"),
+whose coefficients come from a micro-benchmark of single operations. An unknown
+term raises KeyError: a cost is never silently zero.
+
+Everything here is plain arithmetic on the pipeline dict: ~20 µs per candidate.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections import Counter
+from collections.abc import Callable
+
+# ---------------------------------------------------------------------- cores
+
+CORE_CLASS = {
+    "cortex-m4f": "fpu", "cortex-m7": "fpu", "cortex-m33": "fpu", "cortex-m55": "fpu",
+    "cortex-m3": "soft-v7m", "cortex-m4": "soft-v7m",
+    "cortex-m0": "soft-v6m", "cortex-m0plus": "soft-v6m",
+}
+CLASS_TITLES = {
+    "fpu": "hard float (FPU)",
+    "soft-v7m": "soft float (Armv7-M, no FPU)",
+    "soft-v6m": "soft float (Armv6-M, no FPU, no divide)",
+}
+SHORT_CLASS_TITLES = {"fpu": "FPU", "soft-v7m": "soft float", "soft-v6m": "soft float"}
+# The core each class is measured on (unicorn runs it; bench/measure_costs.py).
+CALIBRATION_CORE = {"fpu": "cortex-m4f", "soft-v7m": "cortex-m3", "soft-v6m": "cortex-m0plus"}
+
+# A typical clock when the target is a bare core (boards and MCUs have their own:
+# targets.clock_mhz). Used only to turn instructions into milliseconds.
+DEFAULT_CLOCK_MHZ = {
+    "cortex-m0": 48.0, "cortex-m0plus": 48.0, "cortex-m3": 72.0, "cortex-m4": 80.0, "cortex-m4f": 80.0,
+    "cortex-m7": 216.0, "cortex-m33": 160.0, "cortex-m55": 400.0,
+}
+
+# Without a maximum inference time, the score's time term is measured against
+# this many milliseconds at the core's clock (as RAM and flash are against 8 and
+# 16 KB without limits; scoring.resource_term).
+REFERENCE_TIME_MS = 10.0
+
+# The estimate stays within this relative error of the instructions measured on
+# the built library (tests/test_cost.py, on a spread of pipelines per class).
+ERROR_BOUND = 0.20
+
+
+def core_class(core: str) -> str:
+    try:
+        return CORE_CLASS[core]
+    except KeyError:
+        raise ValueError(f"no cost model for core {core!r} (known: {', '.join(CORE_CLASS)})") from None
+
+
+def soft_float(core: str) -> bool:
+    return core_class(core) != "fpu"
+
+
+# ---------------------------------------------------------------------- coefficients
+#
+# Instructions per unit of each term, per core class. Fitted by
+# bench/measure_costs.py (zig 0.17 -Os builds, unicorn); "cpi" turns
+# instructions into cycles (armrun's timing model, no wait states).
+
+# BEGIN COEFFS (written by bench/measure_costs.py --fit --write)
+# provisional: cal1
+COEFFS: dict[str, dict[str, float]] = {
+    "fpu": {
+        "accumulate": 9.91, "band": 35.43, "band_bin": 8.1, "butterfly": 24.52, "call": 0, "cov": 31.86,
+        "dist": 10.14, "dot": 0, "exp": 40.1, "f2i": 1, "fadd": 2, "fdiv": 2, "feature": 10.79, "floor": 0,
+        "fmul": 2, "gauss": 11.91, "gauss_term": 12.49, "history": 8.6, "i2f": 2, "infer": 0, "input": 7.93,
+        "iop": 2, "knn_point": 12.07, "leaf": 1.41, "log": 36.1, "mac": 8.34, "meanstd": 2.43, "maxabs": 5, "model": 175.6,
+        "node": 16.34, "pair": 244.58, "proto": 15.01, "proto_slot": 16.78, "ratio": 47.7, "raw_axis": 1136.46,
+        "raw_out": 0, "relu": 23.55, "rolloff_bin": 51.41, "sample": 34.92, "scale": 7.12, "segment": 5.37,
+        "spec_axis": 69.62, "spec_bin": 0, "spectrum_axis": 0, "sqrt": 6, "stats": 44.14, "stats_axis": 19.16,
+        "tree": 0, "window": 2.35, "xbin": 0, "xbutterfly": 18.16, "xsample": 87.81, "xsegment": 0,
+    },
+    "soft-v7m": {
+        "accumulate": 47.6, "band": 223.26, "band_bin": 92.69, "butterfly": 630.12, "call": 0, "cov": 736.6,
+        "dist": 189.51, "dot": 103.04, "exp": 1360.9, "f2i": 22, "fadd": 68.2, "fdiv": 64.6, "feature": 0,
+        "floor": 0, "fmul": 48, "gauss": 373.56, "gauss_term": 207.43, "history": 15.36, "i2f": 20, "infer": 0,
+        "input": 0, "iop": 2, "knn_point": 0, "leaf": 0, "log": 1143.1, "mac": 110.85, "meanstd": 9.13, "maxabs": 10,
+        "model": 1007.15, "node": 83.18, "pair": 7236.91, "proto": 393.64, "proto_slot": 165.22, "ratio": 430.62,
+        "raw_axis": 24176.2, "raw_out": 0, "relu": 0, "rolloff_bin": 790.96, "sample": 481.02, "scale": 0,
+        "segment": 0, "spec_axis": 1643.84, "spec_bin": 0, "spectrum_axis": 0, "sqrt": 153, "stats": 983.81,
+        "stats_axis": 149.88, "tree": 0, "window": 47.96, "xbin": 37.93, "xbutterfly": 18.29, "xsample": 99.59,
+        "xsegment": 0,
+    },
+    "soft-v6m": {
+        "accumulate": 61.65, "band": 520.04, "band_bin": 106.14, "butterfly": 1066.79, "call": 0, "cov": 1198.06,
+        "dist": 312.82, "dot": 223.95, "exp": 2247.6, "f2i": 27.6, "fadd": 105.9, "fdiv": 309.1, "feature": 0,
+        "floor": 0, "fmul": 97.6, "gauss": 1017.49, "gauss_term": 378.49, "history": 22.11, "i2f": 45, "infer": 0,
+        "input": 0, "iop": 3, "knn_point": 0, "leaf": 0, "log": 2063.2, "mac": 191.93, "meanstd": 16.49, "maxabs": 20,
+        "model": 2472.16, "node": 118.57, "pair": 11659.8, "proto": 1045.53, "proto_slot": 259.75, "ratio": 836.93,
+        "raw_axis": 33013.1, "raw_out": 0, "relu": 0, "rolloff_bin": 1216.69, "sample": 766.53, "scale": 0,
+        "segment": 70.41, "spec_axis": 3177.58, "spec_bin": 0, "spectrum_axis": 0, "sqrt": 395, "stats": 1528.52,
+        "stats_axis": 0, "tree": 0, "window": 98.75, "xbin": 140.4, "xbutterfly": 63.84, "xsample": 79.3,
+        "xsegment": 610.07,
+    },
+}
+CPI: dict[str, float] = {"fpu": 1.539, "soft-v7m": 1.431, "soft-v6m": 1.426}
+# END COEFFS
+
+# Single float operations and their surroundings (a load and a store), from the
+# micro-benchmark of bench/measure_costs.py --ops: the terms a new component can
+# declare before its own loops are measured.
+OP_TERMS = ("fadd", "fmul", "fdiv", "sqrt", "log", "exp", "f2i", "i2f", "iop")
+
+
+# ---------------------------------------------------------------------- terms
+Terms = Counter  # term name -> count per inference
+
+
+def _spectrum_terms(pre: dict, axes: int, n: int) -> Terms:
+    from .pipeline import pass_band, segmentation
+
+    seg, _, segments = segmentation(pre, n)
+    first, end = pass_band(pre, seg)
+    bins = end - first
+    m = seg // 2  # complex FFT points
+    per = axes * segments
+    t = Terms()
+    # Loops whose passes are proportional to the samples (mean, copy/convert, bit
+    # reversal, the real FFT's split) are one term per sample: their counts are
+    # always in the same ratio, so separate terms could not be told apart.
+    if pre.get("fixed"):
+        # integer FFT: the axis's range, then per segment conversion, mean, window, FFT, power
+        t["xsample"] += axes * n
+        t["xbutterfly"] += per * (m // 2) * max(1, int(math.log2(m)))
+        t["xsegment"] += per
+        t["xbin"] += axes * bins  # only the pass band's bins come back as floats
+    else:
+        t["sample"] += axes * n
+        if pre.get("window", "none") != "none":
+            t["window"] += axes * n
+        t["butterfly"] += per * (m // 2) * max(1, int(math.log2(m)))
+        t["segment"] += per
+        if segments > 1:
+            t["accumulate"] += per * m
+    t["spectrum_axis"] += axes
+    return t, bins
+
+
+def _fft_terms(pre: dict, axes: int, n: int) -> Terms:
+    from .pipeline import nb_features
+
+    t, bins = _spectrum_terms(pre, axes, n)
+    bands = nb_features(pre, axes, n) // axes
+    t["band_bin"] += axes * bins
+    t["band"] += axes * bands
+    if pre.get("norm", "none") == "relative":
+        t["fdiv"] += axes * bands
+    if pre.get("log"):
+        t["log"] += axes * bands
+    return t
+
+
+def _spectral_terms(pre: dict, axes: int, n: int) -> Terms:
+    t, bins = _spectrum_terms(pre, axes, n)
+    ratios = int(pre.get("bands", 0))
+    t["spec_bin"] += axes * bins
+    t["log"] += axes * (bins + 3)
+    t["rolloff_bin"] += axes * bins
+    t["spec_axis"] += axes
+    t["ratio"] += axes * ratios
+    if pre.get("time_stats"):
+        t += _stats_terms({"kind": "stats"}, axes, n)
+    return t
+
+
+def _stats_terms(pre: dict, axes: int, n: int) -> Terms:
+    t = Terms({"meanstd": axes * n, "stats": axes * n, "stats_axis": axes})
+    if pre.get("cross") and axes > 1:
+        t += _pairs_terms(axes, n, diagonal=False)
+    return t
+
+
+def _pairs_terms(axes: int, n: int, diagonal: bool) -> Terms:
+    pairs = axes * (axes - 1) // 2
+    # neai_pre_pairs: axis a's mean/std, then for each b > a b's mean/std and the covariance loop
+    return Terms({"meanstd": (axes + pairs) * n, "cov": pairs * n, "pair": pairs + (axes if diagonal else 0)})
+
+
+def _cov_terms(pre: dict, axes: int, n: int) -> Terms:
+    return _pairs_terms(axes, n, diagonal=True)
+
+
+def _raw_terms(pre: dict, axes: int, n: int) -> Terms:
+    norm = pre.get("norm", "none")
+    t = Terms({"raw_out": axes * math.ceil(n / int(pre.get("decim", 1))), "raw_axis": axes})
+    if norm in ("zscore", "center"):
+        t["meanstd"] += axes * n
+    if norm == "maxabs":
+        t["maxabs"] += axes * n
+    if norm in ("zscore", "maxabs"):
+        t["fdiv"] += axes
+    return t
+
+
+PRE_TERMS: dict[str, Callable[[dict, int, int], Terms]] = {
+    "raw": _raw_terms, "stats": _stats_terms, "cov": _cov_terms, "fft": _fft_terms, "spectral": _spectral_terms,
+}
+
+
+def _gauss_terms(model: dict, dim: int) -> Terms:
+    return Terms({"floor": dim, "gauss": dim, "model": 1})
+
+
+def _proto_terms(model: dict, dim: int) -> Terms:
+    k = int(model.get("k", 1))  # a library that learned at least k lines uses all its slots
+    return Terms({"floor": dim, "proto": k * dim, "proto_slot": k, "model": 1})
+
+
+MODEL_TERMS: dict[str, Callable[[dict, int], Terms]] = {"gauss": _gauss_terms, "proto": _proto_terms}
+
+
+def pre_terms(pre: dict, axes: int, buffer_size: int) -> Terms:
+    """One preprocessing's terms, with the input and feature checks around it."""
+    from .pipeline import nb_features
+
+    try:
+        terms = PRE_TERMS[pre["kind"]](pre, axes, buffer_size)
+    except KeyError:
+        raise ValueError(f"no cost entry for preprocessing {pre['kind']!r} (cost.PRE_TERMS)") from None
+    terms = Terms(terms)
+    terms["input"] += axes * buffer_size
+    terms["feature"] += nb_features(pre, axes, buffer_size)
+    terms["call"] += 1
+    return terms
+
+
+def filter_terms(sections: int, axes: int, buffer_size: int) -> Terms:
+    return Terms({"biquad": sections * axes * buffer_size}) if sections else Terms()
+
+
+@functools.lru_cache(maxsize=4096)
+def _front_end(pre_key: str, axes: int, buffer_size: int, filter_sections: int) -> tuple[Terms, int]:
+    """(terms of the filter and preprocessing, features): the same for every model
+    a preprocessing is tried with, so computed once (the search asks per candidate)."""
+    from .pipeline import nb_features
+
+    pre = json.loads(pre_key)
+    terms = pre_terms(pre, axes, buffer_size) + filter_terms(filter_sections, axes, buffer_size)
+    return terms, nb_features(pre, axes, buffer_size)
+
+
+def anomaly_terms(pipeline: dict, axes: int, buffer_size: int, filter_sections: int = 0) -> Terms:
+    """Terms of one detect() of an anomaly-detection library."""
+    pre, model = pipeline["pre"], pipeline["model"]
+    front, dim = _front_end(json.dumps(pre, sort_keys=True), axes, buffer_size, filter_sections)
+    terms = Terms(front)
+    try:
+        terms.update(MODEL_TERMS[model["kind"]](model, dim))
+    except KeyError:
+        raise ValueError(f"no cost entry for anomaly model {model['kind']!r} (cost.MODEL_TERMS)") from None
+    return terms
+
+
+def multisensor_terms(pipeline: dict, variables: int) -> Terms:
+    """Terms of one detect() of a Multi-sensor library: the window moves down one
+    sample, then the anomaly pipeline runs on the window."""
+    from .tasks.multisensor import strip_window
+
+    inner, window = strip_window(pipeline)
+    terms = anomaly_terms(inner, variables, window)
+    terms["input"] += variables  # the new sample is checked, then the window by the preprocessing
+    terms["history"] += window * variables
+    return terms
+
+
+# ---------------------------------------------------------------------- trained models
+
+
+def _forest_depth(fitted) -> int:
+    """Largest number of nodes a sample crosses in one tree, summed over the trees."""
+    nodes, roots = fitted.parts.get("nodes"), fitted.parts.get("roots")
+    if nodes is None or roots is None:
+        return 0
+    children = {}
+    for i, nd in enumerate(nodes):
+        children[i] = (int(nd[2]), int(nd[3]))
+    total = 0
+    for root in roots:
+        depth, frontier = 0, [int(root)]
+        while frontier:
+            depth += 1
+            frontier = [c for h in frontier for c in children.get(h, ()) if c >= 0]
+        total += depth
+    return total
+
+
+def _trained_algo_terms(fitted) -> Terms:
+    a, b, _ = fitted.sizes
+    nz, nraw = fitted.n_z, fitted.n_raw
+    algo = fitted.algo
+    if algo == "linear":
+        return Terms({"mac": nz * nraw, "dot": nraw})
+    if algo == "forest":
+        return Terms({"node": _forest_depth(fitted), "leaf": a * nraw, "tree": a})
+    if algo == "proto":
+        return Terms({"dist": a * nz, "dot": a})
+    if algo == "mlp":
+        return Terms({"mac": nz * a + a * nraw, "dot": a + nraw, "relu": a})
+    if algo == "gauss":
+        return Terms({"gauss_term": a * nz, "dot": a})
+    if algo == "kernel":
+        return Terms({"dist": a * nz, "dot": a, "exp": a})
+    if algo == "quad":
+        return Terms({"mac": a * nz, "dot": a, "fadd": nz})
+    if algo == "knn":
+        return Terms({"dist": a * nz, "dot": a, "knn_point": a})
+    raise ValueError(f"no cost entry for trained algorithm {algo!r} (cost.TRAINED_TERMS)")
+
+
+def _trained_post_terms(fitted) -> Terms:
+    post, nout = fitted.post, fitted.n_out
+    if post == "softmax":
+        return Terms({"exp": nout, "fdiv": nout, "fadd": 2 * nout})
+    if post == "mean":
+        return Terms({"fdiv": fitted.n_raw})
+    if post == "exp":
+        return Terms({"exp": 1})
+    if post == "sqrt":
+        return Terms({"sqrt": 1})
+    if post == "neg_lse":
+        return Terms({"exp": fitted.n_raw, "log": 1, "fadd": 2 * fitted.n_raw})
+    return Terms()
+
+
+TRAINED_TERMS: dict[str, Callable] = {}  # algo -> f(fitted) -> Terms, for algorithms added later
+
+
+def trained_terms(fitted, pre: dict, axes: int, buffer_size: int, filter_sections: int = 0) -> Terms:
+    """Terms of one inference of a trained library (features, transform, model, output)."""
+    terms = pre_terms(pre, axes, buffer_size) + filter_terms(filter_sections, axes, buffer_size)
+    if fitted.mean is not None:
+        terms["scale"] += fitted.n_features
+    if fitted.proj is not None:
+        terms["mac"] += fitted.n_features * fitted.n_z
+        terms["dot"] += fitted.n_z
+    custom = TRAINED_TERMS.get(fitted.algo)
+    terms += custom(fitted) if custom else _trained_algo_terms(fitted)
+    terms += _trained_post_terms(fitted)
+    terms["infer"] += 1
+    return terms
+
+
+# ---------------------------------------------------------------------- the space
+
+
+def core_space(pres: list[dict], core: str) -> list[dict]:
+    """A task's preprocessing space for `core`: on cores without an FPU every
+    spectrum preprocessing comes twice, computed in fixed point first (~6x fewer
+    instructions there), then in float ("fixed": False, so the two are one
+    setting apart for the search's local moves). Cores with an FPU: unchanged."""
+    if not soft_float(core):
+        return pres
+    out = []
+    for pre in pres:
+        if pre["kind"] in ("fft", "spectral") and "fixed" not in pre:
+            out += [{**pre, "fixed": True}, {**pre, "fixed": False}]
+        else:
+            out.append(pre)
+    return out
+
+
+# ---------------------------------------------------------------------- estimates
+
+
+def instructions(terms: Terms, core: str) -> int:
+    """Estimated instructions of the terms on `core`."""
+    coeffs = COEFFS[core_class(core)]
+    total = 0.0
+    for name, count in terms.items():
+        if count:
+            total += coeffs[name] * count
+    return int(round(total))
+
+
+def cycles(n_instructions: float, core: str) -> int:
+    return int(round(n_instructions * CPI[core_class(core)]))
+
+
+def milliseconds(n_instructions: float, core: str, clock_mhz: float) -> float:
+    """Time of that many instructions at the clock (armrun's cycles per instruction)."""
+    return cycles(n_instructions, core) / (clock_mhz * 1000.0)
+
+
+def instructions_in(ms: float, core: str, clock_mhz: float) -> int:
+    """Instructions that run in `ms` milliseconds at the clock: a time limit as a count."""
+    return int(ms * clock_mhz * 1000.0 / CPI[core_class(core)])
