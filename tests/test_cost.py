@@ -191,7 +191,7 @@ def test_a_soft_float_project_ranks_by_its_core_and_deploys_the_time(tmp_path):
     nominal = write_signals(tmp_path / "n.csv", np.vstack([tone_signals(rng, 30, 50.0), tone_signals(rng, 30, 90.0)]))
     abnormal = write_signals(tmp_path / "a.csv", tone_signals(rng, 20, 200.0, amp=2.0))
     d = tmp_path / "m0"
-    neai("new", d, "--type", "anomaly", "--axes", 3, "--target", "NUCLEO-G071RB", "--max-time", 3)
+    neai("new", d, "--type", "anomaly", "--axes", 3, "--target", "NUCLEO-G071RB", "--max-time", 8)
     neai("import", d, nominal, "--role", "nominal")
     neai("import", d, abnormal, "--role", "abnormal")
     neai("bench", d, "--evals", 300, "--seed", 2, "--cores", 1)
@@ -201,9 +201,9 @@ def test_a_soft_float_project_ranks_by_its_core_and_deploys_the_time(tmp_path):
     assert results and all(0 < r["instructions"] <= limit for r in results)
     assert any(r["pipeline"]["pre"].get("fixed") for r in results)  # the cheap spectra were tried
     state = json.loads((bench / "bench.json").read_text())
-    assert state["core"] == "cortex-m0plus" and state["max_time_ms"] == 3
+    assert state["core"] == "cortex-m0plus" and state["max_time_ms"] == 8
     libs = json.loads(neai("libs", d, "--json").stdout)["libraries"]
-    assert all(lib["core"] == "cortex-m0plus" and lib["time_ms"] <= 3 for lib in libs)
+    assert all(lib["core"] == "cortex-m0plus" and lib["time_ms"] <= 8 for lib in libs)
     assert "k instr" in neai("libs", d).stdout
     deployed = json.loads(neai("deploy", d, "--json").stdout)["metadata"]
     timing = deployed["timing"]

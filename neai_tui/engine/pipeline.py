@@ -391,8 +391,10 @@ def describe(pipeline: dict) -> str:
 # "welch" is what averaging several segments adds to a spectrum kind,
 # "time_stats" what the statistics block adds to spectral statistics (less than
 # "stats": they share the mean/std helper and the API's checks).
+# "fixed" is what the fixed-point spectrum adds (integer FFT and scaling, measured
+# on M4F: its tables are half the float ones, counted apart).
 CODE_BYTES = {"api": 700, "raw": 300, "fft": 900, "stats": 700, "spectral": 1300, "welch": 100, "time_stats": 450,
-              "cross": 150, "cov": 350, "gauss": 500, "proto": 1300}
+              "cross": 150, "cov": 350, "gauss": 500, "proto": 1300, "fixed": 400}
 STACK_BYTES = 160
 
 
@@ -401,6 +403,8 @@ def pre_code_bytes(pre: dict) -> int:
     code = CODE_BYTES[pre["kind"]]
     if pre["kind"] in SPECTRUM_KINDS and int(pre.get("segments", 1)) > 1:
         code += CODE_BYTES["welch"]
+    if pre["kind"] in SPECTRUM_KINDS and pre.get("fixed"):
+        code += CODE_BYTES["fixed"]
     if pre["kind"] == "spectral" and pre.get("time_stats"):
         code += CODE_BYTES["time_stats"]
     if pre["kind"] == "stats" and pre.get("cross"):

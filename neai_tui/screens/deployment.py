@@ -67,6 +67,17 @@ def compile_options(target: str, suffix: str, project_type: str = "anomaly", opt
     return out
 
 
+def timing_rows(timing: dict | None) -> list[tuple[str, str]]:
+    """The time one inference takes at the target's clock, and the search's estimate."""
+    if not timing:
+        return []
+    text = f"{timing['ms_per_inference']:.2f} ms at {format_number(timing['clock_mhz'])} MHz"
+    if "estimated_instructions" in timing:
+        text += (f"  (estimated {timing['estimated_instructions']} instructions, "
+                 f"{timing.get('estimate_error_pct', 0):+.1f} %)")
+    return [("Time", text)]
+
+
 class DeploymentPane(StepPane):
     STEP = "deployment"
     TITLE = "Deployment"
@@ -232,6 +243,7 @@ class DeploymentPane(StepPane):
                     if "static_ram_bytes" in measured else "")),
                 (f"Per {call}", (f"{cycles} cycles, " if cycles is not None else "")
                  + f"{instructions if instructions is not None else '–'} instructions" if measured else "–"),
+                *timing_rows(metadata.get("timing")),
                 ("Verified", f"Cortex-M build = host build on {measured.get('lines_compared')} lines"
                  if measured.get("identical") else "–"),
                 ("Score", format_number(metadata.get("score"))),
