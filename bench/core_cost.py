@@ -16,6 +16,7 @@ choice <= 400 000 instructions per detect(), balanced accuracy within 0.01 of th
 M4F choice.
 
     python bench/core_cost.py --time 120 --cores 2
+    python bench/core_cost.py --evals 6000 --cores 2   # the same choices whatever the machine's load
     python bench/core_cost.py --time 60 --json
 
 The exit status is 0 whenever the measurement completed, even if a target FAILs.
@@ -58,12 +59,12 @@ def make_project(folder: Path, target: str):
     return project
 
 
-def bench_and_deploy(project, seconds: float, cores: int, seed: int, out: Path) -> dict:
+def bench_and_deploy(project, seconds: float | None, evals: int | None, cores: int, seed: int, out: Path) -> dict:
     from neai_tui.engine.deploy import deploy
     from neai_tui.engine.search import run_benchmark
 
     t0 = time.monotonic()
-    result = run_benchmark(project, time_limit=seconds, cores=cores, seed=seed, new=True)
+    result = run_benchmark(project, time_limit=seconds, max_evals=evals, cores=cores, seed=seed, new=True)
     if result.best is None:
         raise SystemExit(f"{project.settings.name}: the benchmark found no library")
     log(f"  {project.settings.name}: {result.evals_done} evaluations, best {result.best['pipeline_text']}")
@@ -101,8 +102,12 @@ def print_report(doc: dict) -> None:
     names = list(cols)
     print(f"neai-tui core-cost benchmark, {doc['date']}, {doc['machine']['cpus']} CPUs, load avg at start "
           f"{doc['machine']['loadavg_start']} (end {doc['machine']['loadavg_end']})")
+    budget = f"--evals {doc['evals']}" if doc["evals"] else f"--time {doc['time_s']:g}"
     print(f"fan sample (3 x 256, 300 nominal + 150 abnormal lines), limits {MAX_RAM_KB} KB RAM / {MAX_FLASH_KB} KB "
-          f"flash; each benchmark --time {doc['time_s']:g} --cores {doc['cores']} --seed {doc['seed']}")
+          f"flash; each benchmark {budget} --cores {doc['cores']} --seed {doc['seed']}")
+    for name, col in doc["columns"].items():
+        if "evals" in col:
+            print(f"  {name}: {col['evals']} evaluations in {col['benchmark_s']:.0f} s (benchmark + deploy)")
     print()
     for name in names:
         print(f"  {name}: {cols[name]['pipeline']}")
@@ -131,12 +136,17 @@ def print_report(doc: dict) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--time", type=float, default=120.0, help="each benchmark's time limit in s (default 120)")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--time", type=float, help="each benchmark's time limit in s (default 120)")
+    budget.add_argument("--evals", type=int,
+                        help="each benchmark's evaluations instead of a time: the same choices on any machine load")
     parser.add_argument("--cores", type=int, default=2, help="benchmark worker processes (default 2)")
     parser.add_argument("--seed", type=int, default=1, help="benchmark seed (default 1)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the projects and zips in DIR")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
     args = parser.parse_args()
+    if args.time is None and args.evals is None:
+        args.time = 120.0
 
     from neai_tui.engine.deploy import deploy
 
@@ -147,8 +157,8 @@ def main() -> int:
         for name, board in BOARDS.items():
             log(f"benchmark for {board}")
             projects[name] = make_project(work / name.replace("+", "p"), board)
-            columns[f"{name} choice on {name}"] = bench_and_deploy(projects[name], args.time, args.cores, args.seed,
-                                                                    work / f"{name.replace('+', 'p')}.zip")
+            columns[f"{name} choice on {name}"] = bench_and_deploy(projects[name], args.time, args.evals, args.cores,
+                                                                    args.seed, work / f"{name.replace('+', 'p')}.zip")
         log("baseline: the M4F choice deployed for the M0+ board")
         base = deploy(projects["M4F"], target=BOARDS["M0+"], out=work / "m4f_on_m0p.zip", select=False).metadata
         columns = {"M4F choice on M4F": columns["M4F choice on M4F"], "M4F choice on M0+": summary(base),
@@ -158,7 +168,7 @@ def main() -> int:
             "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "machine": {"cpus": os.cpu_count(), "loadavg_start": [round(x, 2) for x in load],
                         "loadavg_end": [round(x, 2) for x in os.getloadavg()]},
-            "time_s": args.time, "cores": args.cores, "seed": args.seed,
+            "time_s": args.time, "evals": args.evals, "cores": args.cores, "seed": args.seed,
             "columns": columns,
             "verdicts": {
                 f"M0+ choice <= {MAX_INSTRUCTIONS:,} instructions per detect()".replace(",", " "):

@@ -238,3 +238,17 @@ async def test_the_settings_step_edits_and_explains_the_maximum_time(tmp_path, m
         assert isinstance(app.screen, ErrorScreen) and "maximum inference time" in app.screen.message
     saved = Project.open(workspace / "motor").settings
     assert (saved.max_time_ms, saved.target) == (2.5, "NUCLEO-G071RB")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("core", ["cortex-m7", "cortex-m33", "cortex-m4", "cortex-m0"])
+def test_the_other_cores_of_a_class_share_its_coefficients(core):
+    """Coefficients are measured on one core per class (cost.CALIBRATION_CORE); the
+    class's other cores run the same instructions within the bound (M7: +1..9 %)."""
+    rng = np.random.default_rng(9)
+    axes, buffer = 2, 128
+    lines = np.vstack([tone_signals(rng, 12, f, axes=axes, buffer=buffer) for f in (40.0, 70.0)]).astype(np.float32)
+    for pre, model in CHECK_PIPELINES[:2]:
+        pipeline = {"pre": pre, "model": {**model, **MODEL_DEFAULTS}}
+        measured = measure_anomaly(pipeline, axes, buffer, core, lines[:20], lines[20:22]).instructions
+        _check(cost.instructions(cost.anomaly_terms(pipeline, axes, buffer), core), measured, f"{core} {pre['kind']}")
