@@ -5,8 +5,6 @@ spectra offered to cores without an FPU, `neai libs` and deploy's metadata."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -19,6 +17,7 @@ from neai_tui.engine.scoring import Limits, resource_term
 from neai_tui.engine.tasks import anomaly, multisensor
 
 from .conftest import tone_signals, write_signals
+from .test_cli import neai
 
 SHAPES = ((3, 256), (1, 128), (2, 64), (3, 64))
 
@@ -124,14 +123,6 @@ def test_max_time_is_a_validated_project_setting(tmp_path):
             project.update_settings(max_time_ms=bad)
     project.update_settings(max_time_ms=None)
     assert Limits.of(project.settings).max_instructions is None
-
-
-def neai(*args, check=True):
-    result = subprocess.run([sys.executable, "-m", "neai_tui.cli", *map(str, args)], capture_output=True, text=True)
-    assert "Traceback" not in result.stderr, result.stderr
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def test_neai_new_takes_a_maximum_time(tmp_path):
