@@ -62,8 +62,8 @@ def test_every_trained_family_has_a_cost_on_every_core_class():
 
 
 def test_a_component_without_a_cost_entry_is_an_error_not_a_free_lunch():
-    with pytest.raises(ValueError, match="cost.MODEL_TERMS"):
-        cost.anomaly_terms({"pre": {"kind": "stats"}, "model": {"kind": "unheard-of"}}, 3, 64)
+    with pytest.raises(ValueError, match="cost.PRE_TERMS"):
+        cost.anomaly_terms({"pre": {"kind": "unheard-of"}, "model": {"kind": "gauss"}}, 3, 64)
     with pytest.raises(KeyError):
         cost.instructions(cost.Terms({"a-loop-nobody-measured": 10}), "cortex-m4f")
 

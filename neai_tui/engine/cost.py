@@ -297,11 +297,26 @@ def anomaly_terms(pipeline: dict, axes: int, buffer_size: int, filter_sections: 
     pre, model = pipeline["pre"], pipeline["model"]
     front, dim = _front_end(json.dumps(pre, sort_keys=True), axes, buffer_size, filter_sections)
     terms = Terms(front)
-    try:
-        terms.update(MODEL_TERMS[model["kind"]](model, dim))
-    except KeyError:
-        raise ValueError(f"no cost entry for anomaly model {model['kind']!r} (cost.MODEL_TERMS)") from None
+    terms.update(model_terms(model, dim))
     return terms
+
+
+def model_terms(model: dict, dim: int) -> Terms:
+    """One detect()'s terms of an anomaly model: its MODEL_TERMS entry, else, for a
+    model kind that declares its operations in pipeline.model_cost (flops, divs,
+    sqrts, logs, loads per detect()), those as operation terms."""
+    declared = MODEL_TERMS.get(model["kind"])
+    if declared is not None:
+        return declared(model, dim)
+    from . import pipeline
+
+    counted = getattr(pipeline, "model_cost", None)
+    if counted is None:
+        raise ValueError(f"no cost entry for anomaly model {model['kind']!r} (cost.MODEL_TERMS)")
+    ops = counted(model, dim)
+    flops = float(ops.get("flops", 0))
+    return Terms({"fadd": flops / 2, "fmul": flops / 2, "fdiv": ops.get("divs", 0), "sqrt": ops.get("sqrts", 0),
+                  "log": ops.get("logs", 0), "iop": ops.get("loads", 0), "model": 1})
 
 
 def multisensor_terms(pipeline: dict, variables: int) -> Terms:
