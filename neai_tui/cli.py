@@ -58,6 +58,7 @@ def _positive_or_none(what: str):
 
 _kb_or_none = _positive_or_none("a number of KB")
 _hz_or_none = _positive_or_none("a rate in Hz")
+_ms_or_none = _positive_or_none("a time in ms")
 
 
 def _power_of_two(text: str) -> int:
@@ -109,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "e.g. --max-ram 8")
     n.add_argument("--max-flash", type=float, metavar="KB",
                    help="flash limit for the library in KB (default: half the target's flash), e.g. --max-flash 16")
+    n.add_argument("--max-time", type=float, metavar="MS",
+                   help="longest inference (one detect()/learn() or classification) in milliseconds at the "
+                        "target's clock: slower candidates are excluded from the benchmark, like those over "
+                        "--max-ram/--max-flash, e.g. --max-time 5")
     n.add_argument("--target", default="cortex-m4f", metavar="NAME",
                    help="board, MCU or core (`neai targets` lists them; default cortex-m4f), "
                         "e.g. --target NUCLEO-L432KC")
@@ -143,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                   "neai set fan --max-ram 4 --max-flash 12",
                   "neai set fan --target NUCLEO-G071RB --rate 1600",
                   "neai set fan --max-ram none          # no RAM limit",
-                  description="Change a project's name, description, RAM/flash limits, target or sampling rate; "
+                  description="Change a project's name, description, RAM/flash/time limits, target or sampling rate; "
                               "without options, print them. Lowering a limit warns when the chosen library no "
                               "longer fits (`neai deploy` then refuses it unless --force).")
     _project_arg(st)
@@ -152,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--max-ram", type=_kb_or_none, default=argparse.SUPPRESS, metavar="KB", help="RAM limit in KB, or none, e.g. --max-ram 4")
     st.add_argument("--max-flash", type=_kb_or_none, default=argparse.SUPPRESS, metavar="KB",
                     help="flash limit in KB, or none, e.g. --max-flash 12")
+    st.add_argument("--max-time", type=_ms_or_none, default=argparse.SUPPRESS, metavar="MS",
+                    help="longest inference in ms at the target's clock, or none, e.g. --max-time 5")
     st.add_argument("--target", default=argparse.SUPPRESS, metavar="NAME", help="board, MCU or core (`neai targets`), e.g. --target cortex-m0plus")
     st.add_argument("--rate", type=_hz_or_none, default=argparse.SUPPRESS, metavar="HZ",
                     help="the sensor's sampling rate (spectra in Hz, the frequency filter, reports), or none, "
@@ -533,6 +540,7 @@ def cmd_new(args) -> int:
         max_ram_kb=args.max_ram if args.max_ram is not None else ram,
         max_flash_kb=args.max_flash if args.max_flash is not None else flash,
         target=args.target,
+        max_time_ms=args.max_time,
     )
     project = Project.create(folder, settings)
     print(f"created {settings.type} project '{settings.name}' in {project.path}")
@@ -561,17 +569,19 @@ def _print_settings(project) -> None:
         print(f"  description  {s.description}")
     print(f"  max RAM      {kb(s.max_ram_kb * 1024) if s.max_ram_kb else 'no limit'}")
     print(f"  max flash    {kb(s.max_flash_kb * 1024) if s.max_flash_kb else 'no limit'}")
+    print(f"  max time     {f'{s.max_time_ms:g} ms per inference' if s.max_time_ms else 'no limit'}")
     print(f"  target       {s.target}")
     print(f"  rate         {f'{rate:g} Hz' if rate else 'not set'}")
 
 
 def cmd_set(args) -> int:
-    """neai set PROJECT [--name] [--description] [--max-ram] [--max-flash] [--target] [--rate]."""
+    """neai set PROJECT [--name] [--description] [--max-ram] [--max-flash] [--max-time] [--target] [--rate]."""
     from .engine.limits import libraries_over_limits
 
     project = _open(args.dir)
     # The options default to SUPPRESS: only those typed are in `args`.
-    given = {name: getattr(args, name) for name in ("name", "description", "max_ram", "max_flash", "target", "rate")
+    given = {name: getattr(args, name)
+             for name in ("name", "description", "max_ram", "max_flash", "max_time", "target", "rate")
              if hasattr(args, name)}
     changes: dict = {}
     for name in ("name", "description", "target"):
@@ -581,6 +591,8 @@ def cmd_set(args) -> int:
         changes["max_ram_kb"] = given["max_ram"]
     if "max_flash" in given:
         changes["max_flash_kb"] = given["max_flash"]
+    if "max_time" in given:
+        changes["max_time_ms"] = given["max_time"]
     if "rate" in given:
         current = dict(project.settings.frequency_filter or {})
         if given["rate"] is None and (current.get("low_hz") is not None or current.get("high_hz") is not None):
@@ -719,6 +731,7 @@ def cmd_bench(args) -> int:
             doc["best"] = {
                 "id": best["id"], "score": best["score"], "metrics": best["metrics"],
                 "ram_bytes": best["ram_bytes"], "flash_bytes": best["flash_bytes"],
+                "instructions": best.get("instructions"),
                 "pipeline": best["pipeline_text"], "min_learning_iterations": best.get("min_learning_iterations"),
             }
         print(json.dumps(doc))
@@ -731,7 +744,8 @@ def cmd_bench(args) -> int:
         print(f"best library {best['id']}: score {best['score']:.2f}")
         print(f"  {best['pipeline_text']}")
         print(f"  {_fmt_metrics(best['metrics'])}")
-        print(f"  RAM ~{best['ram_bytes']} B, flash ~{best['flash_bytes']} B (estimates; `neai deploy` measures)")
+        cost = f", ~{best['instructions']} instructions per inference" if "instructions" in best else ""
+        print(f"  RAM ~{best['ram_bytes']} B, flash ~{best['flash_bytes']} B{cost} (estimates; `neai deploy` measures)")
         if best.get("min_learning_iterations") is not None:  # anomaly detection learns on the device
             print(f"  learn at least {best['min_learning_iterations']} times on the device")
         if excluded:
@@ -774,6 +788,14 @@ def bench_progress_line(ev, width: int = 80) -> str:
                                             break_on_hyphens=False)])
 
 
+def _fmt_cost(lib: dict) -> str:
+    """The search's estimate of a library's instructions (and time) per inference, or nothing."""
+    if "instructions" not in lib:
+        return ""
+    time = f" {lib['time_ms']:.2f} ms" if lib.get("time_ms") is not None else ""
+    return f"~{lib['instructions'] / 1000:.0f}k instr{time} ({lib['core']})  "
+
+
 def cmd_libs(args) -> int:
     from .engine.search import list_libraries
 
@@ -784,12 +806,12 @@ def cmd_libs(args) -> int:
     if not libs:
         print("no library yet: run `neai bench DIR`")
     else:
-        print("* selected for deployment, p on the Pareto front (score / RAM / flash)")
+        print("* selected for deployment, p on the Pareto front (score / RAM / flash / instructions)")
     for lib in libs:
         mark = ("*" if lib["selected"] else " ") + ("p" if lib.get("pareto") else " ")
         print(
             f"{mark} {lib['id']:<12} score {lib['score']:6.2f}  RAM {lib['ram_bytes']:6d} B  flash {lib['flash_bytes']:6d} B  "
-            f"{_fmt_metrics(lib['metrics'])}\n    {lib['pipeline']}"
+            f"{_fmt_cost(lib)}{_fmt_metrics(lib['metrics'])}\n    {lib['pipeline']}"
         )
     return EXIT_OK
 
@@ -823,6 +845,12 @@ def cmd_deploy(args) -> int:
     print(f"  {meta['pipeline']}")
     print(f"  flash {m['flash_bytes']} B, RAM {m['ram_bytes']} B (static {m['static_ram_bytes']} + stack {m['stack_bytes']}),"
           f" {m['instructions_per_detect']} instructions per {'detect()' if meta['type'] == 'anomaly' else 'inference'}")
+    timing = meta.get("timing")
+    if timing:
+        estimate = (f" (estimated {timing['estimated_instructions']} instructions, {timing['estimated_ms']:.2f} ms)"
+                    if "estimated_instructions" in timing else "")
+        print(f"  {timing['ms_per_inference']:.2f} ms per inference at {timing['clock_mhz']:g} MHz "
+              f"({timing['cycles_per_inference']} cycles){estimate}")
     print(f"  Cortex-M build = host build on {m['lines_compared']} lines (emulated core)")
     build = meta.get("build") or {}
     extra = " ".join(build.get("extra_flags") or [])
@@ -830,8 +858,6 @@ def cmd_deploy(args) -> int:
           + ("" if build.get("sections", True) else " without -ffunction-sections -fdata-sections")
           + (f" {extra}" if extra else ""))
     info = meta.get("target_info") or {}
-    if info.get("clock_mhz") and info.get("inference_ms_at_clock") is not None:
-        print(f"  {info['inference_ms_at_clock']:.3g} ms per call at {info['clock_mhz']} MHz ({info['name']})")
     if info.get("ram_kb") or info.get("flash_kb"):
         shares = [f"{100 * info[k + '_share']:.1f} % of its {info[k + '_kb']} KB {k}"
                   for k in ("flash", "ram") if info.get(k + "_share") is not None]

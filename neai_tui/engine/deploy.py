@@ -21,6 +21,9 @@ import numpy as np
 
 from .. import __version__
 from . import codegen
+from .cost import anomaly_terms
+from .cost import instructions as cost_estimate
+from .cost import milliseconds as cost_milliseconds
 from .csearch import c_lib_dir
 from .emulator import host_platform
 from .errors import UsageError
@@ -181,10 +184,12 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optim
         lib_a, host_so, check = build_and_verify(
             sources, includes, core, suffix, axes, buffer_size, learn_rows, detect_rows, tmp, so_name, say, opt=opt
         )
+        sections = data.filter.sections if data.filter is not None else 0
         metadata = library_metadata(
             project, record, "anomaly", tgt, core, suffix, header, describe(pipeline), check.as_dict(), min_learn,
             knowledge_bytes, {"axes": axes, "buffer_size": buffer_size, "values_per_line": axes * buffer_size},
             so_name, optimize=optimize,
+            estimated_instructions=cost_estimate(anomaly_terms(pipeline, axes, buffer_size, sections), core.name),
         )
         files = {
             "libneai.a": lib_a.read_bytes(),
@@ -201,9 +206,15 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optim
 def library_metadata(
     project: Project, record: dict, lib_type: str, target, core, suffix: str | None, header: str,
     pipeline_text: str, measured: dict, min_learn: int | None, knowledge_bytes: int, data: dict, so_name: str,
-    *, optimize: str = DEFAULT_OPTIMIZE,
+    *, optimize: str = DEFAULT_OPTIMIZE, estimated_instructions: int | None = None,
 ) -> dict:
-    """metadata.json keys every library type shares (SPEC §3); callers add their own."""
+    """metadata.json keys every library type shares (SPEC §3); callers add their own.
+    `estimated_instructions`: the cost model's estimate per inference on this core
+    (engine/cost.py), shown next to the measured figure."""
+    estimated = {"ram_bytes": record["ram_bytes"], "flash_bytes": record["flash_bytes"]}
+    timing = inference_timing(measured, target, core, estimated_instructions)
+    if estimated_instructions is not None:
+        estimated["instructions"] = estimated_instructions
     return {
         "library_id": record["id"],
         "type": lib_type,
@@ -228,15 +239,18 @@ def library_metadata(
         "metrics": record["metrics"],
         "score": record["score"],
         "min_learning_iterations": min_learn,
-        "estimated": {"ram_bytes": record["ram_bytes"], "flash_bytes": record["flash_bytes"]},
+        "estimated": estimated,
         # How far the search's estimate (which ranked and size-limited the candidates)
         # was from the built ELF: (estimate - measured) / measured, positive = pessimistic.
         "estimate_error_pct": {
             kind: None if not measured.get(f"{kind}_bytes") else
             round(100.0 * (record[f"{kind}_bytes"] - measured[f"{kind}_bytes"]) / measured[f"{kind}_bytes"], 1)
             for kind in ("ram", "flash")
-        },
+        } | ({"instructions": timing["estimate_error_pct"]} if "estimate_error_pct" in timing else {}),
         "measured": measured,
+        # One inference on the target at its clock: measured instructions and the
+        # cycles of armrun's timing model (no wait states), then milliseconds.
+        "timing": timing,
         "flash_bytes": measured["flash_bytes"],
         "ram_bytes": measured["ram_bytes"],
         "knowledge_bytes": knowledge_bytes,
@@ -245,6 +259,24 @@ def library_metadata(
         "tool": {"name": "neai-tui", "version": __version__, "python": platform.python_version()},
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def inference_timing(measured: dict, target, core, estimated_instructions: int | None = None) -> dict:
+    """metadata.json's "timing": instructions and cycles per inference measured on the
+    emulated core, and the time they take at the target's clock."""
+    from .targets import clock_mhz
+
+    instructions = measured.get("instructions_per_detect") or measured.get("instructions_per_inference") or 0
+    cycles = measured.get("cycles_per_detect") or measured.get("cycles_per_inference") or 0
+    clock = clock_mhz(target)
+    out = {"clock_mhz": clock, "instructions_per_inference": int(instructions), "cycles_per_inference": int(cycles),
+           "ms_per_inference": round(cycles / (clock * 1000.0), 4)}
+    if estimated_instructions is not None:
+        out["estimated_instructions"] = int(estimated_instructions)
+        out["estimated_ms"] = round(cost_milliseconds(estimated_instructions, core.name, clock), 4)
+        if instructions:
+            out["estimate_error_pct"] = round(100.0 * (estimated_instructions - instructions) / instructions, 1)
+    return out
 
 
 def build_and_verify(sources, includes, core, suffix, axes, buffer_size, learn_rows, detect_rows, tmp: Path,
@@ -326,15 +358,11 @@ def build_options(core, optimize: str) -> dict:
 
 
 def target_info(target, measured: dict) -> dict:
-    """The target's memory and clock, and the library's share of them and time per call at that clock."""
-    from .targets import inference_ms
-
-    cycles = measured.get("cycles_per_detect", measured.get("cycles_per_inference"))
-    ms = inference_ms(cycles, target)
+    """The target's memory and clock, and the library's share of its memory (the time
+    per inference at that clock is metadata.json's "timing")."""
     return {
         "name": target.name, "kind": target.kind, "mcu": target.mcu, "flash_kb": target.flash_kb,
         "ram_kb": target.ram_kb, "clock_mhz": target.clock_mhz, "source": target.source,
-        "inference_ms_at_clock": round(ms, 4) if ms is not None else None,
         "flash_share": round(measured["flash_bytes"] / (target.flash_kb * 1024), 4) if target.flash_kb else None,
         "ram_share": round(measured["ram_bytes"] / (target.ram_kb * 1024), 4) if target.ram_kb else None,
     }

@@ -342,6 +342,8 @@ class NewProjectScreen(Dialog):
             yield field_row("Max RAM KB", Input(placeholder=LIMIT_PLACEHOLDER, type="number", id="max-ram", compact=True))
             yield field_row("Max flash KB",
                             Input(placeholder=LIMIT_PLACEHOLDER, type="number", id="max-flash", compact=True))
+            yield field_row("Max time ms",
+                            Input(placeholder="blank = no limit", type="number", id="max-time", compact=True))
             yield TargetPicker(DEFAULT_TARGET, id="target-picker")
             with Horizontal(classes="buttons"):
                 yield Button("Create", id="create", variant="primary", compact=True)
@@ -390,6 +392,7 @@ class NewProjectScreen(Dialog):
             max_ram_kb=max_ram if max_ram is not None else ram,
             max_flash_kb=max_flash if max_flash is not None else flash,
             target=target,
+            max_time_ms=optional_float(self.query_one("#max-time", Input).value, "max time", "ms"),
         )
 
     @on(Button.Pressed, "#create")
