@@ -112,7 +112,29 @@ def build_parser() -> argparse.ArgumentParser:
     tg.add_argument("--json", action="store_true")
 
     _add_tools(sub)
+    _add_archive(sub)
     return p
+
+
+def _add_archive(sub) -> None:
+    a = sub.add_parser(
+        "archive", help="export a project as one .zip, or import such a .zip as a new project",
+        description="Share a whole project (signals, benchmarks, libraries) as one .zip. Import validates the "
+                    "archive entirely (member names, project.json, benchmark and library records) before writing "
+                    "anything, and refuses with exit 2 naming the member and field.",
+        epilog="examples:\n  neai archive export fan --out ~/fan.zip\n  neai archive import ~/fan.zip --name fan-copy",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    asub = a.add_subparsers(dest="archive_action", parser_class=_Parser)
+    ex = asub.add_parser("export", help="write a project as one .zip (e.g. neai archive export fan --out fan.zip)")
+    ex.add_argument("project", metavar="PROJECT", help="a project's folder, or its name in the workspace (e.g. fan)")
+    ex.add_argument("--out", type=Path, required=True, metavar="FILE.zip",
+                    help="the archive to write, outside the project (e.g. --out ~/fan.zip)")
+    ex.add_argument("--json", action="store_true", help='print {"archive": PATH} (e.g. --json)')
+    im = asub.add_parser("import", help="add a project from a .zip to the workspace (e.g. neai archive import fan.zip)")
+    im.add_argument("archive", type=Path, metavar="FILE.zip", help="an archive made by export (e.g. ~/fan.zip)")
+    im.add_argument("--name", help="the imported project's name (default: the archived one), e.g. --name fan-copy")
+    im.add_argument("--json", action="store_true", help='print {"project": NAME, "path": DIR} (e.g. --json)')
 
 
 TOOLS_DESCRIPTION = """\
@@ -320,6 +342,8 @@ def cmd_bench(args) -> int:
     if args.json:
         doc = {"benchmark": result.benchmark, "status": result.status, "evals": result.evals_done,
                "elapsed_s": result.elapsed_s, "best": None}
+        if result.note:
+            doc["note"] = result.note
         if best:
             doc["best"] = {
                 "id": best["id"], "score": best["score"], "metrics": best["metrics"],
@@ -351,9 +375,14 @@ def cmd_libs(args) -> int:
     if not libs:
         print("no library yet: run `neai bench DIR`")
     else:
-        print("* selected for deployment, p on the Pareto front (score / RAM / flash)")
+        print("* selected for deployment, p on the Pareto front (score / RAM / flash), ! computed on other data")
+    stale_noted: set[str] = set()
     for lib in libs:
-        mark = ("*" if lib["selected"] else " ") + ("p" if lib.get("pareto") else " ")
+        if lib.get("other_data") and lib["benchmark"] not in stale_noted:
+            stale_noted.add(lib["benchmark"])
+            print(f"! benchmark {lib['benchmark']} ran on other data ({lib['other_data_reason']}): its scores "
+                  "(marked !) do not describe the project now; `neai bench DIR` ranks on the current data")
+        mark = ("*" if lib["selected"] else " ") + ("p" if lib.get("pareto") else " ") + ("!" if lib.get("other_data") else " ")
         print(
             f"{mark} {lib['id']:<12} score {lib['score']:6.2f}  RAM {lib['ram_bytes']:6d} B  flash {lib['flash_bytes']:6d} B  "
             f"{_fmt_metrics(lib['metrics'])}\n    {lib['pipeline']}"
@@ -511,6 +540,40 @@ def cmd_filter(args) -> int:
     return EXIT_OK
 
 
+def _project_dir(text: str) -> Path:
+    """PROJECT as a folder: a path holding project.json, else a project of the
+    workspace by folder or project name."""
+    from .engine.project import PROJECT_FILE, Workspace
+
+    path = Path(text).expanduser()
+    if (path / PROJECT_FILE).is_file():
+        return path
+    workspace = Workspace()
+    for summary in workspace.list_projects():
+        if text in (summary.path.name, summary.name):
+            return summary.path
+    raise UsageError(f"no project '{text}' (neither a project folder nor a project of the workspace {workspace.root})",
+                     "Give the project's folder, or its name as `neai` lists it.")
+
+
+def cmd_archive(args) -> int:
+    from .engine.project import Workspace
+    from .engine.workspace_ops import export_project, import_project_archive
+
+    if args.archive_action == "export":
+        written = export_project(_project_dir(args.project), args.out)
+        print(json.dumps({"archive": str(written)}) if args.json else f"wrote {written}")
+        return EXIT_OK
+    if args.archive_action == "import":
+        project = import_project_archive(Workspace(), args.archive, name=args.name)
+        if args.json:
+            print(json.dumps({"project": project.settings.name, "path": str(project.path)}))
+        else:
+            print(f"imported '{project.settings.name}' into {project.path}")
+        return EXIT_OK
+    raise UsageError("choose export or import", "Run `neai archive --help` for examples.")
+
+
 def cmd_demo(args) -> int:
     from .engine.demo import ensure_demo_project
 
@@ -521,7 +584,7 @@ def cmd_demo(args) -> int:
 COMMANDS = {
     "new": cmd_new, "import": cmd_import, "check": cmd_check, "bench": cmd_bench, "libs": cmd_libs,
     "deploy": cmd_deploy, "emulate": cmd_emulate, "targets": cmd_targets, "demo": cmd_demo,
-    "tools": cmd_tools, "filter": cmd_filter,
+    "tools": cmd_tools, "filter": cmd_filter, "archive": cmd_archive,
 }
 
 

@@ -11,7 +11,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,8 @@ from .emulator import host_platform
 from .errors import UsageError
 from .pipeline import describe, nb_features, state_floats
 from .project import Project
-from .search import Benchmark, find_library, select_library
+from .scratch import scratch_dir
+from .search import Benchmark, find_library, library_data_changes, select_library
 from .tasks.anomaly import AnomalyEvaluator, load_anomaly_data
 from .targets import resolve_target
 from .toolchain import DEFAULT_OPT, DEFAULT_OPTIMIZE, OPTIMIZE_LEVELS, optimize_flag
@@ -61,19 +61,26 @@ def deploy(
     say = progress or (lambda _msg: None)
     codegen.check_suffix(suffix)
     optimize, opt = optimize_flag(optimize)
-    options = dict(lib_id=lib_id, target=target, suffix=suffix, out=out, say=say, optimize=optimize, opt=opt)
-    if project.settings.multisensor:
-        from .deploy_multisensor import deploy_multisensor
+    with project.writer("deploy a library"):
+        stale = library_data_changes(project, find_library(project, lib_id))
+        if stale:
+            say(f"warning: this library was benchmarked on other data ({'; '.join(stale)}); its scores may not "
+                "hold: run `neai bench` to rank libraries on the current data")
+        options = dict(lib_id=lib_id, target=target, suffix=suffix, out=out, say=say, optimize=optimize, opt=opt)
+        if project.settings.multisensor:
+            from .deploy_multisensor import deploy_multisensor
 
-        result = deploy_multisensor(project, **options)
-    elif project.settings.type != "anomaly":
-        from .deploy_trained import deploy_trained
+            result = deploy_multisensor(project, **options)
+        elif project.settings.type != "anomaly":
+            from .deploy_trained import deploy_trained
 
-        result = deploy_trained(project, **options)
-    else:
-        result = _deploy_anomaly(project, **options)
-    if lib_id and select:
-        select_library(project, result.metadata["library_id"])
+            result = deploy_trained(project, **options)
+        else:
+            result = _deploy_anomaly(project, **options)
+        if stale:
+            result.metadata["benchmarked_on_other_data"] = stale
+        if lib_id and select:
+            select_library(project, result.metadata["library_id"])
     say(f"wrote {result.zip_path}")
     return result
 
@@ -100,7 +107,7 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optim
     if out_path.suffix.lower() != ".zip":
         raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
 
-    with tempfile.TemporaryDirectory(prefix="neai-deploy-") as tmp_name:
+    with scratch_dir("neai-deploy-") as tmp_name:
         tmp = Path(tmp_name)
         gen = tmp / "gen"
         gen.mkdir()
@@ -236,6 +243,7 @@ def default_zip_path(project: Project, lib_name: str, core_name: str, suffix: st
                      optimize: str = DEFAULT_OPTIMIZE) -> Path:
     """deploy/<library>_<core>[_<suffix>][_speed].zip: builds that differ get their own zip."""
     level = "" if optimize == DEFAULT_OPTIMIZE else f"_{optimize}"
+    codegen.check_library_id(lib_name)  # never a path: the zip stays in deploy/
     return project.path / "deploy" / f"{lib_name}_{core_name}{codegen.check_suffix(suffix)}{level}.zip"
 
 

@@ -54,7 +54,6 @@ chunks that fail go through the precise per-value scan that locates each problem
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +61,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import Problem, SignalFileError, UsageError
+from .userfiles import open_user_file, read_user_file, too_large, unreadable_problem
 
 __all__ = [
     "SEPARATORS",
@@ -87,7 +87,7 @@ MAX_LINE_CHARS = 512 * 1024
 MAX_REPORTED = 50
 
 ERROR_CODES = (
-    "file-not-found", "not-a-file", "unreadable", "file-too-large", "empty-file",
+    "file-not-found", "not-a-file", "special-file", "unreadable", "file-too-large", "empty-file",
     "binary-file", "not-utf8", "too-many-lines", "line-too-long", "bad-line-ending",
     "header-row", "not-a-number", "not-finite", "empty-field", "decimal-comma",
     "mixed-separators", "inconsistent-count", "not-multiple-of-axes",
@@ -174,15 +174,7 @@ def detect_separator(path: Path | str) -> str:
     are decimal marks, which the reader then reports. Lines of a single value give a
     space.
     """
-    path = Path(path)
-    problems = _file_problems(path, MAX_FILE_BYTES)
-    if problems:
-        raise SignalFileError(problems)
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(_DETECT_BYTES)
-    except OSError as exc:  # pragma: no cover - raced with _file_problems
-        raise SignalFileError([_unreadable(path, exc)]) from exc
+    head = read_head(Path(path), _DETECT_BYTES, MAX_FILE_BYTES)
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     lines = head.decode("utf-8", errors="replace").split("\n")
@@ -201,6 +193,7 @@ def read_signals(
     max_lines: int | None = MAX_LINES,
     max_line_chars: int | None = MAX_LINE_CHARS,
     strict: bool = True,
+    content: bytes | None = None,
 ) -> SignalData:
     """Read a signal file and run the Studio's blocking checks.
 
@@ -208,8 +201,11 @@ def read_signals(
     With ``strict`` (the default) any error raises ``SignalFileError`` listing every
     problem found; warnings are returned in ``.problems``. With ``strict=False``
     errors are returned too, and ``.values`` holds only the lines that were sound.
+    ``content``: the file's bytes, already read (``path`` then only names it in messages).
     """
-    data = _Reader(Path(path), axes, sep, layout, max_bytes, max_lines, max_line_chars).run()
+    reader = _Reader(Path(path), axes, sep, layout, max_bytes, max_lines, max_line_chars)
+    reader.content = content
+    data = reader.run()
     if strict and any(p.severity == "error" for p in data.problems):
         raise SignalFileError(data.problems)
     return data
@@ -253,48 +249,14 @@ def _validate_args(axes: int, layout: str) -> None:
         raise UsageError(f"unknown signal layout {layout!r}", f"Use one of: {', '.join(LAYOUTS)}.")
 
 
-def _human_bytes(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)  # pragma: no cover
-
-
-def _unreadable(path: Path, exc: OSError) -> Problem:
-    reason = exc.strerror or str(exc)
-    return Problem(
-        "error", "unreadable", str(path), 0, 0,
-        f"cannot read the file: {reason}",
-        "check that you may read it (permissions) and that no other program locks it",
-    )
-
-
-def _file_problems(path: Path, max_bytes: int | None) -> list[Problem]:
-    """What stops us from reading the file at all."""
-    name = str(path)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return [Problem(
-            "error", "file-not-found", name, 0, 0, "file not found",
-            f"check the path; a relative path starts from the current folder ({os.getcwd()})",
-        )]
-    except OSError as exc:
-        return [_unreadable(path, exc)]
-    if path.is_dir():
-        return [Problem(
-            "error", "not-a-file", name, 0, 0, "this is a folder, not a file",
-            "give the path of one .csv or .txt signal file inside it",
-        )]
-    if max_bytes is not None and st.st_size > max_bytes:
-        return [Problem(
-            "error", "file-too-large", name, 0, 0,
-            f"the file is {_human_bytes(st.st_size)}; the limit is {_human_bytes(max_bytes)}",
-            "split the recording into several files or keep a representative part; "
-            "a few hundred to a few thousand lines per class are usually enough",
-        )]
-    return []
+def read_head(path: Path, n: int, max_bytes: int | None) -> bytes:
+    """The first ``n`` bytes of a regular file (userfiles.py: no FIFO, device or
+    folder; no file over ``max_bytes``); SignalFileError otherwise."""
+    with open_user_file(path, max_bytes) as handle:
+        try:
+            return handle.read(n)
+        except OSError as exc:
+            raise SignalFileError([unreadable_problem(path, exc)]) from None
 
 
 def _line_sep(line: str) -> str | None:
@@ -363,6 +325,7 @@ class _Reader:
         self.sep = self.given_sep or " "
         self.first_data_line = 0
         self.allowed = _number_bytes(self.sep)
+        self.content: bytes | None = None  # the file's bytes when the caller read them
 
     # -- problem collection ---------------------------------------------------------
     def error(self, code: str, line: int, column: int, message: str, hint: str) -> None:
@@ -412,15 +375,15 @@ class _Reader:
     def _read_lines(self, empty_fix: str) -> tuple[list[str], int, int] | None:
         """The file's text lines (read-only, BOM dropped, separator detected) and the
         first non-UTF-8 line and byte (0, 0 if none); None once an error is recorded."""
-        found = _file_problems(self.path, self.max_bytes)
-        if found:
-            self.errors += found
-            return None
-        try:
-            with open(self.path, "rb") as handle:  # read-only, always
-                raw = handle.read()
-        except OSError as exc:
-            self.errors.append(_unreadable(self.path, exc))
+        try:  # read-only, regular files only, size checked first (userfiles.py)
+            if self.content is None:
+                raw = read_user_file(self.path, self.max_bytes)
+            elif self.max_bytes is not None and len(self.content) > self.max_bytes:
+                raise too_large(self.path, len(self.content), self.max_bytes)
+            else:
+                raw = self.content
+        except SignalFileError as exc:
+            self.errors += exc.problems
             return None
         if raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]

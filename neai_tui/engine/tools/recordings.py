@@ -47,9 +47,9 @@ from ..signals import (
     MAX_FILE_BYTES,
     MAX_LINE_CHARS,
     _detect_from_lines,
-    _file_problems,
     _Reader,
     _sep_label,
+    read_head,
 )
 
 __all__ = [
@@ -476,16 +476,7 @@ def inspect_recording(path: Path | str, *, sep: str = "auto", header: str = "aut
     """Separator, header and columns of a recording from its first lines (fast, for forms)."""
     path = Path(path).expanduser()
     reader = _RecordingReader(path, sep, header, MAX_FILE_BYTES)
-    found = _file_problems(path, MAX_FILE_BYTES)
-    if found:
-        raise SignalFileError(found)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(_INSPECT_BYTES)
-    except OSError as exc:
-        from ..signals import _unreadable
-
-        raise SignalFileError([_unreadable(path, exc)]) from exc
+    raw = read_head(path, _INSPECT_BYTES, MAX_FILE_BYTES)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if reader._is_binary(raw):
