@@ -89,7 +89,7 @@ MAX_REPORTED = 50
 ERROR_CODES = (
     "file-not-found", "not-a-file", "special-file", "unreadable", "file-too-large", "empty-file",
     "binary-file", "not-utf8", "too-many-lines", "line-too-long", "bad-line-ending",
-    "header-row", "not-a-number", "not-finite", "empty-field", "decimal-comma",
+    "header-row", "not-a-number", "not-finite", "out-of-range", "empty-field", "decimal-comma",
     "mixed-separators", "inconsistent-count", "not-multiple-of-axes",
     "wrong-variable-count", "missing-buffer", "too-many-values",
 )
@@ -99,13 +99,20 @@ _CHUNK_LINES = 4096
 _DETECT_BYTES = 4 << 20
 _DETECT_LINES = 200
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# The one number syntax (SPEC §1): ASCII only, so no other script's digits, no '_'.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
-_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?", re.ASCII)
 _DATE_OR_TIME = re.compile(
-    r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}\.\d{1,2}\.\d{1,2}|\d:\d\d"
+    r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}\.\d{1,2}\.\d{1,2}|\d:\d\d", re.ASCII
 )
-_LETTER = re.compile(r"[A-Za-z_\u00c0-\ufffc]")  # U+FFFD (undecodable byte) is no letter
+_LETTER = re.compile(r"[^\W\d]")  # a letter of any script, or '_'; not a digit, space or U+FFFD
+# Characters C parsers skip as whitespace that are not a plain space or tab: a value
+# padded with one of them must not pass as a number (recordings' fast path).
+_ODD_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]")
+# Largest magnitude a float32 holds (3.4028234664e38 rounds up to it): beyond, the
+# library's float arithmetic would see Inf.
+FLOAT32_LIMIT = 3.4028235e38
 _HEADER_LETTERS = re.compile(r"[A-DF-Za-df-z_]")  # any letter but e/E: not part of a number
 
 
@@ -306,6 +313,60 @@ def _shorten(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def out_of_range(value: str) -> tuple[str, str, str]:
+    """The (code, message, hint) of a number beyond float32 (1e39, 1e400, 400 digits)."""
+    return ("out-of-range",
+            f"value '{_shorten(value, 40)}' is beyond the range of float32, the library's number type "
+            "(|x| ≤ 3.4028235e38)",
+            "a value this large is usually a logging error (an unset or overflowed variable, a wrong scale): "
+            "fix it or remove the line")
+
+
+def _char_desc(ch: str) -> str:
+    """'a no-break space (U+00A0)'."""
+    import unicodedata
+
+    name = unicodedata.name(ch, "control character").lower()
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name} (U+{ord(ch):04X})"
+
+
+def unusual_characters(value: str) -> tuple[str, str, str] | None:
+    """A specific diagnosis for a value that holds something a plain ASCII number does
+    not: other scripts' digits, '_' digit groups, odd spaces, invisible characters."""
+    import unicodedata
+
+    shown = _shorten(value.encode("unicode_escape").decode("ascii"), 48)
+    for ch in value:
+        if ch.isdigit() and not ch.isascii():
+            script = unicodedata.name(ch, "other").split(" DIGIT")[0].lower()
+            return ("not-a-number", f"value '{_shorten(value, 40)}' is written with {script} digits "
+                    f"(U+{ord(ch):04X}), not the ASCII digits 0-9",
+                    "signal files take the digits 0-9 only: export the numbers with an English (C) locale, "
+                    "or convert them")
+    if "_" in value and _NUMBER.fullmatch(value.replace("_", "")):
+        return ("not-a-number", f"value '{_shorten(value, 40)}' is not a number ('_' between digits)",
+                f"write the number without digit separators: {value.replace('_', '')}")
+    spaces = [ch for ch in value if ch in "\xa0\u2009\u202f\u2007\u2008\u200a\u3000\u1680\u205f"
+              or "\u2000" <= ch <= "\u2006"]
+    if spaces:
+        ch = spaces[0]
+        parts = [p for p in re.split("[\\s\u00a0\u2000-\u200a\u202f\u205f\u3000\u1680]+", value) if p]
+        if len(parts) > 1 and all(_NUMBER.fullmatch(p) or _DECIMAL_COMMA.fullmatch(p) for p in parts):
+            escaped = "".join("\\x%02x" % b for b in ch.encode())
+            return ("mixed-separators", f"values separated by {_char_desc(ch)} instead of a plain space "
+                    f"('{shown}')",
+                    "separate values with a plain space, a tab, ',' or ';' (spreadsheets and some locales write "
+                    f"U+00A0 or U+2009): replace it, e.g. sed 's/{escaped}/ /g'")
+        return ("not-a-number", f"value '{shown}' holds {_char_desc(ch)}, not a plain space",
+                "remove it, or replace it by a plain space if it separates two values")
+    for ch in value:
+        if (unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cn") and ch not in "\t\r\n") or ch in "\u2028\u2029":
+            return ("not-a-number", f"value '{shown}' holds an invisible character: {_char_desc(ch)}",
+                    "delete it: most editors do not show it (search for it, or re-export the file as plain "
+                    "ASCII text)")
+    return None
+
+
 class _Reader:
     """One pass over one file; collects problems instead of stopping at the first."""
 
@@ -403,11 +464,19 @@ class _Reader:
 
     def _is_binary(self, raw: bytes) -> bool:
         head = raw[:8192]
-        if head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) > 3 and head[1::2].count(0) > len(head) // 4):
-            # Windows tools (PowerShell's ">", Notepad's "Unicode") write UTF-16
+        # Windows tools (PowerShell's ">", Notepad's "Unicode") write UTF-16; ASCII text in
+        # UTF-16 has a zero byte after (little-endian) or before (big-endian) each character.
+        little = len(head) > 3 and head[1::2].count(0) > len(head) // 4
+        big = len(head) > 3 and head[0::2].count(0) > len(head) // 4
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff") or little or big:
+            if head[:2] == b"\xfe\xff" or (big and not little and head[:2] != b"\xff\xfe"):
+                kind = "big-endian" + ("" if head[:2] == b"\xfe\xff" else ", without a byte-order mark")
+            else:
+                kind = "little-endian" + ("" if head[:2] == b"\xff\xfe" else ", without a byte-order mark")
             self.error(
-                "not-utf8", 0, 0, "the file is UTF-16 text, not UTF-8",
-                "save it as UTF-8 or ANSI/ASCII (in PowerShell: | Out-File -Encoding utf8)",
+                "not-utf8", 0, 0, f"the file is UTF-16 text ({kind}), not UTF-8",
+                "save it as UTF-8 or ANSI/ASCII (in PowerShell: | Out-File -Encoding utf8; "
+                f"on Linux: iconv -f UTF-16{'BE' if kind.startswith('big') else 'LE'} -t UTF-8 FILE > NEW)",
             )
             return True
         nul = raw.find(b"\x00")
@@ -588,6 +657,8 @@ class _Reader:
                     block = np.loadtxt(chunk, delimiter=delimiter, comments=None, dtype=np.float64, ndmin=2)
                 except ValueError:
                     block = None
+                if block is not None and not (np.abs(block) <= FLOAT32_LIMIT).all():
+                    block = None  # overflow (1e400 reads as Inf) or beyond float32: located line by line
                 if block is not None and block.shape[0] == len(chunk):
                     counts[lo:hi] = block.shape[1]
                     chunks.append((lo, block))
@@ -608,7 +679,7 @@ class _Reader:
         fields = self._split(line)
         try:
             if _only_number_bytes(line, self.allowed):
-                return np.array(fields, dtype=np.float64), len(fields), True
+                return self._in_range(np.array(fields, dtype=np.float64), fields, lineno)
         except ValueError:
             pass
         first = None
@@ -621,7 +692,7 @@ class _Reader:
             else:
                 extra += 1
         if first is None:  # pragma: no cover - numbers only, yet not parsed
-            return np.array(fields, dtype=np.float64), len(fields), True
+            return self._in_range(np.array(fields, dtype=np.float64), fields, lineno)
         if encoding_reported:
             return None, len(fields), False
         column, value = first
@@ -631,6 +702,19 @@ class _Reader:
         if extra:
             message += f" ({extra} more bad value(s) on this line)"
         self.error(code, lineno, column, message, hint)
+        return None, len(fields), False
+
+    def _in_range(self, row: np.ndarray, fields: list[str], lineno: int):
+        """(row, count, True), or an out-of-range error at the first value beyond float32."""
+        bad = ~(np.abs(row) <= FLOAT32_LIMIT)
+        if not bad.any():
+            return row, len(fields), True
+        index = int(np.argmax(bad))
+        code, message, hint = out_of_range(fields[index])
+        extra = int(bad.sum()) - 1
+        if extra:
+            message += f" ({extra} more on this line)"
+        self.error(code, lineno, index + 1, message, hint)
         return None, len(fields), False
 
     def _classify(self, value: str, column: int, lineno: int) -> tuple[str, str, str]:
@@ -646,6 +730,9 @@ class _Reader:
             return ("not-finite", f"value '{shown}' is not a finite number",
                     "replace missing or invalid samples (NaN, Inf) by measurements, or remove the line; "
                     "a library cannot learn from them")
+        odd = unusual_characters(value)
+        if odd is not None:
+            return odd
         if sep != "," and _DECIMAL_COMMA.fullmatch(value):
             return ("decimal-comma", f"value '{shown}' uses ',' as decimal mark",
                     f"use '.' as the decimal mark ({value.replace(',', '.')}, not {value}); change the export "
