@@ -113,7 +113,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_tools(sub)
     _add_archive(sub)
+    _add_capture(sub)
     return p
+
+
+def _add_capture(sub) -> None:
+    c = sub.add_parser(
+        "capture", help="record signal lines from a serial port (or a socket:// URL) into a file or a project",
+        description="Records one signal example per line from a board. Every complete line is written to the file "
+                    "as it arrives; if the port closes or fails mid-capture the lines received are kept, the "
+                    "command says so and exits 2. Lines that are not numbers, or whose value count differs, are "
+                    "dropped and counted. Ctrl-C stops and keeps (and imports) what came in.",
+        epilog="examples:\n"
+               "  neai capture --port /dev/ttyACM0 --baud 115200 --lines 500 --out nominal.csv\n"
+               "  neai capture --port socket://192.0.2.7:7000 --lines 200 --import fan --role abnormal\n"
+               "  neai capture --port COM3 --import pump --class cavitation --idle 5",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument("--port", required=True, metavar="URL",
+                   help="a serial device or pyserial URL (e.g. /dev/ttyACM0, COM3, socket://HOST:PORT, loop://)")
+    c.add_argument("--baud", type=int, default=115200, metavar="N", help="baud rate (default 115200), e.g. --baud 921600")
+    c.add_argument("--lines", type=int, metavar="N", help="stop after N signal lines (default: until stopped), e.g. --lines 500")
+    c.add_argument("--idle", type=float, metavar="SECONDS",
+                   help="stop after this long without data (default: wait), e.g. --idle 5")
+    where = c.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, metavar="FILE", help="write the lines to FILE, e.g. --out nominal.csv")
+    where.add_argument("--import", dest="import_project", metavar="PROJECT",
+                       help="capture into the project's captures/ folder and import the file, e.g. --import fan")
+    c.add_argument("--role", choices=["nominal", "abnormal"], help="with --import, anomaly detection: e.g. --role nominal")
+    c.add_argument("--class", dest="class_name", help="with --import, n-class: the class name, e.g. --class imbalance")
+    c.add_argument("--couple", type=int, default=1, help="with --import, the signal couple (default 1), e.g. --couple 2")
+    c.add_argument("--max-line-bytes", type=int, default=512 * 1024, metavar="N",
+                   help="longest line accepted, in bytes (default 524288); a longer one ends the capture, "
+                        "e.g. --max-line-bytes 1048576")
+    c.add_argument("--force", action="store_true", help="replace --out FILE if it exists (e.g. --force)")
+    c.add_argument("--json", action="store_true", help="print one JSON document with the result (e.g. --json)")
 
 
 def _add_archive(sub) -> None:
@@ -574,6 +608,48 @@ def cmd_archive(args) -> int:
     raise UsageError("choose export or import", "Run `neai archive --help` for examples.")
 
 
+def cmd_capture(args) -> int:
+    from .engine.serial_capture import capture, capture_and_import
+
+    if args.lines is not None and args.lines < 1:
+        raise UsageError("--lines must be 1 or more", "Leave it out to capture until you stop it.")
+    if args.max_line_bytes < 16:
+        raise UsageError("--max-line-bytes must be 16 or more", "The default (524288) holds any Studio line.")
+    if args.out is not None and (args.role or args.class_name or args.couple != 1):
+        raise UsageError("--role, --class and --couple go with --import PROJECT", "Drop them, or use --import.")
+    last = [0.0]
+
+    def progress(p) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 2.0 and not args.json:
+            last[0] = now
+            dropped = f", {p.dropped} dropped" if p.dropped else ""
+            print(f"[{p.elapsed_s:6.1f}s] {p.lines} line(s){dropped}", file=sys.stderr, flush=True)
+
+    options = dict(baud=args.baud, max_lines=args.lines, idle_timeout=args.idle, max_line_bytes=args.max_line_bytes,
+                   progress=progress)
+    entry = None
+    if args.import_project:
+        project = _open(_project_dir(args.import_project))
+        result, entry = capture_and_import(project, args.port, role=args.role, class_name=args.class_name,
+                                           couple=args.couple, **options)
+    else:
+        result = capture(args.port, args.out, force=args.force, **options)
+    if args.json:
+        print(json.dumps({"file": str(result.path), "lines": result.lines, "dropped": result.dropped,
+                          "values_per_line": result.values_per_line, "reason": result.reason,
+                          "complete": result.complete, "message": result.message or None,
+                          "signal": entry.id if entry else None}))
+    else:
+        print(f"{result.lines} line(s) of {result.values_per_line} values in {result.path}"
+              + (f" ({result.dropped} dropped)" if result.dropped else "")
+              + (f"; imported as {entry.id} ({entry.label()})" if entry else ""))
+    if not result.complete:
+        print(f"neai: {result.message}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from .engine.demo import ensure_demo_project
 
@@ -584,7 +660,7 @@ def cmd_demo(args) -> int:
 COMMANDS = {
     "new": cmd_new, "import": cmd_import, "check": cmd_check, "bench": cmd_bench, "libs": cmd_libs,
     "deploy": cmd_deploy, "emulate": cmd_emulate, "targets": cmd_targets, "demo": cmd_demo,
-    "tools": cmd_tools, "filter": cmd_filter, "archive": cmd_archive,
+    "tools": cmd_tools, "filter": cmd_filter, "archive": cmd_archive, "capture": cmd_capture,
 }
 
 
