@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from neai_tui.engine.errors import InputError, UsageError
+from neai_tui.engine.errors import UsageError
 from neai_tui.engine.project import ProjectSettings
 from neai_tui.engine.serial_capture import (
     LineSplitter,
