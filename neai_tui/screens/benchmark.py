@@ -140,9 +140,12 @@ def fill_library_table(table: DataTable, libraries: list[dict]) -> None:
             target_row = index
         mark = (Text("✓", style="bold green") if lib.get("selected")
                 else Text("(✓)", style="green") if lib.get("id") == used else "")
+        ident = Text(f"{'◆' if lib.get('pareto') else ' '} {lib.get('id', '?')}")
+        if lib.get("other_data"):  # benchmarked on other data or settings than the project's now
+            ident.append(" !", style="bold yellow")
         table.add_row(
             mark,
-            Text(f"{'◆' if lib.get('pareto') else ' '} {lib.get('id', '?')}"),
+            ident,
             format_number(lib.get("score")),
             format_bytes(lib.get("ram_bytes")),
             format_bytes(lib.get("flash_bytes")),
@@ -177,6 +180,9 @@ def library_detail(lib: dict | None, libraries: list[dict]) -> Text:
         out.append(" (✓) used while none is chosen", style="green")
     out.append(f"  {short_metrics(lib.get('metrics'))}\n")
     out.append(str(lib.get("pipeline", "")), style="dim")
+    if lib.get("other_data"):
+        out.append(f"\n! computed on other data ({lib.get('other_data_reason')}): its scores may not hold; "
+                   "b runs a benchmark on the current data", style="yellow")
     return out
 
 
@@ -218,7 +224,8 @@ class BenchmarkPane(StepPane):
         "the library's boundary; extrapolation, predicted against real values with the y = x line. "
         "Evolution: the best score over time. Learning (anomaly detection): balanced accuracy against the "
         "number of learned signals, with the recommended minimum. Log. Libraries: the candidates (◆ = on "
-        "the Pareto front of score, RAM and flash); enter or c chooses the highlighted one for the emulator "
+        "the Pareto front of score, RAM and flash; ! = computed on other data or settings than the project's "
+        "now); enter or c chooses the highlighted one for the emulator "
         "and deployment (✓; (✓) marks the one used while none is chosen). "
         "A benchmark keeps running when you go back home."
     )
