@@ -72,6 +72,8 @@ def command_line() -> str:
     if argv[0].endswith(".py") or argv[0] in ("-c", "-m"):
         argv[0] = "python"
     text = shlex.join(argv)
+    if argv[0] == "neai" and (len(argv) == 1 or argv[1] in ("tui", "demo") or argv[1].startswith("--workspace")):
+        text += " (the TUI)"
     return text if len(text) <= 300 else text[:299] + "…"
 
 

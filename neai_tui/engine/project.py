@@ -86,6 +86,14 @@ def stored_name(name: str) -> str:
     return stem + suffix
 
 
+def _stamp(file: Path) -> tuple | None:
+    try:
+        st = file.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def _load_project_file(file: Path) -> tuple["ProjectSettings", list["SignalEntry"], str]:
     """Settings, signals and creation time of a project.json, validated (schema.py)."""
     from .schema import InvalidProjectData, check_project
@@ -227,6 +235,7 @@ class Project:
         self.settings = settings
         self.signals = signals
         self.created = created
+        self._stamp: tuple | None = None  # project.json as last read or written (reload)
 
     # -- persistence -----------------------------------------------------------------
     @classmethod
@@ -255,8 +264,22 @@ class Project:
                 f"{path} is not a neai project (no {PROJECT_FILE})",
                 "Create one with `neai new DIR --type anomaly --axes N`.",
             )
+        stamp = _stamp(file)
         settings, signals, created = _load_project_file(file)
-        return cls(path, settings, signals, created)
+        project = cls(path, settings, signals, created)
+        project._stamp = stamp
+        return project
+
+    def reload(self) -> bool:
+        """Read project.json again if another process changed it since this object
+        read or wrote it (a TUI screen kept open while the CLI imports); True if so."""
+        file = self.path / PROJECT_FILE
+        stamp = _stamp(file)
+        if stamp is None or stamp == self._stamp:
+            return False
+        self.settings, self.signals, self.created = _load_project_file(file)
+        self._stamp = stamp
+        return True
 
     @contextmanager
     def writer(self, action: str) -> Iterator[WriterLock]:
@@ -266,8 +289,9 @@ class Project:
         project is read again from disk, so changes made by another process
         meanwhile are not overwritten with this object's older view."""
         with project_writer(self.path, action) as held:
-            if not held.nested and (self.path / PROJECT_FILE).is_file():
-                self.settings, self.signals, self.created = _load_project_file(self.path / PROJECT_FILE)
+            if not held.nested:
+                self._stamp = None  # read it again, whatever the file's time stamps say
+                self.reload()
             yield held
 
     def save(self) -> None:
@@ -280,6 +304,7 @@ class Project:
                 "signals": [asdict(s) for s in self.signals],
             },
         )
+        self._stamp = _stamp(self.path / PROJECT_FILE)
 
     # -- derived facts -------------------------------------------------------------
     @property
