@@ -160,12 +160,21 @@ def _add_archive(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     asub = a.add_subparsers(dest="archive_action", parser_class=_Parser)
-    ex = asub.add_parser("export", help="write a project as one .zip (e.g. neai archive export fan --out fan.zip)")
+    ex = asub.add_parser("export", help="write a project as one .zip (e.g. neai archive export fan --out fan.zip)",
+                         description="Write a project (signals, benchmarks, libraries) as one .zip, validated first; "
+                                     "hidden files such as the writer lock are left out.",
+                         epilog="examples:\n  neai archive export fan --out ~/fan.zip",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("project", metavar="PROJECT", help="a project's folder, or its name in the workspace (e.g. fan)")
     ex.add_argument("--out", type=Path, required=True, metavar="FILE.zip",
                     help="the archive to write, outside the project (e.g. --out ~/fan.zip)")
     ex.add_argument("--json", action="store_true", help='print {"archive": PATH} (e.g. --json)')
-    im = asub.add_parser("import", help="add a project from a .zip to the workspace (e.g. neai archive import fan.zip)")
+    im = asub.add_parser("import", help="add a project from a .zip to the workspace (e.g. neai archive import fan.zip)",
+                         description="Add the project of an archive to the workspace as a new folder. Every member "
+                                     "name and every project record is validated before anything is written; a "
+                                     "refusal (exit 2) names the member and the field.",
+                         epilog="examples:\n  neai archive import ~/fan.zip\n  neai archive import ~/fan.zip --name fan-copy",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     im.add_argument("archive", type=Path, metavar="FILE.zip", help="an archive made by export (e.g. ~/fan.zip)")
     im.add_argument("--name", help="the imported project's name (default: the archived one), e.g. --name fan-copy")
     im.add_argument("--json", action="store_true", help='print {"project": NAME, "path": DIR} (e.g. --json)')

@@ -586,6 +586,11 @@ class Project:
         return out
 
 
+def project_lock(project: Project, action: str = "change the project"):
+    """The project's writer lock as a context manager (same as ``project.writer(action)``)."""
+    return project.writer(action)
+
+
 @dataclass
 class ProjectSummary:
     path: Path

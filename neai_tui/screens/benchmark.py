@@ -355,6 +355,7 @@ class BenchmarkPane(StepPane):
     def show_libraries(self, libraries: list[dict]) -> None:
         self.libraries = libraries
         fill_library_table(self.query_one("#bench-libraries", DataTable), libraries)
+        self.show_benchmark_status()
         self._library_highlighted()
 
     @on(DataTable.RowHighlighted, "#bench-libraries")
@@ -569,14 +570,26 @@ class BenchmarkPane(StepPane):
         self.last_elapsed = float(info.get("elapsed_s") or 0.0)
         self.query_one("#evolution-plot", PlotView).set_spec(history_spec(self.points))
         self.show_best(message.best)
-        status = info.get("status", "")
-        hint = "r resumes it, b starts another." if status in ("running", "stopped", "interrupted") else "b starts another."
-        self.show_status(f"Benchmark {info['id']}: {status}, {info.get('evals_done', 0)} evaluations "
-                         f"in {format_duration(info.get('elapsed_s'))}. {hint}")
+        self.shown_benchmark = info
+        self.show_benchmark_status()
         chosen = next((lib["id"] for lib in self.libraries if lib.get("selected")), None)
         lib_id = chosen or (message.best or {}).get("id")
         if lib_id:
             self.compute_results(lib_id)
+
+    def show_benchmark_status(self) -> None:
+        """The latest benchmark's state, and whether it ran on the project's data as it is now."""
+        info = getattr(self, "shown_benchmark", None)
+        if info is None or self.running:
+            return
+        status = info.get("status", "")
+        hint = "r resumes it, b starts another." if status in ("running", "stopped", "interrupted") else "b starts another."
+        stale = next((lib.get("other_data_reason") for lib in self.libraries
+                      if lib.get("benchmark") == info["id"] and lib.get("other_data")), None)
+        if stale:
+            hint = f"It ran on other data ({stale}): b or r starts a benchmark on the current data."
+        self.show_status(f"Benchmark {info['id']}: {status}, {info.get('evals_done', 0)} evaluations "
+                         f"in {format_duration(info.get('elapsed_s'))}. {hint}", "yellow" if stale else "")
 
     def compute_results(self, lib_id: str | None) -> None:
         if not lib_id:
