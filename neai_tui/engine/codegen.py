@@ -31,15 +31,16 @@ def check_suffix(suffix: str | None) -> str:
     return "_" + suffix
 
 
-_LIBRARY_ID = re.compile(r"b[1-9][0-9]{0,5}-c(0|[1-9][0-9]{0,8})")
+_LIBRARY_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
 
 
 def check_library_id(lib_id: str) -> str:
-    """A library id as generated code may hold it (``b2-c41``), or InputError: the id
-    comes from project files, which may come from someone else's archive."""
+    """A library id as generated code and file names may hold it (``b2-c41``; letters,
+    digits, '_' and '-'), or InputError: the id comes from project files, which may come
+    from someone else's archive (schema.py already requires b<N>-c<N> there)."""
     if not isinstance(lib_id, str) or not _LIBRARY_ID.fullmatch(lib_id):
         raise InputError(
-            f"library id {lib_id!r:.60} is not a neai library id (b<benchmark>-c<candidate>)",
+            f"library id {lib_id!r:.60} is not a library id (letters, digits, '_' and '-', e.g. b2-c41)",
             "The project's benchmark files were edited or come from an untrusted archive; run `neai bench` again.",
         )
     return lib_id

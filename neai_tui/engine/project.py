@@ -109,7 +109,7 @@ def _load_project_file(file: Path) -> tuple["ProjectSettings", list["SignalEntry
     try:
         settings = ProjectSettings(**data["settings"])
         signals = [SignalEntry(**s) for s in data.get("signals", [])]
-        settings.validate()
+        settings.validate(check_target=False)
     except (TypeError, KeyError) as exc:
         raise InvalidProjectData(
             f"{file}: the project file is damaged ({exc})",
@@ -134,7 +134,9 @@ class ProjectSettings:
     # benchmark and the libraries filter every buffer with it (see filtering.py).
     frequency_filter: dict | None = None
 
-    def validate(self) -> None:
+    def validate(self, *, check_target: bool = True) -> None:
+        """Raise UsageError for settings that cannot work. ``check_target=False`` (on
+        load) lets a project whose target left the catalogue open, to choose another."""
         if self.type not in PROJECT_TYPES:
             raise UsageError(
                 f"unknown project type '{self.type}'", f"Choose one of: {', '.join(PROJECT_TYPES)}."
@@ -149,7 +151,8 @@ class ProjectSettings:
         for label, value in (("max RAM", self.max_ram_kb), ("max flash", self.max_flash_kb)):
             if value is not None and value <= 0:
                 raise UsageError(f"{label} must be a positive number of KB, not {value}", "Omit it for no limit.")
-        resolve_target(self.target)
+        if check_target:
+            resolve_target(self.target)
         if not isinstance(self.name, str) or not self.name.strip():
             raise UsageError("the project name is empty", "Give --name NAME.")
         if len(self.name) > 200 or _CONTROL.search(self.name):

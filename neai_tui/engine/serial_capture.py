@@ -271,6 +271,9 @@ def capture(
     `out_path` is never replaced unless `force`; it is removed if no line was kept."""
     _check_settings(baud, max_lines)
     out_path = Path(out_path)
+    if out_path.is_symlink() or (out_path.exists() and not out_path.is_file()):
+        raise UsageError(f"{out_path} is not a regular file (a link, folder, pipe or device)",
+                         "Give the path of a new file.")
     if out_path.exists() and not force:
         raise UsageError(f"{out_path} exists", "Choose another output file, or add --force to replace it.")
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -394,7 +397,15 @@ def capture_and_import(
 
     Stopping (the cancel event) ends the capture and still imports what came in; so
     does a source that closes mid-capture (``result.complete`` is then False and
-    ``result.message`` says so). The capture file stays in captures/."""
+    ``result.message`` says so). The capture file stays in captures/. The role or
+    class is checked before the port is opened, not after the recording."""
+    kind = project.settings.type
+    if kind == "anomaly" and role not in ("nominal", "abnormal"):
+        raise UsageError("a capture into an anomaly-detection project needs its role",
+                         "Give --role nominal or --role abnormal.")
+    if kind == "n-class" and not class_name:
+        raise UsageError("a capture into an n-class project needs the class it records",
+                         "Give --class NAME (e.g. the machine's state).")
     result = capture(
         port, capture_path(project.path, port), baud=baud, max_lines=max_lines,
         expected_values=project.values_per_line, cancel=cancel, progress=progress, idle_timeout=idle_timeout,

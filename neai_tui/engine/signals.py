@@ -38,6 +38,14 @@ Edge cases, decided deliberately:
 * **Header row**: a first data line holding text blocks as ``header-row`` (one
   problem for the line, not one per column name).
 * **NaN / Inf** block (``not-finite``): a library cannot learn from them.
+* **Numbers** are ASCII decimal numbers only (sign, digits, ``.``, exponent): other
+  scripts' digits (Arabic, fullwidth), ``1_0``, hex are not numbers, with a message
+  that says which character is wrong (no-break and thin spaces, invisible characters
+  are named by their code point). A value beyond float32's range (|x| > 3.4028235e38,
+  e.g. ``1e39``, ``1e400``, a 400-digit integer) blocks as ``out-of-range``: the
+  library computes in float32, where it would be Inf.
+* **Special files**: only regular files are read (``userfiles.py``); a FIFO, device
+  or socket is ``special-file``, refused at once.
 * **Value count**: the expected count is the one most lines have (ties: the first
   line's), so a single odd line is reported, not every other line.
 * **Limits** (keyword arguments): ``max_bytes`` (1 GiB), ``max_lines`` data lines
