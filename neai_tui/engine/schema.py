@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -80,30 +81,69 @@ class _Open(BaseModel):
         return self
 
 
-def _plain_value(value: Any, where: str, depth: int = 0) -> None:
-    """Strings without control characters, finite numbers, booleans, None, and
-    lists/dicts of them (four levels)."""
+@dataclass(frozen=True)
+class _TreeRules:
+    """What a tree of JSON values may hold: how big, which numbers and strings."""
+
+    number_limit: float
+    max_list: int
+    max_dict: int
+    text: Callable[[str], object]  # raises ValueError for a string not allowed
+    key: Callable[[str], object]
+    what: str
+
+
+def _check_tree(value: Any, where: str, rules: _TreeRules, depth: int = 0) -> None:
+    """None, booleans, finite numbers within the limit, allowed strings, and lists or
+    dicts of them, four levels deep at most."""
     if value is None or isinstance(value, bool):
         return
     if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"{where}: {value!r} is not a finite number")
-        if abs(value) > 1e300:
-            raise ValueError(f"{where}: {value!r} is out of range")
+        if not math.isfinite(value) or abs(value) > rules.number_limit:
+            raise ValueError(f"{where}: {value!r} is not a number in range")
         return
     if isinstance(value, str):
-        _plain_text(MAX_TEXT, lines=True)(value)
+        try:
+            rules.text(value)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {_shown(value)} {exc}") from None
         return
-    if depth < 4 and isinstance(value, list) and len(value) <= 10_000:
+    if depth < 4 and isinstance(value, list) and len(value) <= rules.max_list:
         for i, item in enumerate(value):
-            _plain_value(item, f"{where}[{i}]", depth + 1)
+            _check_tree(item, f"{where}[{i}]", rules, depth + 1)
         return
-    if depth < 4 and isinstance(value, dict) and len(value) <= 1000:
+    if depth < 4 and isinstance(value, dict) and len(value) <= rules.max_dict:
         for key, item in value.items():
-            _plain_value(key, where, depth + 1)
-            _plain_value(item, f"{where}.{key}", depth + 1)
+            if not isinstance(key, str):
+                raise ValueError(f"{where}: key {key!r} is not text")
+            try:
+                rules.key(key)
+            except ValueError as exc:
+                raise ValueError(f"{where}: key {_shown(key)} {exc}") from None
+            _check_tree(item, f"{where}.{key}", rules, depth + 1)
         return
-    raise ValueError(f"{where}: {type(value).__name__} value not allowed here")
+    raise ValueError(f"{where}: {type(value).__name__} value not allowed {rules.what}")
+
+
+def _word(value: str) -> None:
+    if not WORD.fullmatch(value):
+        raise ValueError("is not a plain word (letters, digits, '_', '.', '+', '-')")
+
+
+def _key_word(value: str) -> None:
+    if not value:
+        raise ValueError("is empty")
+    _word(value)
+
+
+# Plain values: any text without control characters (later versions' settings, metrics).
+PLAIN = _TreeRules(1e300, 10_000, 1000, _plain_text(MAX_TEXT, lines=True), _plain_text(200), "here")
+# A pipeline: words and moderate numbers only, nothing that could become C code or a path.
+PIPELINE = _TreeRules(1e12, 256, 64, _word, _key_word, "in a pipeline")
+
+
+def _plain_value(value: Any, where: str) -> None:
+    _check_tree(value, where, PLAIN)
 
 
 class FrequencyFilter(_Strict):
@@ -190,31 +230,6 @@ class ProjectFile(_Strict):
         return value
 
 
-def _pipeline_tree(value: Any, where: str = "pipeline", depth: int = 0) -> None:
-    """A pipeline: dicts of words -> words, finite numbers, booleans, None or short lists."""
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value) or abs(value) > 1e12:
-            raise ValueError(f"{where}: {value!r} is not a number in range")
-        return
-    if isinstance(value, str):
-        if not WORD.fullmatch(value):
-            raise ValueError(f"{where}: {value!r} is not a plain word (letters, digits, '_', '.', '+', '-')")
-        return
-    if depth < 4 and isinstance(value, list) and len(value) <= 256:
-        for i, item in enumerate(value):
-            _pipeline_tree(item, f"{where}[{i}]", depth + 1)
-        return
-    if depth < 4 and isinstance(value, dict) and len(value) <= 64:
-        for key, item in value.items():
-            if not isinstance(key, str) or not WORD.fullmatch(key) or not key:
-                raise ValueError(f"{where}: key {key!r} is not a plain word")
-            _pipeline_tree(item, f"{where}.{key}", depth + 1)
-        return
-    raise ValueError(f"{where}: {type(value).__name__} value not allowed in a pipeline")
-
-
 class Pipeline(_Open):
     pre: dict
     model: dict
@@ -222,7 +237,7 @@ class Pipeline(_Open):
     @field_validator("pre", "model")
     @classmethod
     def _tree(cls, value: dict, info) -> dict:
-        _pipeline_tree(value, info.field_name)
+        _check_tree(value, info.field_name, PIPELINE)
         if not isinstance(value.get("kind"), str) or not value.get("kind"):
             raise ValueError("needs a 'kind'")
         return value
