@@ -211,8 +211,22 @@ class SerialLines:
         self._ser = None
 
     def __enter__(self) -> "SerialLines":
-        self._ser = _open_port(self.port, self.baud, timeout=self.poll_s)
+        # Non-blocking reads (timeout 0): pyserial's blocking read of N bytes on socket://
+        # drops what it gathered if the peer closes before N arrive, so the last lines
+        # before a disconnect would be lost. Waiting for data is done here instead.
+        self._ser = _open_port(self.port, self.baud, timeout=0)
         return self
+
+    def _wait(self, ser) -> None:
+        """Until the source has data, or poll_s."""
+        import select
+
+        try:
+            select.select([ser.fileno()], [], [], self.poll_s)
+        except (AttributeError, OSError, ValueError, TypeError, NotImplementedError):
+            time.sleep(self.poll_s)
+        except Exception:  # noqa: BLE001 - pyserial raises its own types for ports without a descriptor
+            time.sleep(self.poll_s)
 
     def __exit__(self, *exc) -> None:
         if self._ser is not None:
@@ -235,7 +249,7 @@ class SerialLines:
                 self.end_reason = "idle"
                 return
             try:
-                chunk = ser.read(max(_READ_CHUNK, getattr(ser, "in_waiting", 0) or 0))
+                chunk = ser.read(_READ_CHUNK)
             except Exception as exc:  # noqa: BLE001 - a pulled cable or closed socket ends the capture cleanly
                 raise SourceClosed(
                     f"{self.port} closed or failed while reading ({exc})",
@@ -244,6 +258,7 @@ class SerialLines:
             if not chunk:
                 if self.on_wait:
                     self.on_wait()
+                self._wait(ser)
                 continue
             last_data = time.monotonic()
             self.received_bytes += len(chunk)
