@@ -95,6 +95,8 @@ def test_benchmark_snapshot(snap_compare, snapshot_workspace, monkeypatch):
         "id": "b1-c42", "index": 42, "benchmark": "b1", "score": 88.25,
         "metrics": {"balanced_accuracy": 0.9612, "functional_margin": 0.21},
         "ram_bytes": 1700, "flash_bytes": 4300, "pipeline_text": "FFT 8 log bands, relative -> 8 prototypes",
+        "pipeline": {"pre": {"kind": "fft", "bands": 8, "spacing": "log", "log": True, "norm": "relative"},
+                     "model": {"kind": "proto", "k": 8}},  # a library record holds its pipeline (schema.py)
         "counts": [1, 2, 4, 8, 16, 24], "balanced_accuracy": [0.5, 0.62, 0.81, 0.93, 0.96, 0.96],
         "min_learning_iterations": 16,
     }
