@@ -70,6 +70,8 @@ MAX_TEST = 3000
 MIN_LINES = 6  # 1-class / extrapolation: fewer cannot be split into fit and test
 MIN_LINES_PER_CLASS = 2  # n-class: one to fit, one to test
 RESOURCE_WEIGHT = 0.1
+TRANSFORM_CACHE_PRES = 8  # preprocessings whose fitted scalings/PCAs are kept per evaluator
+ROW_CACHE_PIPELINES = 10000  # pipelines whose per-split measures are kept (a few hundred bytes each)
 
 
 def _trained():
@@ -354,6 +356,8 @@ class TrainedEvaluator:
         self.min_fit_lines = min(len(s.fit) for s in self.splits)
         self.extra_inputs: list[np.ndarray] = []  # other raw lines to featurise with each preprocessing
         self._cache: dict[str, tuple[np.ndarray, list[np.ndarray]] | None] = {}
+        self._fitted_transforms: dict[str, list[dict]] = {}
+        self._rows: dict[str, dict[int, tuple]] = {}
 
     def features(self, pre: dict) -> tuple[np.ndarray, list[np.ndarray]] | None:
         """(features of the project's lines, features of each extra input set), or
@@ -378,9 +382,42 @@ class TrainedEvaluator:
     def fit_seed(self, split_i: int) -> int:
         return int(np.random.SeedSequence([self.seed, split_i, 23]).generate_state(1)[0] % (2**31))
 
-    def fit(self, model: dict, feats: np.ndarray, split: Split, split_i: int):
+    def fit(self, model: dict, feats: np.ndarray, split: Split, split_i: int, transforms: dict | None = None):
         y = None if self.data.y is None else self.data.y[split.fit]
-        return _trained().fit(self.data.task, model, feats[split.fit], y, self.fit_seed(split_i))
+        return _trained().fit(self.data.task, model, feats[split.fit], y, self.fit_seed(split_i), transforms)
+
+    def _transforms(self, pre_key: str, split_i: int) -> dict:
+        """The fitted scalings and PCAs of one preprocessing's features on one
+        split's fitted lines (trained.fit fills it): every candidate on the same
+        preprocessing and split shares them. Kept for the last few preprocessings
+        (the engine sends a worker its candidates grouped by preprocessing)."""
+        if pre_key not in self._fitted_transforms:
+            if len(self._fitted_transforms) >= TRANSFORM_CACHE_PRES:
+                self._fitted_transforms.pop(next(iter(self._fitted_transforms)))
+            self._fitted_transforms[pre_key] = [{} for _ in self.splits]
+        return self._fitted_transforms[pre_key][split_i]
+
+    def split_outcome(self, pre_key: str, model: dict, feats, extra, split_i: int) -> tuple:
+        """(measures or None, RAM, flash) of one split, or ("invalid", reason):
+        computed once per effective pipeline and split (trained.effective_model:
+        two models fitted the same way share it), whatever the pruning
+        threshold, so a candidate's outcome never depends on what was cached."""
+        key = pre_key + json.dumps(_trained().effective_model(self.data.task, model), sort_keys=True)
+        rows = self._rows.get(key)
+        if rows is None:
+            if len(self._rows) >= ROW_CACHE_PIPELINES:
+                self._rows.pop(next(iter(self._rows)))
+            rows = self._rows[key] = {}
+        if split_i not in rows:
+            split = self.splits[split_i]
+            try:
+                fitted = self.fit(model, feats, split, split_i, self._transforms(pre_key, split_i))
+            except ValueError as exc:  # numpy's LinAlgError included: a degenerate fit
+                rows[split_i] = ("invalid", f"the model cannot be fitted: {exc}")
+            else:
+                r, f = _trained().estimate_memory(fitted, json.loads(pre_key), self.data.axes, self.data.buffer_size)
+                rows[split_i] = (self.split_result(fitted, feats, split, extra), int(r), int(f))
+        return rows[split_i]
 
     def evaluate(self, pipeline: dict, prune_below: float | None = None) -> dict:
         pre, model = pipeline["pre"], pipeline["model"]
@@ -391,20 +428,18 @@ class TrainedEvaluator:
         components = pca_components(model)
         if components and components >= min(feats.shape[1], self.min_fit_lines):
             return {"status": "invalid", "reason": f"PCA {components} on {feats.shape[1]} features"}
-        trained = _trained()
+        pre_key = json.dumps(pre, sort_keys=True)
         ram, flash = filter_memory(self.data.filter, self.data.axes, self.data.buffer_size)
         extra_ram, extra_flash = ram, flash
         rows: list[dict] = []
-        for split_i, split in enumerate(self.splits):
-            try:
-                fitted = self.fit(model, feats, split, split_i)
-            except ValueError as exc:  # numpy's LinAlgError included: a degenerate fit
-                return {"status": "invalid", "reason": f"the model cannot be fitted: {exc}"}
-            r, f = trained.estimate_memory(fitted, pre, self.data.axes, self.data.buffer_size)
-            ram, flash = max(ram, int(r) + extra_ram), max(flash, int(f) + extra_flash)
+        for split_i in range(len(self.splits)):
+            outcome = self.split_outcome(pre_key, model, feats, extra, split_i)
+            if outcome[0] == "invalid":
+                return {"status": "invalid", "reason": outcome[1]}
+            row, r, f = outcome
+            ram, flash = max(ram, r + extra_ram), max(flash, f + extra_flash)
             if (self.max_ram and ram > self.max_ram) or (self.max_flash and flash > self.max_flash):
                 return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
-            row = self.split_result(fitted, feats, split, extra)
             if row is None:
                 return {"status": "invalid", "reason": "the model's outputs are not finite"}
             rows.append(row)
