@@ -94,7 +94,7 @@ FAMILIES: dict[str, dict[str, ModelFamily]] = {
             # order) is a prototype of its class: 1-nearest neighbour, on the C's
             # prototype inference. Raw buffers and covariances of motor currents are
             # where it beats the others (see docs/benchmarks.md).
-            _family("n-class", "nn", "Nearest neighbour (fitted lines)", {"points": (16, 64, 256)}, {"points": 64}),
+            _family("n-class", "nn", "Nearest neighbour (fitted lines)", {"points": (16, 64, 256)}, {"points": 16}),
         )
     },
     "one-class": {
@@ -344,24 +344,28 @@ class Fitted:
             return raw
         if self.algo == "proto":
             raw = np.empty((n, self.n_raw), dtype=F32)
+            group = p["group"].astype(np.int64)
+            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+            contiguous = len(starts) == self.n_raw and np.array_equal(group[starts], np.arange(self.n_raw))
             for sl in _row_chunks(n, len(p["protos"])):
                 d = _dist2(z[sl], p["protos"])
-                for g in range(self.n_raw):
-                    raw[sl, g] = d[:, p["group"] == g].min(axis=1)
+                if contiguous:  # prototypes stored class by class (every fit does): one pass
+                    raw[sl] = np.minimum.reduceat(d, starts, axis=1)
+                else:
+                    for g in range(self.n_raw):
+                        raw[sl, g] = d[:, group == g].min(axis=1)
             return p["coef"][0] * raw
         if self.algo == "mlp":
             hidden = _matvec(z, p["w1"], p["b1"])
             hidden = np.where(hidden > F32(0.0), hidden, F32(0.0))
             return _matvec(hidden, p["w2"], p["b2"])
         if self.algo == "gauss":
-            raw = np.empty((n, self.n_raw), dtype=F32)
-            for m in range(self.n_raw):
-                acc = np.zeros(n, dtype=F32)
-                for j in range(self.n_z):
-                    d = z[:, j] - p["mean"][m, j]
-                    acc += d * d * p["hiv"][m, j]
-                raw[:, m] = p["const"][m] - acc
-            return raw
+            # Every component at once, each accumulated in feature order (as the C).
+            acc = np.zeros((n, self.n_raw), dtype=F32)
+            for j in range(self.n_z):
+                d = z[:, j, None] - p["mean"][None, :, j]
+                acc += d * d * p["hiv"][None, :, j]
+            return p["const"][None, :] - acc
         if self.algo == "kernel":
             acc = np.zeros(n, dtype=F32)
             ng = p["head"][0]
@@ -567,6 +571,18 @@ def _softmax64(logits: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- fitting
 
 
+@functools.lru_cache(maxsize=1)
+def _threadpools():
+    """The process's BLAS/OpenMP thread pools, found once: threadpool_limits()
+    scans the loaded libraries on every call (~10 ms, more than a small fit)."""
+    # Loaded first, so the pools they bring (OpenMP of k-means and the trees) are in the list.
+    import sklearn.cluster  # noqa: F401
+    import sklearn.ensemble  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def _fit_transform(f: Fitted, x: np.ndarray, scale: str, pca: int) -> np.ndarray:
     """Fit f's standardisation and PCA on x; the transformed x."""
     if scale == "standard":
@@ -594,7 +610,6 @@ def fit(task: str, model: dict, X: np.ndarray, y: np.ndarray | None, seed: int,
     scaling and PCA (and the transformed lines) are stored there by (scale, pca)
     and reused, so candidates sharing them do not fit them again."""
     from sklearn.exceptions import ConvergenceWarning
-    from threadpoolctl import threadpool_limits
 
     _check_task(task)
     model = effective_model(task, model)
@@ -622,7 +637,7 @@ def fit(task: str, model: dict, X: np.ndarray, y: np.ndarray | None, seed: int,
         raise ValueError(f"scale must be 'standard' or 'none', not {model['scale']!r}")
 
     f = Fitted(task, model, d, n_classes)
-    with threadpool_limits(1), warnings.catch_warnings():
+    with _threadpools().limit(limits=1), warnings.catch_warnings():
         # An unconverged fit is still a candidate: the benchmark judges its outputs.
         warnings.simplefilter("ignore", ConvergenceWarning)
         key = (model["scale"], pca)
