@@ -83,7 +83,8 @@ def bench_deploy(project: Path, time_s: float, cores: int, seed: int, work: Path
     meta = json.loads(neai("deploy", project, "--out", zip_path, "--json"))["metadata"]
     best["measured"] = {k: meta.get("measured", {}).get(k) for k in ("flash_bytes", "ram_bytes",
                                                                       "instructions_per_detect")}
-    best["pipeline_text"] = meta.get("pipeline") or best.get("pipeline_text") or json.dumps(best.get("pipeline"))
+    text = best.get("pipeline")
+    best["pipeline_text"] = text if isinstance(text, str) else json.dumps(text)
     return best, zip_path
 
 

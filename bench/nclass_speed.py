@@ -76,8 +76,12 @@ def one_run(label: str, code: Path | None, project: Path, args) -> dict:
     return {"code": label, "evals": out["evals"], "elapsed_s": out["elapsed_s"],
             "evals_per_s": round(out["evals"] / max(1e-9, out["elapsed_s"]), 1), "wall_s": round(wall, 1),
             "last_stage": stages[-1] if stages else "-", "kept_by_kind": kinds,
-            "best_score": best.get("score"), "best": best.get("pipeline_text") or json.dumps(best.get("pipeline")),
+            "best_score": best.get("score"), "best": _text(best.get("pipeline")),
             "load_avg_1min": round(os.getloadavg()[0], 2)}
+
+
+def _text(pipeline) -> str:
+    return pipeline if isinstance(pipeline, str) or pipeline is None else json.dumps(pipeline)
 
 
 def main(argv=None) -> int:
