@@ -2,21 +2,30 @@
 
 The project holds normal signals only; the library must say whether a new
 signal is an outlier. A candidate is fitted on 70 % of the lines and judged
-over 5 random splits (see trained_common.py) by two measures:
+over 5 splits that hold out whole recordings, or a contiguous block of each
+file (see trained_common.py), by two measures:
 
 * ``recall``: the share of held-out normal lines the fitted model calls normal
   (the Studio's measure). Alone it is won by a model that accepts everything,
   so a second measure says how tight the accepted region is:
-* ``outlier_rejection``: the share of *synthetic outliers* the model flags. With
-  normal data only, outliers are made from the project's own lines, changed
-  the way a real fault changes a signal (`synthetic_outliers`): vibration 3×
+* ``outlier_rejection``: the share of *synthetic outliers* the model flags,
+  averaged over 10 families. With normal data only, outliers are made from the
+  project's own lines, changed the way a real fault changes a signal
+  (`synthetic_families`). Gross changes (``gross_rejection``): vibration 3×
   stronger, 3× weaker (each axis around its mean, the DC level kept), the time
   axis 1.8× faster or slower (the tone moves up or down in frequency; linear
   interpolation, circular), and every axis's samples shuffled in time (same
-  values, flat spectrum). Made in signal space, they pass through each
-  candidate's own preprocessing, so the measure compares preprocessings
-  fairly; a model accepting everything scores 0, one drawing a tight boundary
-  around the normal lines scores near 1.
+  values, flat spectrum). A boundary that only rejects rescaled copies of the
+  training lines is not tight, so subtle changes that keep the signal's scale
+  (``subtle_rejection``): one axis 1.25× louder than the others, one axis
+  delayed by up to 1/16 of the buffer (the phase between axes moves), a tone
+  at a random frequency at 25 % of the axis's spread, white noise at 25 %,
+  clipping at 70 % of the largest excursion. Made in signal space, they pass
+  through each candidate's own preprocessing, so the measure compares
+  preprocessings fairly; a model accepting everything scores 0, one drawing a
+  tight boundary around the normal lines scores near 1. On ITSC healthy it
+  ranks the rejection of real fault windows of held-out recordings with
+  Spearman 0.88 over 1 940 candidates (gross families alone: 0.83).
 
 Split score = 100 × (0.7 · recall + 0.2 · outlier_rejection + 0.1 · resource):
 recall decides (a library that raises false alarms on normal signals is not

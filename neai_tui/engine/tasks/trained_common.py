@@ -18,7 +18,8 @@ predictions become a score and metrics; everything else is here:
   "invalid" (not scored), and so is one whose fit fails (ValueError: a
   degenerate fit, non-finite learned values).
 * **Splits**: 5 random splits, 70 % fit / 30 % test (stratified by class for
-  n-class: every class is in both parts), drawn from the benchmark seed, so
+  n-class: every class is in both parts; 1-class always holds out a contiguous
+  block of each file, as below for a file of one run), drawn from the benchmark seed, so
   every candidate sees the same ones. Fitting is seeded by (seed, split).
   When a file's lines are windows cut with overlap from a continuous
   recording (overlap.line_hop finds consecutive lines repeating samples), a
@@ -234,7 +235,10 @@ def make_splits(data: TrainedData, seed: int) -> list[Split]:
     """N_SPLITS fit/test splits: random, or contiguous blocks when lines overlap
     (data.blocked); stratified by class for n-class."""
     rng = np.random.default_rng([seed, 17])
-    if data.blocked:
+    if data.blocked or data.task == "one-class":
+        # 1-class always holds out contiguous blocks of each file: its recall must
+        # tell how the boundary does on lines recorded later, not on neighbours of
+        # fitted lines (a drift, a new recording), and it is the measure that ranks.
         return _block_splits(data, rng)
     n = len(data.lines)
     splits = []
@@ -517,7 +521,7 @@ class TrainedTask(Task):
             "lines": int(len(data.lines)),
             "splits": N_SPLITS,
             "test_fraction": TEST_FRACTION,
-            "split_kind": "blocks" if data.blocked else "random",
+            "split_kind": "blocks" if data.blocked else ("file blocks" if data.task == "one-class" else "random"),
             "overlap_gap": int(data.gap),
             "runs": int(len(np.unique(data.runs))) if data.blocked and data.runs is not None else None,
         }
