@@ -844,7 +844,15 @@ def _fit_proto_classifier(f, z, y, seed):
     centres, groups = np.vstack(centres), np.array(groups)
     d2 = ((z64[:, None, :] - centres[None]) ** 2).sum(axis=2)
     own = np.array([d2[i, groups == y[i]].min() for i in range(len(y))])
-    temperature = float(np.median(own))
+    _export_class_prototypes(f, z64, centres, groups, own)
+
+
+def _export_class_prototypes(f: Fitted, z64: np.ndarray, centres: np.ndarray, groups: np.ndarray,
+                             own: np.ndarray) -> None:
+    """n-class prototypes: softmax of minus each class's nearest squared distance
+    over a temperature, the median of `own` (each line's squared distance to its
+    class's nearest prototype)."""
+    temperature = float(np.median(own)) if len(own) else 0.0
     if not temperature > 1e-12:
         temperature = max(1e-12, float(z64.var(axis=0).sum()) * 1e-3)
     f.temperature = temperature
@@ -879,12 +887,9 @@ def _out_of_block_d2(z64: np.ndarray, keep: np.ndarray, blocks: int = CALIBRATIO
     n = len(z64)
     block = np.minimum((np.arange(n) * blocks) // max(1, n), blocks - 1)
     d2 = _sq_dist(z64, z64[keep])
-    d2[block[:, None] == block[keep][None, :]] = np.inf
-    out = d2.min(axis=1)
+    out = np.where(block[:, None] == block[keep][None, :], np.inf, d2).min(axis=1)
     if not np.all(np.isfinite(out)):  # a single block: leave-one-out instead
-        d2 = _sq_dist(z64, z64[keep])
-        d2[np.arange(n)[:, None] == keep[None, :]] = np.inf
-        out = d2.min(axis=1)
+        out = np.where(np.arange(n)[:, None] == keep[None, :], np.inf, d2).min(axis=1)
     return out
 
 
@@ -899,15 +904,7 @@ def _fit_nn_classifier(f, z, y, seed):
     d2[np.arange(len(z64))[:, None] == keep[None, :]] = np.inf
     d2[y[:, None] != groups[None, :]] = np.inf
     own = d2.min(axis=1)
-    own = own[np.isfinite(own)]
-    temperature = float(np.median(own)) if len(own) else 0.0
-    if not temperature > 1e-12:
-        temperature = max(1e-12, float(z64.var(axis=0).sum()) * 1e-3)
-    f.temperature = temperature
-    f.estimator = (_f32(centres).astype(np.float64), groups)
-    f.algo, f.post, f.n_raw = "proto", "softmax", f.n_classes
-    f.sizes = (len(centres), 0, 0)
-    f.parts = {"coef": _f32([-1.0 / temperature]), "protos": _f32(centres), "group": _f32(groups)}
+    _export_class_prototypes(f, z64, centres, groups, own[np.isfinite(own)])
 
 
 def _fit_nn_oneclass(f, z, y, seed):
