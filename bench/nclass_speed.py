@@ -114,10 +114,11 @@ def main(argv=None) -> int:
         print(json.dumps(runs, indent=2))
         return 0
     print(f"ITSC 13 classes, --time {args.time:g} --cores {args.cores} --seed {args.seed}")
-    print("code | evals | evals/s | last stage | best score | best library | load (1 min)")
+    print("code | evals | evals/s | last stage | best score | best library | families judged in full | load (1 min)")
     for r in runs:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(r["kept_by_kind"].items()))
         print(f"{r['code']} | {r['evals']} | {r['evals_per_s']} | {r['last_stage']} | {r['best_score']} | {r['best']} "
-              f"| {r['load_avg_1min']}")
+              f"| {kinds} | {r['load_avg_1min']}")
     for label in {r["code"] for r in runs}:
         mine = [r["evals_per_s"] for r in runs if r["code"] == label]
         print(f"{label}: mean {sum(mine) / len(mine):.1f} evals/s over {len(mine)} run(s)")
