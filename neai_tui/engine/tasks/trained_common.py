@@ -410,7 +410,11 @@ class TrainedEvaluator:
         computed once per effective pipeline and split (trained.effective_model:
         two models fitted the same way share it), whatever the pruning
         threshold, so a candidate's outcome never depends on what was cached."""
-        key = pre_key + json.dumps(_trained().effective_model(self.data.task, model), sort_keys=True)
+        try:
+            effective = _trained().effective_model(self.data.task, model)
+        except ValueError as exc:  # not a model of the catalogue
+            return ("invalid", f"the model cannot be fitted: {exc}")
+        key = pre_key + json.dumps(effective, sort_keys=True)
         rows = self._rows.get(key)
         if rows is None:
             if len(self._rows) >= ROW_CACHE_PIPELINES:
