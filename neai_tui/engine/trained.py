@@ -307,7 +307,6 @@ class Fitted:
         self.target = (0.0, 1.0)  # extrapolation: mean, std of the targets the estimator saw
         self.temperature = 1.0  # n-class proto
         self.calibration: np.ndarray | None = None  # one-class: scores the threshold is a quantile of
-        self.path_steps = 0  # forest: the trees' depths summed (node visits of the longest paths)
         self._knowledge: np.ndarray | None = None
 
     @property
@@ -548,40 +547,6 @@ class Fitted:
     def out_floats(self) -> int:
         return {"n-class": self.n_out, "one-class": 2, "extrapolation": 1}[self.task]
 
-    def inference_ops(self) -> dict:
-        """What one inference of the model costs, after the preprocessing: float
-        multiply-adds, comparisons (tree nodes at the longest paths, minima),
-        and calls of exp, log and sqrt (each tens of instructions on a hardware-
-        float core, hundreds on a soft-float one). For the ranking by the target
-        core's instruction cost; exact counts of the C's loops, forests at worst."""
-        z, o, a, b = self.n_z, self.n_raw, self.sizes[0], self.sizes[1]
-        mac = (2 * self.n_features if self.mean is not None else 0) + (z * self.n_features if self.proj is not None else 0)
-        cmp = exp = log = sqrt = 0
-        if self.algo == "linear":
-            mac += o * z
-        elif self.algo == "forest":
-            cmp, mac = self.path_steps, mac + a * o
-        elif self.algo == "proto":
-            mac, cmp = mac + 2 * a * z, a
-        elif self.algo == "mlp":
-            mac, cmp = mac + a * z + o * a, a
-        elif self.algo == "gauss":
-            mac += 3 * o * z
-        elif self.algo == "kernel":
-            mac, exp = mac + 2 * a * z + a, a
-        elif self.algo == "quad":
-            mac += a * z + a + z
-        elif self.algo == "knn":
-            mac, cmp = mac + 2 * a * z + b, a * b
-        if self.post in ("softmax", "neg_lse"):
-            exp += max(2, o) if self.post == "softmax" else o
-            log += int(self.post == "neg_lse")
-        elif self.post == "exp":
-            exp += 1
-        elif self.post == "sqrt":
-            sqrt += 1
-        return {"mac": int(mac), "compare": int(cmp), "exp": exp, "log": log, "sqrt": sqrt}
-
     def __repr__(self) -> str:
         return (f"Fitted({self.task}, {self.model}, features={self.n_features}, algo={self.algo}, "
                 f"knowledge={len(self.knowledge())} floats)")
@@ -738,7 +703,7 @@ def _export_forest(f: Fitted, trees, feature_maps, leaf_values, post: str) -> No
 
     leaf_values(tree_index, sklearn tree, node ids) gives the (leaves, n_raw) rows."""
     roots, nodes, leaves = [], [], []
-    n_nodes = n_leaves = path_steps = 0
+    n_nodes = n_leaves = 0
     for ti, (tree, fmap) in enumerate(zip(trees, feature_maps)):
         t = tree.tree_
         left, right = t.children_left, t.children_right
@@ -752,7 +717,6 @@ def _export_forest(f: Fitted, trees, feature_maps, leaf_values, post: str) -> No
             nodes.append((fmap[t.feature[i]], _f32_floor(float(t.threshold[i])), handle[left[i]], handle[right[i]]))
         leaves.append(np.asarray(leaf_values(ti, tree, leaf_ids), dtype=np.float64).reshape(len(leaf_ids), -1))
         roots.append(handle[0])
-        path_steps += int(t.max_depth)
         n_nodes += len(internal_ids)
         n_leaves += len(leaf_ids)
     if n_nodes + n_leaves >= MAX_EXACT_INT:
@@ -760,7 +724,6 @@ def _export_forest(f: Fitted, trees, feature_maps, leaf_values, post: str) -> No
     leaf_rows = np.vstack(leaves)
     f.algo, f.post, f.n_raw = "forest", post, leaf_rows.shape[1]
     f.sizes = (len(roots), n_nodes, n_leaves)
-    f.path_steps = path_steps
     f.parts = {
         "roots": _f32(roots),
         "nodes": _f32(np.array(nodes, dtype=np.float64).reshape(-1, 4)),
