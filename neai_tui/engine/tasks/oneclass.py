@@ -134,8 +134,8 @@ def synthetic_families(lines: np.ndarray, axes: int, buffer_size: int, seed: int
 
 
 class OneClassEvaluator(TrainedEvaluator):
-    def __init__(self, data: TrainedData, seed: int, max_ram, max_flash):
-        super().__init__(data, seed, max_ram, max_flash)
+    def __init__(self, data: TrainedData, seed: int, max_ram=None, max_flash=None, *, limits=None):
+        super().__init__(data, seed, max_ram, max_flash, limits=limits)
         families = synthetic_families(data.lines, data.axes, data.buffer_size, self.seed)
         self.families = [kind for kind, _ in families]
         self.extra_inputs = [lines for _, lines in families]

@@ -35,8 +35,10 @@ predictions become a score and metrics; everything else is here:
 * **Judging**: a candidate's score is its worst split's score; after the first
   2 splits a candidate already at or below the current 10th best is rejected
   without the rest (exact successive halving, as for anomaly detection). Size
-  comes from `trained.estimate_memory` on the fitted model (the largest over
-  the splits); past the project's RAM or flash limit the candidate is "too-big".
+  comes from `trained.estimate_memory` on the fitted model and the
+  instructions per inference from `cost.trained_terms` (each the largest over
+  the splits); past the project's RAM, flash or time limit the candidate is
+  "too-big".
   Each split score is 100 × (w_main·main + w_second·secondary + 0.1·resource),
   the weights and measures being set per task (see each task module).
 * Features come from the C front end (csearch.features, float32), computed once
@@ -58,7 +60,8 @@ from ..filtering import memory as filter_memory
 from ..overlap import line_hop, segments, shared_neighbours
 from ..errors import InputError, UsageError
 from ..project import TYPE_TITLES, Project
-from ..scoring import resource_term
+from ..cost import trained_terms
+from ..scoring import Limits
 from . import Task
 from .anomaly import AXIS_RELATIONS, filter_design
 from .anomaly import preprocessing_space as _anomaly_preprocessing_space
@@ -355,11 +358,13 @@ class TrainedEvaluator:
     resource)` -> that split's score, and `aggregate(rows)` -> the metrics.
     """
 
-    def __init__(self, data: TrainedData, seed: int, max_ram: float | None, max_flash: float | None):
+    def __init__(self, data: TrainedData, seed: int, max_ram: float | None = None, max_flash: float | None = None,
+                 *, limits: Limits | None = None):
         self.data = data
         self.seed = int(seed)
-        self.max_ram = max_ram
-        self.max_flash = max_flash
+        self.limits = limits or Limits(max_ram, max_flash)
+        self.max_ram = self.limits.max_ram
+        self.max_flash = self.limits.max_flash
         self.splits = make_splits(data, self.seed)
         self.min_fit_lines = min(len(s.fit) for s in self.splits)
         self.extra_inputs: list[np.ndarray] = []  # other raw lines to featurise with each preprocessing
@@ -405,8 +410,9 @@ class TrainedEvaluator:
             self._fitted_transforms[pre_key] = [{} for _ in self.splits]
         return self._fitted_transforms[pre_key][split_i]
 
-    def split_outcome(self, pre_key: str, model: dict, feats, extra, split_i: int) -> tuple:
-        """(measures or None, RAM, flash) of one split, or ("invalid", reason):
+    def split_outcome(self, pre_key: str, model: dict, feats, extra, split_i: int, sections: int = 0) -> tuple:
+        """(measures or None, RAM, flash, instructions per inference on the
+        project's core) of one split, or ("invalid", reason):
         computed once per effective pipeline and split (trained.effective_model:
         two models fitted the same way share it), whatever the pruning
         threshold, so a candidate's outcome never depends on what was cached."""
@@ -427,8 +433,11 @@ class TrainedEvaluator:
             except ValueError as exc:  # numpy's LinAlgError included: a degenerate fit
                 rows[split_i] = ("invalid", f"the model cannot be fitted: {exc}")
             else:
-                r, f = _trained().estimate_memory(fitted, json.loads(pre_key), self.data.axes, self.data.buffer_size)
-                rows[split_i] = (self.split_result(fitted, feats, split, extra), int(r), int(f))
+                pre = json.loads(pre_key)
+                r, f = _trained().estimate_memory(fitted, pre, self.data.axes, self.data.buffer_size)
+                cost = self.limits.instructions(trained_terms(fitted, pre, self.data.axes, self.data.buffer_size,
+                                                              sections))
+                rows[split_i] = (self.split_result(fitted, feats, split, extra), int(r), int(f), int(cost))
         return rows[split_i]
 
     def evaluate(self, pipeline: dict, prune_below: float | None = None) -> dict:
@@ -443,26 +452,30 @@ class TrainedEvaluator:
         pre_key = json.dumps(pre, sort_keys=True)
         ram, flash = filter_memory(self.data.filter, self.data.axes, self.data.buffer_size)
         extra_ram, extra_flash = ram, flash
+        instructions = 0
+        sections = self.data.filter.sections if self.data.filter is not None else 0
         rows: list[dict] = []
         for split_i in range(len(self.splits)):
-            outcome = self.split_outcome(pre_key, model, feats, extra, split_i)
+            outcome = self.split_outcome(pre_key, model, feats, extra, split_i, sections)
             if outcome[0] == "invalid":
                 return {"status": "invalid", "reason": outcome[1]}
-            row, r, f = outcome
+            row, r, f, cost = outcome
             ram, flash = max(ram, r + extra_ram), max(flash, f + extra_flash)
-            if (self.max_ram and ram > self.max_ram) or (self.max_flash and flash > self.max_flash):
-                return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
+            instructions = max(instructions, cost)
+            too_big = self.limits.over(ram, flash, instructions)
+            if too_big:
+                return too_big
             if row is None:
                 return {"status": "invalid", "reason": "the model's outputs are not finite"}
             rows.append(row)
             if prune_below is not None and split_i + 1 == FIRST_SPLITS:
-                # The resource term uses the size so far; sizes only grow, so this bound is safe.
-                resource = resource_term(ram, flash, self.max_ram, self.max_flash)
+                # The resource term uses the size and cost so far; they only grow, so this bound is safe.
+                resource = self.limits.resource(ram, flash, instructions)
                 partial = min(self.score(row, resource) for row in rows)
                 if partial <= prune_below:
                     return {"status": "rejected", "partial_score": round(partial, 4), "ram_bytes": ram,
                             "flash_bytes": flash}
-        resource = resource_term(ram, flash, self.max_ram, self.max_flash)
+        resource = self.limits.resource(ram, flash, instructions)
         scores = [self.score(row, resource) for row in rows]
         metrics = self.aggregate(rows)
         return {
@@ -471,6 +484,7 @@ class TrainedEvaluator:
             "metrics": metrics,
             "ram_bytes": ram,
             "flash_bytes": flash,
+            "instructions": instructions,
         }
 
     # -- per task ------------------------------------------------------------------
@@ -515,8 +529,8 @@ class TrainedTask(Task):
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
         return neighbour(self.name, model, rng)
 
-    def evaluator(self, data: TrainedData, seed: int, max_ram, max_flash) -> TrainedEvaluator:
-        return self.evaluator_class(data, seed, max_ram, max_flash)
+    def evaluator(self, data: TrainedData, seed: int, max_ram=None, max_flash=None, *, limits=None) -> TrainedEvaluator:
+        return self.evaluator_class(data, seed, max_ram, max_flash, limits=limits)
 
     def summary(self, data: TrainedData) -> dict:
         return {
