@@ -26,10 +26,16 @@ def _isolated_config(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def snapshot_workspace():
-    shutil.rmtree(SNAPSHOT_ROOT, ignore_errors=True)
-    root = SNAPSHOT_ROOT / "workspace"
-    yield root
-    shutil.rmtree(SNAPSHOT_ROOT, ignore_errors=True)
+    # The workspace path is fixed (it is on screen), so test runs of several checkouts
+    # on one machine take turns: an flock held while a test owns the folder.
+    import fcntl
+
+    with open(SNAPSHOT_ROOT.with_name(SNAPSHOT_ROOT.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(SNAPSHOT_ROOT, ignore_errors=True)
+        root = SNAPSHOT_ROOT / "workspace"
+        yield root
+        shutil.rmtree(SNAPSHOT_ROOT, ignore_errors=True)
 
 
 def fan_project(root: Path) -> Project:
