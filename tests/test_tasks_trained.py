@@ -267,3 +267,84 @@ def test_cli_refusals_exit_2_with_the_reason(tmp_path):
     bad.write_text("".join(f"{t} 0.1 0.2 0.3 0.4\n" for t in ("1.5", "2.5", "n/a", "3.5")))
     result = neai("import", d3, bad)
     assert result.returncode == 2 and f"{bad}:3:1" in result.stderr and "target" in result.stderr
+
+
+# ------------------------------------------------------------------- issue 13: speed and 1-class
+def test_split_cache_gives_what_a_fresh_evaluator_gives(tmp_path):
+    """Per-split results are shared between candidates fitted the same way (and
+    between a pruned and a full evaluation): the outcome is the one a fresh
+    evaluator computes, whatever came before and whatever the threshold."""
+    from neai_tui.engine.tasks.nclass import NClassTask
+
+    rng = np.random.default_rng(12)
+    p = new_project(tmp_path, "n-class")
+    for name, freq in (("a", 60.0), ("b", 90.0), ("c", 140.0)):
+        p.import_signal(write_signals(tmp_path / f"{name}.csv", tones(rng, 20, freq)))
+    task = NClassTask()
+    data = task.load(p)
+    used = task.evaluator(data, 3, None, None)
+    tree = {"kind": "et", "n_estimators": 5, "max_depth": 3, "pca": 0}
+    pre = {"kind": "stats"}
+    pruned = used.evaluate({"pre": pre, "model": {**tree, "scale": "standard"}}, prune_below=1000.0)
+    assert pruned["status"] == "rejected"
+    for prune in (None, 1000.0, 0.0):
+        for scale in ("none", "standard"):
+            pipeline = {"pre": pre, "model": {**tree, "scale": scale}}
+            fresh = task.evaluator(data, 3, None, None).evaluate(pipeline, prune)
+            assert used.evaluate(pipeline, prune) == fresh
+    # A tree ensemble without PCA is fitted unscaled: both settings give one library.
+    x = csearch.features(pre, data.lines, 1, BUFFER)
+    a = trained().fit("n-class", {**tree, "scale": "standard"}, x, data.y, 1).knowledge()
+    b = trained().fit("n-class", {**tree, "scale": "none"}, x, data.y, 1).knowledge()
+    np.testing.assert_array_equal(a, b)
+    # With a PCA the scaling matters, and is kept.
+    c = trained().fit("n-class", {**tree, "pca": 4, "scale": "standard"}, x, data.y, 1).knowledge()
+    d = trained().fit("n-class", {**tree, "pca": 4, "scale": "none"}, x, data.y, 1).knowledge()
+    assert len(c) != len(d)
+
+
+def test_shared_transforms_give_the_same_library():
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(80, 12)).astype(np.float32) * np.geomspace(0.1, 50, 12).astype(np.float32)
+    y = rng.integers(0, 3, 80)
+    shared: dict = {}
+    for model in ({"kind": "logreg", "pca": 4}, {"kind": "gnb", "pca": 4}, {"kind": "nn", "pca": 0},
+                  {"kind": "logreg", "pca": 4, "C": 10.0}):
+        alone = trained().fit("n-class", model, x, y, 2).knowledge()
+        np.testing.assert_array_equal(trained().fit("n-class", model, x, y, 2, shared).knowledge(), alone)
+    assert ("standard", 4) in shared and ("standard", 0) in shared
+
+
+def test_nearest_neighbour_one_class_threshold_holds_out_blocks():
+    """A fitted line's distance to itself is 0: the 1-class nearest-neighbour
+    threshold comes from distances to other blocks of the fit, so new lines of
+    the same kind are kept and a shifted tone is flagged."""
+    rng = np.random.default_rng(14)
+    normal = tones(rng, 90, 50.0)
+    fresh = tones(rng, 60, 50.0)
+    shifted = tones(rng, 60, 65.0)
+    pre = {"kind": "fft", "bands": 16, "spacing": "linear", "window": "hann", "log": True, "norm": "none"}
+    f = trained().fit("one-class", {"kind": "nn", "quantile": 0.95},
+                      csearch.features(pre, normal, 1, BUFFER), None, 1)
+    kept = 1.0 - f.predict(csearch.features(pre, fresh, 1, BUFFER))["outlier"].mean()
+    flagged = f.predict(csearch.features(pre, shifted, 1, BUFFER))["outlier"].mean()
+    assert kept >= 0.85 and flagged >= 0.9, (kept, flagged)
+
+
+def test_synthetic_outlier_families():
+    from neai_tui.engine.tasks.oneclass import GROSS_KINDS, SUBTLE_KINDS, synthetic_families
+
+    rng = np.random.default_rng(15)
+    lines = tones(rng, 30, 50.0, axes=3).astype(np.float32)
+    families = synthetic_families(lines, 3, BUFFER, seed=4)
+    assert [k for k, _ in families] == list(GROSS_KINDS + SUBTLE_KINDS)
+    again = synthetic_families(lines, 3, BUFFER, seed=4)
+    for (kind, made), (_, same) in zip(families, again):
+        assert made.shape == (30, 3 * BUFFER) and made.dtype == np.float32
+        np.testing.assert_array_equal(made, same)
+    subtle = dict(families)
+    # The subtle ones keep the signal's scale: each axis's spread within 30 % of a normal line's.
+    spread = lines.reshape(30, BUFFER, 3).std(axis=1).mean()
+    for kind in SUBTLE_KINDS:
+        made = subtle[kind].reshape(30, BUFFER, 3).std(axis=1).mean()
+        assert 0.7 * spread < made < 1.3 * spread, kind

@@ -188,16 +188,18 @@ def _trained_results(project: Project, record: dict) -> dict:
         doc.update(real=real.tolist(), predicted=predicted.tolist(), r2=round(metrics["r2"], 4),
                    rmse=round(metrics["rmse"], 6))
     else:
-        doc.update(_oneclass_view(fitted, feats[split.fit], tested, out, extra[0] if extra else None, predict_c))
+        # The synthetic outliers of every family, each line with its family's name.
+        kinds = [k for k, lines in zip(getattr(evaluator, "families", []), extra) for _ in range(len(lines))]
+        synthetic = np.vstack(extra) if extra else None
+        doc.update(_oneclass_view(fitted, feats[split.fit], tested, out, synthetic, predict_c, kinds))
     return doc
 
 
-def _oneclass_view(fitted, fit_feats: np.ndarray, tested: np.ndarray, out: dict, synthetic, predict_c) -> dict:
-    """Held-out lines and synthetic outliers on the plane of the two principal
-    directions of the held-out features (standardised by the fit lines), and the
-    C's outlier flag on a grid of that plane."""
-    from .tasks.oneclass import SYNTHETIC_KINDS
-
+def _oneclass_view(fitted, fit_feats: np.ndarray, tested: np.ndarray, out: dict, synthetic, predict_c,
+                   kinds: list[str]) -> dict:
+    """Held-out lines and synthetic outliers (kinds: each one's family) on the
+    plane of the two principal directions of the held-out features (standardised
+    by the fit lines), and the C's outlier flag on a grid of that plane."""
     centre = tested.astype(np.float64).mean(axis=0)
     scale = fit_feats.astype(np.float64).std(axis=0)
     scale[scale == 0] = 1.0
@@ -221,19 +223,21 @@ def _oneclass_view(fitted, fit_feats: np.ndarray, tested: np.ndarray, out: dict,
     }
     points = [normal_xy]
     if synthetic is not None and len(synthetic):
-        per_kind = max(1, len(synthetic) // len(SYNTHETIC_KINDS))
         shown = np.unique(np.linspace(0, len(synthetic) - 1, min(MAX_SYNTHETIC_SHOWN, len(synthetic))).astype(int))
         syn = synthetic[shown]
         syn_out = predict_c(fitted, syn)
         syn_xy = project(syn)
         points.append(syn_xy)
         doc["synthetic"] = {
-            "kind": [SYNTHETIC_KINDS[min(i // per_kind, len(SYNTHETIC_KINDS) - 1)] for i in shown],
+            "kind": [kinds[i] for i in shown],
             "score": np.round(syn_out["score"].astype(np.float64), 5).tolist(),
             "outlier": syn_out["outlier"].astype(bool).tolist(),
             "x": syn_xy[:, 0].tolist(), "y": syn_xy[:, 1].tolist(),
         }
-        doc["rejection"] = round(float(np.mean(predict_c(fitted, synthetic)["outlier"])), 4)
+        # As the benchmark measures it: the mean over the families of each one's share flagged.
+        flagged = np.asarray(predict_c(fitted, synthetic)["outlier"], dtype=bool)
+        names = np.array(kinds)
+        doc["rejection"] = round(float(np.mean([flagged[names == k].mean() for k in dict.fromkeys(kinds)])), 4)
     # The view: the held-out lines with a margin, and most synthetic outliers (a few
     # far-away ones would squash the rest into a corner).
     every = np.vstack(points)

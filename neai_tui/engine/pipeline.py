@@ -375,7 +375,8 @@ def describe(pipeline: dict) -> str:
         model_text = f"{model['k']} prototypes (reg {model['reg']:g}, calib {model['calib']:g})"
     else:  # trained models: kind, fitted transform, hyperparameters
         steps = []
-        if model.get("scale", "none") != "none":
+        # Tree ensembles without PCA are fitted unscaled (trained.effective_model).
+        if model.get("scale", "none") != "none" and (model.get("pca") or model["kind"] not in ("rf", "et", "iforest")):
             steps.append(f"{model['scale']} scaling")
         if model.get("pca"):
             steps.append(f"PCA {model['pca']}")

@@ -90,6 +90,11 @@ FAMILIES: dict[str, dict[str, ModelFamily]] = {
             _family("n-class", "mlp", "Neural network (1 hidden layer)", _MLP_GRID, {"hidden": 16, "alpha": 1e-4}),
             _family("n-class", "gnb", "Gaussian naive Bayes", {"var_smoothing": (1e-9, 1e-6, 1e-3)},
                     {"var_smoothing": 1e-9}),
+            # Every fitted line (at most `points` per class, evenly spaced in file
+            # order) is a prototype of its class: 1-nearest neighbour, on the C's
+            # prototype inference. Raw buffers and covariances of motor currents are
+            # where it beats the others (see docs/benchmarks.md).
+            _family("n-class", "nn", "Nearest neighbour (fitted lines)", {"points": (16, 64, 256)}, {"points": 16}),
         )
     },
     "one-class": {
@@ -106,6 +111,9 @@ FAMILIES: dict[str, dict[str, ModelFamily]] = {
             _family("one-class", "iforest", "Isolation forest",
                     {"n_estimators": (10, 25, 50), "max_samples": (32, 64, 128)},
                     {"n_estimators": 25, "max_samples": 64}),
+            # Distance to the nearest fitted line (at most `points`, evenly spaced in
+            # file order); its threshold comes from out-of-block distances (_fit_nn_oneclass).
+            _family("one-class", "nn", "Nearest-neighbour distance", {"points": (64, 256, 1024)}, {"points": 256}),
         )
     },
     "extrapolation": {
@@ -141,6 +149,23 @@ def complete(task: str, model: dict) -> dict:
     if unknown:
         raise ValueError(f"{task} {fam.kind}: unknown hyperparameters {sorted(unknown)}")
     return {**fam.default, **model}
+
+
+# Tree ensembles split on one feature at a time: a per-feature affine scaling moves
+# their thresholds, never their partitions, so without a PCA (which mixes the
+# features) they are fitted unscaled, whatever the model says (same decisions,
+# a smaller library, and one fit for the two settings: see effective_model).
+TREE_KINDS = ("rf", "et", "iforest")
+
+
+def effective_model(task: str, model: dict) -> dict:
+    """The complete model as it is fitted: "scale" is "none" for a tree ensemble
+    without PCA (see TREE_KINDS). Two models with the same effective model give
+    the same library."""
+    m = complete(task, model)
+    if m["kind"] in TREE_KINDS and not m.get("pca"):
+        m["scale"] = "none"
+    return m
 
 
 def is_valid(model: dict, n_features: int) -> bool:
@@ -281,6 +306,7 @@ class Fitted:
         self.estimator = None
         self.target = (0.0, 1.0)  # extrapolation: mean, std of the targets the estimator saw
         self.temperature = 1.0  # n-class proto
+        self.calibration: np.ndarray | None = None  # one-class: scores the threshold is a quantile of
         self._knowledge: np.ndarray | None = None
 
     @property
@@ -318,24 +344,28 @@ class Fitted:
             return raw
         if self.algo == "proto":
             raw = np.empty((n, self.n_raw), dtype=F32)
+            group = p["group"].astype(np.int64)
+            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+            contiguous = len(starts) == self.n_raw and np.array_equal(group[starts], np.arange(self.n_raw))
             for sl in _row_chunks(n, len(p["protos"])):
                 d = _dist2(z[sl], p["protos"])
-                for g in range(self.n_raw):
-                    raw[sl, g] = d[:, p["group"] == g].min(axis=1)
+                if contiguous:  # prototypes stored class by class (every fit does): one pass
+                    raw[sl] = np.minimum.reduceat(d, starts, axis=1)
+                else:
+                    for g in range(self.n_raw):
+                        raw[sl, g] = d[:, group == g].min(axis=1)
             return p["coef"][0] * raw
         if self.algo == "mlp":
             hidden = _matvec(z, p["w1"], p["b1"])
             hidden = np.where(hidden > F32(0.0), hidden, F32(0.0))
             return _matvec(hidden, p["w2"], p["b2"])
         if self.algo == "gauss":
-            raw = np.empty((n, self.n_raw), dtype=F32)
-            for m in range(self.n_raw):
-                acc = np.zeros(n, dtype=F32)
-                for j in range(self.n_z):
-                    d = z[:, j] - p["mean"][m, j]
-                    acc += d * d * p["hiv"][m, j]
-                raw[:, m] = p["const"][m] - acc
-            return raw
+            # Every component at once, each accumulated in feature order (as the C).
+            acc = np.zeros((n, self.n_raw), dtype=F32)
+            for j in range(self.n_z):
+                d = z[:, j, None] - p["mean"][None, :, j]
+                acc += d * d * p["hiv"][None, :, j]
+            return p["const"][None, :] - acc
         if self.algo == "kernel":
             acc = np.zeros(n, dtype=F32)
             ng = p["head"][0]
@@ -420,7 +450,7 @@ class Fitted:
                 d = est.decision_function(z64)
                 logits = np.column_stack([np.zeros_like(d), d]) if d.ndim == 1 else d
                 proba = _softmax64(logits)
-            elif kind == "proto":
+            elif kind in ("proto", "nn"):
                 centres, groups = est
                 d2 = ((z64[:, None, :] - centres[None]) ** 2).sum(axis=2)
                 best = np.column_stack([d2[:, groups == g].min(axis=1) for g in range(self.n_classes)])
@@ -437,6 +467,8 @@ class Fitted:
                 score = est.mahalanobis(z64)
             elif kind == "proto":
                 score = est.transform(z64).min(axis=1)
+            elif kind == "nn":
+                score = np.sqrt(_sq_dist(z64, est).min(axis=1))
             elif kind == "gmm":
                 score = -est.score_samples(z64)
             else:
@@ -539,14 +571,48 @@ def _softmax64(logits: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- fitting
 
 
-def fit(task: str, model: dict, X: np.ndarray, y: np.ndarray | None, seed: int) -> Fitted:
+@functools.lru_cache(maxsize=1)
+def _threadpools():
+    """The process's BLAS/OpenMP thread pools, found once: threadpool_limits()
+    scans the loaded libraries on every call (~10 ms, more than a small fit)."""
+    # Loaded first, so the pools they bring (OpenMP of k-means and the trees) are in the list.
+    import sklearn.cluster  # noqa: F401
+    import sklearn.ensemble  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _fit_transform(f: Fitted, x: np.ndarray, scale: str, pca: int) -> np.ndarray:
+    """Fit f's standardisation and PCA on x; the transformed x."""
+    if scale == "standard":
+        x64 = x.astype(np.float64)
+        std = x64.std(axis=0)
+        std[std < 10 * np.finfo(np.float64).eps] = 1.0  # as StandardScaler: constant features kept
+        f.mean, f.inv_std = _f32(x64.mean(axis=0)), _f32(1.0 / std)
+    if pca:
+        from sklearn.decomposition import PCA
+
+        s = f.transform(x).astype(np.float64)
+        p = PCA(n_components=pca, svd_solver="full").fit(s)
+        f.proj = _f32(p.components_)
+        f.offset = _f32(-(p.components_ @ p.mean_))
+        f.n_z = pca
+    return f.transform(x)
+
+
+def fit(task: str, model: dict, X: np.ndarray, y: np.ndarray | None, seed: int,
+        transforms: dict | None = None) -> Fitted:
     """Fit `model` for `task` on features X (n, d) and targets y (class ids 0..C-1 for
-    n-class, None for one-class, floats for extrapolation); randomness from `seed`."""
+    n-class, None for one-class, floats for extrapolation); randomness from `seed`.
+
+    `transforms`: a dict the caller keeps per (features, fitted lines): the fitted
+    scaling and PCA (and the transformed lines) are stored there by (scale, pca)
+    and reused, so candidates sharing them do not fit them again."""
     from sklearn.exceptions import ConvergenceWarning
-    from threadpoolctl import threadpool_limits
 
     _check_task(task)
-    model = complete(task, model)
+    model = effective_model(task, model)
     x = _f32(X)
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
         raise ValueError(f"features must be (n >= 2, d >= 1), got {x.shape}")
@@ -571,26 +637,21 @@ def fit(task: str, model: dict, X: np.ndarray, y: np.ndarray | None, seed: int) 
         raise ValueError(f"scale must be 'standard' or 'none', not {model['scale']!r}")
 
     f = Fitted(task, model, d, n_classes)
-    with threadpool_limits(1), warnings.catch_warnings():
+    with _threadpools().limit(limits=1), warnings.catch_warnings():
         # An unconverged fit is still a candidate: the benchmark judges its outputs.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if model["scale"] == "standard":
-            x64 = x.astype(np.float64)
-            std = x64.std(axis=0)
-            std[std < 10 * np.finfo(np.float64).eps] = 1.0  # as StandardScaler: constant features kept
-            f.mean, f.inv_std = _f32(x64.mean(axis=0)), _f32(1.0 / std)
-        if pca:
-            from sklearn.decomposition import PCA
-
-            s = f.transform(x).astype(np.float64)
-            p = PCA(n_components=pca, svd_solver="full").fit(s)
-            f.proj = _f32(p.components_)
-            f.offset = _f32(-(p.components_ @ p.mean_))
-            f.n_z = pca
-        z = f.transform(x)
+        key = (model["scale"], pca)
+        if transforms is not None and key in transforms:
+            f.mean, f.inv_std, f.proj, f.offset, z = transforms[key]
+            f.n_z = z.shape[1]
+        else:
+            z = _fit_transform(f, x, model["scale"], pca)
+            if transforms is not None:
+                transforms[key] = (f.mean, f.inv_std, f.proj, f.offset, z)
         _FITTERS[(task, model["kind"])](f, z, y, seed)
         if task == "one-class":
-            scores = np.sort(f._outputs(z)[:, 0])
+            # The fitted lines' scores, or what the model calibrated its boundary on.
+            scores = np.sort(f.calibration if f.calibration is not None else f._outputs(z)[:, 0])
             f.threshold = F32(scores[max(0, math.ceil(model["quantile"] * n) - 1)])
     for name, part in f.parts.items():
         if not np.all(np.isfinite(part)):
@@ -612,7 +673,11 @@ def _fit_linear(f: Fitted, coef: np.ndarray, intercept: np.ndarray, post: str) -
 def _fit_logreg(f, z, y, seed):
     from sklearn.linear_model import LogisticRegression
 
-    f.estimator = LogisticRegression(C=f.model["C"], max_iter=2000, random_state=seed).fit(z.astype(np.float64), y)
+    # tol 1e-3 (scikit-learn: 1e-4) and at most 300 iterations: half the fit time
+    # on ITSC's 13 classes for the same test accuracy; unscaled features, which
+    # took up to 2 000 iterations, stop earlier (an unconverged fit is judged as is).
+    f.estimator = LogisticRegression(C=f.model["C"], tol=1e-3, max_iter=300, random_state=seed).fit(
+        z.astype(np.float64), y)
     _fit_linear(f, f.estimator.coef_, f.estimator.intercept_, "softmax")
 
 
@@ -728,20 +793,26 @@ def _fit_iforest(f, z, y, seed):
 
 
 def _fit_proto_classifier(f, z, y, seed):
-    from sklearn.cluster import KMeans
-
     z64 = z.astype(np.float64)
     centres, groups = [], []
     for c in range(f.n_classes):
         zc = z64[y == c]
         k = min(int(f.model["k"]), len(np.unique(zc, axis=0)))
-        km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(zc)
-        centres.append(km.cluster_centers_)
+        # One prototype is the class mean: what k-means would converge to, without its restarts.
+        centres.append(zc.mean(axis=0, keepdims=True) if k == 1 else _kmeans(zc, k, seed))
         groups += [c] * k
     centres, groups = np.vstack(centres), np.array(groups)
     d2 = ((z64[:, None, :] - centres[None]) ** 2).sum(axis=2)
     own = np.array([d2[i, groups == y[i]].min() for i in range(len(y))])
-    temperature = float(np.median(own))
+    _export_class_prototypes(f, z64, centres, groups, own)
+
+
+def _export_class_prototypes(f: Fitted, z64: np.ndarray, centres: np.ndarray, groups: np.ndarray,
+                             own: np.ndarray) -> None:
+    """n-class prototypes: softmax of minus each class's nearest squared distance
+    over a temperature, the median of `own` (each line's squared distance to its
+    class's nearest prototype)."""
+    temperature = float(np.median(own)) if len(own) else 0.0
     if not temperature > 1e-12:
         temperature = max(1e-12, float(z64.var(axis=0).sum()) * 1e-3)
     f.temperature = temperature
@@ -749,6 +820,89 @@ def _fit_proto_classifier(f, z, y, seed):
     f.algo, f.post, f.n_raw = "proto", "softmax", f.n_classes
     f.sizes = (len(centres), 0, 0)
     f.parts = {"coef": _f32([-1.0 / temperature]), "protos": _f32(centres), "group": _f32(groups)}
+
+
+def _kmeans(x: np.ndarray, k: int, seed: int, iterations: int = 50) -> np.ndarray:
+    """k centres of x (float64; k <= distinct rows): k-means++ seeding, then Lloyd's
+    iterations until the assignment stops changing. One class's lines are a few
+    dozen to a few hundred: scikit-learn's KMeans spent ~5 ms per class around
+    this (validation, restarts), 13 classes x 5 splits per candidate."""
+    rng = np.random.default_rng([seed, 31])
+    centres = [x[int(rng.integers(len(x)))]]
+    d2 = ((x - centres[0]) ** 2).sum(axis=1)
+    for _ in range(1, k):
+        total = d2.sum()
+        pick = int(rng.choice(len(x), p=d2 / total)) if total > 0 else int(rng.integers(len(x)))
+        centres.append(x[pick])
+        d2 = np.minimum(d2, ((x - x[pick]) ** 2).sum(axis=1))
+    c = np.array(centres)
+    assign = None
+    for _ in range(iterations):
+        new = _sq_dist(x, c).argmin(axis=1)
+        if assign is not None and np.array_equal(new, assign):
+            break
+        assign = new
+        for j in range(k):
+            members = x[assign == j]
+            if len(members):
+                c[j] = members.mean(axis=0)
+    return c
+
+
+def _spaced(n: int, count: int) -> np.ndarray:
+    """At most `count` indices of 0..n-1, evenly spaced (all when n <= count)."""
+    if n <= count:
+        return np.arange(n)
+    return np.unique(np.floor(np.arange(count) * (n / count)).astype(np.int64))
+
+
+def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) squared Euclidean distances, float64 (for fitting only)."""
+    d2 = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
+    return np.maximum(d2, 0.0)
+
+
+CALIBRATION_BLOCKS = 5
+
+
+def _out_of_block_d2(z64: np.ndarray, keep: np.ndarray, blocks: int = CALIBRATION_BLOCKS) -> np.ndarray:
+    """Per fitted line (in file order), the squared distance to the nearest kept
+    line of another contiguous block of the fit: how far a line the library never
+    saw sits from what it keeps. Consecutive lines (overlapping windows, one
+    recording) are near-copies, so a line's distance to its own neighbours would
+    make every boundary too tight."""
+    n = len(z64)
+    block = np.minimum((np.arange(n) * blocks) // max(1, n), blocks - 1)
+    d2 = _sq_dist(z64, z64[keep])
+    out = np.where(block[:, None] == block[keep][None, :], np.inf, d2).min(axis=1)
+    if not np.all(np.isfinite(out)):  # a single block: leave-one-out instead
+        out = np.where(np.arange(n)[:, None] == keep[None, :], np.inf, d2).min(axis=1)
+    return out
+
+
+def _fit_nn_classifier(f, z, y, seed):
+    z64 = z.astype(np.float64)
+    keep = np.concatenate([np.flatnonzero(y == c)[_spaced(int(np.sum(y == c)), int(f.model["points"]))]
+                           for c in range(f.n_classes)])
+    centres, groups = z64[keep], y[keep]
+    # Temperature: the typical squared distance of a line to the nearest other
+    # kept line of its class, so a line that close gets a clear majority.
+    d2 = _sq_dist(z64, centres)
+    d2[np.arange(len(z64))[:, None] == keep[None, :]] = np.inf
+    d2[y[:, None] != groups[None, :]] = np.inf
+    own = d2.min(axis=1)
+    _export_class_prototypes(f, z64, centres, groups, own[np.isfinite(own)])
+
+
+def _fit_nn_oneclass(f, z, y, seed):
+    z64 = z.astype(np.float64)
+    keep = _spaced(len(z64), int(f.model["points"]))
+    protos = _f32(z64[keep])
+    f.estimator = protos.astype(np.float64)
+    f.algo, f.post, f.n_raw = "proto", "sqrt", 1
+    f.sizes = (len(keep), 0, 0)
+    f.parts = {"coef": _f32([1.0]), "protos": protos, "group": np.zeros(len(keep), dtype=F32)}
+    f.calibration = np.sqrt(_out_of_block_d2(z64, keep))
 
 
 def _fit_proto_oneclass(f, z, y, seed):
@@ -766,8 +920,10 @@ def _fit_mlp(f, z, y, seed):
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     z64 = z.astype(np.float64)
-    args = dict(hidden_layer_sizes=(int(f.model["hidden"]),), alpha=f.model["alpha"], max_iter=500,
-                random_state=seed)
+    # L-BFGS: on the few hundred to few thousand lines of a project it converges
+    # in 3-4x less time than Adam (scikit-learn recommends it for small data sets).
+    args = dict(hidden_layer_sizes=(int(f.model["hidden"]),), alpha=f.model["alpha"], solver="lbfgs",
+                max_iter=200, random_state=seed)
     if f.task == "n-class":
         est = f.estimator = MLPClassifier(**args).fit(z64, y)
         w2, b2, post = est.coefs_[1].T, est.intercepts_[1], "softmax"
@@ -869,6 +1025,8 @@ _FITTERS = {
     ("n-class", "proto"): _fit_proto_classifier,
     ("n-class", "mlp"): _fit_mlp,
     ("n-class", "gnb"): _fit_gnb,
+    ("n-class", "nn"): _fit_nn_classifier,
+    ("one-class", "nn"): _fit_nn_oneclass,
     ("one-class", "ocsvm"): _fit_ocsvm,
     ("one-class", "mahalanobis"): _fit_mahalanobis,
     ("one-class", "proto"): _fit_proto_oneclass,
