@@ -256,16 +256,26 @@ def run_benchmark(
     cancel: threading.Event | None = None,
     strategy: str = "tpe",
     scheduler: str | None = None,
+    files: list[str] | None = None,
 ) -> BenchResult:
     """Run (or resume) a benchmark until the time or evaluation budget, the
-    cancel event, or convergence. The best library so far is always on disk."""
+    cancel event, or convergence. The best library so far is always on disk.
+
+    ``files``: the signal files to use (ids, names, class names or couple:K; see
+    bench_history.choose_files), every file when None; a resumed benchmark keeps its own."""
+    from .bench_history import append_log, benchmark_files, budget_text, describe_files, describe_splits
+
     if cores < 1:
         raise UsageError(f"--cores must be 1 or more, not {cores}", "Use --cores N with N >= 1.")
     task = task_for(project.settings.type, project.settings.multisensor)
-    data = task.load(project)
     resume_id = None if new else latest_unfinished(project)
+    stored_files = Benchmark.load(project, resume_id).state.get("files") if resume_id else None
+    view = benchmark_files(project, files, stored_files)
+    data = task.load(view)
     bench = Benchmark.load(project, resume_id) if resume_id else Benchmark.create(project, seed, cores)
     state = bench.state
+    state["files"] = describe_files(view.signals)
+    state["files_restricted"] = view is not project
     seed = state["seed"]
     strategy = state.setdefault("strategy", strategy)
     if strategy not in STRATEGIES:
@@ -288,6 +298,7 @@ def run_benchmark(
     bench.save()
 
     evaluator = task.evaluator(data, seed, max_ram, max_flash)
+    state["splits"] = describe_splits(view, data, evaluator)
     # The 10 best of the completed generations: a generation cut short (time, stop,
     # budget, crash) is run again from the state it started from, so that the run
     # continues exactly where it stopped.
@@ -307,6 +318,10 @@ def run_benchmark(
     started = time.monotonic()
     elapsed_before = float(state.get("elapsed_s", 0.0))
     evals_at_start = int(state["evals_done"])
+    state["budget"] = {"time_s": time_limit, "evals": max_evals, "from_elapsed_s": elapsed_before,
+                       "from_evals": evals_at_start, "cores": cores}
+    state.setdefault("runs", []).append({"started": _now(), **state["budget"]})
+    bench.save()
     last_improvement = int(state.get("last_improvement_evals", 0))
     cancel = cancel or threading.Event()
 
@@ -325,6 +340,8 @@ def run_benchmark(
         return elapsed_before + time.monotonic() - started
 
     def report(message: str, new_best: bool = False, improved: dict | None = None) -> None:
+        if new_best or not message.startswith("generation"):  # kept for the history (log.jsonl)
+            append_log(bench.dir, elapsed(), message, "best" if new_best else "info")
         if progress:
             run_time = max(1e-9, time.monotonic() - started)
             progress(
@@ -345,6 +362,9 @@ def run_benchmark(
         return None if max_evals is None else max_evals - state["evals_done"]
 
     status = "done"
+    used = "every file" if view is project else "only " + ", ".join(f["name"] for f in state["files"])
+    append_log(bench.dir, elapsed(), f"{'resume' if resume_id else 'start'}: {budget_text(state['budget'])}, "
+               f"{cores} core(s), seed {seed}, {used}", "start")
     report(f"benchmark {bench.id}: {state['space_size']} candidates in the space, seed {seed}, {cores} core(s)")
     if state["data"].get("split_kind") == "blocks":
         report(
@@ -499,7 +519,10 @@ def run_benchmark(
             pool.shutdown(wait=False, cancel_futures=False)
         state["status"] = status
         state["elapsed_s"] = round(elapsed(), 2)
+        state["runs"][-1].update(ended=_now(), status=status, evals_done=state["evals_done"])
         bench.save()
+        append_log(bench.dir, elapsed(), f"{status}: {state['evals_done']} evaluations in {state['elapsed_s']:.0f} s"
+                   + (f", best {best['id']} score {best['score']:.2f}" if best else ", no library"), "end")
     if status == "stopped" and best is None and cancel.is_set():
         raise Cancelled("the benchmark was stopped before any library was found", "Run `neai bench DIR` to resume.")
     return BenchResult(bench.id, best, state["evals_done"], state["elapsed_s"], status)
