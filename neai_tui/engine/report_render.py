@@ -141,7 +141,7 @@ def blocks(doc: dict) -> list[tuple]:
         res = doc.get(key)
         if res:
             out.append(("h2", heading))
-            out += result_blocks(res)
+            out += result_blocks(res, "benchmark" if key == "results" else "experiment")
     if doc.get("experiment"):
         out += experiment_blocks(doc["experiment"])
     if doc.get("learning_curve"):
@@ -156,7 +156,7 @@ def blocks(doc: dict) -> list[tuple]:
     return out
 
 
-def result_blocks(res: dict) -> list[tuple]:
+def result_blocks(res: dict, prefix: str = "benchmark") -> list[tuple]:
     out: list[tuple] = [("p", f"Source: {res['source']}.")]
     kind = res["kind"]
     if kind in ("anomaly", "one-class"):
@@ -172,7 +172,7 @@ def result_blocks(res: dict) -> list[tuple]:
                                ("outlier rejection", fmt(res.get("outlier_rejection"))),
                                ("ROC AUC", fmt(roc["auc"]))]))
         out.append(("table", ["operating point", "false alarms (FPR)", "detected (TPR)"], rows))
-        out.append(("figure", Figure(f"roc-{kind}", f"ROC curve (AUC {fmt(roc['auc'])}) and the operating points",
+        out.append(("figure", Figure(f"{prefix}-roc", f"ROC curve (AUC {fmt(roc['auc'])}) and the operating points",
                                      draw_roc, 3.0, res)))
     elif kind == "one-class-flags":
         out.append(("kv", [("recall (normal kept)", fmt(res.get("recall"))),
@@ -184,12 +184,12 @@ def result_blocks(res: dict) -> list[tuple]:
                     [[c, n, fmt(p), fmt(r)] for c, n, p, r in zip(res["classes"], res["support"], res["precision"],
                                                                    res["recall"])]))
         size = 3.2 if len(res["classes"]) <= 6 else 4.6
-        out.append(("figure", Figure("confusion", "Confusion matrix (rows: true class, columns: predicted) and "
+        out.append(("figure", Figure(f"{prefix}-confusion", "Confusion matrix (rows: true class, columns: predicted) and "
                                                   "per-class precision and recall", draw_confusion, size, res)))
     else:
         out.append(("kv", [("lines", len(res["real"])), ("R²", fmt(res.get("r2"))), ("RMSE", fmt(res.get("rmse"))),
                            ("SMAPE (%)", fmt(res.get("smape")))]))
-        out.append(("figure", Figure("extrapolation", "Predicted against true values, and the residuals",
+        out.append(("figure", Figure(f"{prefix}-extrapolation", "Predicted against true values, and the residuals",
                                      draw_extrapolation, 3.0, res)))
     return out
 
