@@ -266,3 +266,40 @@ def test_itsc_held_out_recordings_nclass(itsc, tmp_path, capsys):
         right = [np.mean([r["class"] == name for r in emulate(capsys, zip_path, "classify", t)])
                  for t, name in zip(tests, names)]
         assert result_of(doc, lib)["metrics"]["balanced_accuracy"] == round(float(np.mean(right)), 4)
+
+
+def test_test_lines_from_a_live_serial_port(anomaly_case, capsys):
+    """A board prints held-out lines on a serial port (a pty here); `--test-port`
+    captures them into the project, then the libraries run on them as on a file."""
+    import os
+    import threading
+    import time
+    import tty
+
+    project, libs, files = anomaly_case
+    main_fd, secondary = os.openpty()
+    tty.setraw(secondary)
+    port = os.ttyname(secondary)
+    lines = files["abnormal"].read_text().splitlines()[:30]
+
+    def board():
+        time.sleep(0.3)
+        os.write(main_fd, b"0.12 0.3\r\n")  # the port opened mid-line: the cut line is dropped
+        for line in lines:
+            os.write(main_fd, (line + "\r\n").encode())
+
+    threading.Thread(target=board, daemon=True).start()
+    try:
+        doc = run_json(capsys, "validate", project.path, "--lib", libs[0], "--learn", files["learn"],
+                       "--test-port", f"{port}:abnormal", "--port-lines", 30)
+    finally:
+        os.close(main_fd)
+        os.close(secondary)
+    test = doc["tests"][0]
+    assert test["source"] == "serial" and test["port"] == port and test["lines"] == 30
+    captured = Path(test["path"])
+    assert captured.parent == project.path / "captures"
+    assert hashlib.sha256(captured.read_bytes()).hexdigest() == test["sha256"]
+    sims = [r["similarity"] for r in emulate(capsys, zips_of(project, libs[:1])[libs[0]], "detect", captured,
+                                             files["learn"])]
+    assert result_of(doc, libs[0])["files"][0]["correct"] == round(100 * np.mean(np.array(sims) < 90), 1)

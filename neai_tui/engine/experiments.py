@@ -76,14 +76,11 @@ def experiments_dir(project: Project) -> Path:
     return project.path / EXPERIMENTS
 
 
-def write_lock(project: Project):
-    """The project's write lock while an experiment is stored (a second process on
-    the same project waits or is told; see the project lock of storage/locking)."""
-    try:
-        from .locking import project_lock  # type: ignore[attr-defined]
-    except ImportError:
-        return contextlib.nullcontext()
-    return project_lock(project)
+def write_lock(project: Project, action: str):
+    """The project's writer lock (`Project.writer`, where the project has one): a
+    second process changing the same project is refused, naming the holder."""
+    writer = getattr(project, "writer", None)
+    return writer(action) if writer is not None else contextlib.nullcontext()
 
 
 # --------------------------------------------------------------------------- labels
@@ -351,7 +348,7 @@ def store_experiment(project: Project, doc: dict, outputs: dict) -> dict:
     """Give the experiment the next id and write it (outputs first, then the document)."""
     root = experiments_dir(project)
     root.mkdir(parents=True, exist_ok=True)
-    with write_lock(project):
+    with write_lock(project, "store a validation experiment"):
         n = 1 + max((int(p.name[1:]) for p in root.iterdir() if p.name[:1] == "e" and p.name[1:].isdigit()),
                     default=0)
         while True:

@@ -165,7 +165,10 @@ def nested_cv(
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
     doc = _summary(project, strata, folds, evals, options)
-    atomic_write_json(path, doc)
+    from .experiments import write_lock
+
+    with write_lock(getattr(project, "full", project), "store a nested cross-validation"):
+        atomic_write_json(path, doc)
     return doc
 
 
