@@ -399,7 +399,8 @@ def build_report(
         doc["experiment_results"] = experiment_results(project, experiment, record["id"])
     doc["learning_curve"] = learning_section(project, record)
     if nested is None:
-        doc["nested_cv"] = {"skipped": "not computed for this report (`neai report` without --no-nested computes it)"}
+        doc["nested_cv"] = {"skipped": "this report was written without it (`neai report` computes it unless "
+                                       "--no-nested is given)"}
     else:
         from .nested_cv import nested_cv
 

@@ -436,24 +436,15 @@ def _md_table(headers, rows) -> str:
 
 def write_markdown(doc: dict, out: Path) -> Path:
     assets = out.with_name(out.stem + "_files")
-    parts = []
-    for block in blocks(doc):
-        kind = block[0]
-        if kind == "title":
-            parts.append(f"# {block[1]}")
-        elif kind == "h2":
-            parts.append(f"## {block[1]}")
-        elif kind == "p":
-            parts.append(block[1])
-        elif kind == "kv":
-            parts.append(_md_table(["", ""], [[k, v] for k, v in block[1]]))
-        elif kind == "table":
-            parts.append(_md_table(block[1], block[2]))
-        else:
-            figure = block[1]
-            assets.mkdir(parents=True, exist_ok=True)
-            (assets / f"{figure.name}.png").write_bytes(_png(figure))
-            parts.append(f"![{figure.caption}]({assets.name}/{figure.name}.png)\n\n*{figure.caption}*")
+
+    def figure(f: Figure) -> str:
+        assets.mkdir(parents=True, exist_ok=True)
+        (assets / f"{f.name}.png").write_bytes(_png(f))
+        return f"![{f.caption}]({assets.name}/{f.name}.png)\n\n*{f.caption}*"
+
+    parts = _render(doc, {"title": lambda t: f"# {t}", "h2": lambda t: f"## {t}", "p": lambda t: t,
+                          "kv": lambda items: _md_table(["", ""], [[k, v] for k, v in items]),
+                          "table": _md_table, "figure": figure})
     _write_text(out, "\n\n".join(parts) + "\n")
     return out
 
@@ -465,31 +456,30 @@ th{background:#eef3fa}figure{margin:1em 0}figcaption{font-style:italic;font-size
 
 def write_html(doc: dict, out: Path) -> Path:
     e = html.escape
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(doc['title'])}</title>"
-             f"<style>{HTML_STYLE}</style></head><body>"]
-    for block in blocks(doc):
-        kind = block[0]
-        if kind == "title":
-            parts.append(f"<h1>{e(block[1])}</h1>")
-        elif kind == "h2":
-            parts.append(f"<h2>{e(block[1])}</h2>")
-        elif kind == "p":
-            parts.append(f"<p>{e(block[1])}</p>")
-        elif kind == "kv":
-            parts.append("<table>" + "".join(f"<tr><th>{e(fmt(k))}</th><td>{e(fmt(v))}</td></tr>" for k, v in block[1])
-                         + "</table>")
-        elif kind == "table":
-            head = "".join(f"<th>{e(h)}</th>" for h in block[1])
-            body = "".join("<tr>" + "".join(f"<td>{e(fmt(v))}</td>" for v in row) + "</tr>" for row in block[2])
-            parts.append(f"<table><tr>{head}</tr>{body}</table>")
-        else:
-            figure = block[1]
-            data = base64.b64encode(_png(figure)).decode()
-            parts.append(f"<figure><img alt='{e(figure.caption)}' src='data:image/png;base64,{data}'>"
-                         f"<figcaption>{e(figure.caption)}</figcaption></figure>")
-    parts.append("</body></html>")
-    _write_text(out, "\n".join(parts) + "\n")
+
+    def table(headers, rows) -> str:
+        head = "".join(f"<th>{e(h)}</th>" for h in headers)
+        body = "".join("<tr>" + "".join(f"<td>{e(fmt(v))}</td>" for v in row) + "</tr>" for row in rows)
+        return f"<table><tr>{head}</tr>{body}</table>"
+
+    def figure(f: Figure) -> str:
+        data = base64.b64encode(_png(f)).decode()
+        return (f"<figure><img alt='{e(f.caption)}' src='data:image/png;base64,{data}'>"
+                f"<figcaption>{e(f.caption)}</figcaption></figure>")
+
+    parts = _render(doc, {
+        "title": lambda t: f"<h1>{e(t)}</h1>", "h2": lambda t: f"<h2>{e(t)}</h2>", "p": lambda t: f"<p>{e(t)}</p>",
+        "kv": lambda items: "<table>" + "".join(f"<tr><th>{e(fmt(k))}</th><td>{e(fmt(v))}</td></tr>"
+                                                for k, v in items) + "</table>",
+        "table": table, "figure": figure})
+    _write_text(out, "\n".join([f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(doc['title'])}</title>"
+                                f"<style>{HTML_STYLE}</style></head><body>", *parts, "</body></html>"]) + "\n")
     return out
+
+
+def _render(doc: dict, put: dict[str, Callable]) -> list[str]:
+    """Each block of the layout through the writer's function for its kind."""
+    return [put[block[0]](*block[1:]) for block in blocks(doc)]
 
 
 class _Pages:

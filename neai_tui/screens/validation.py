@@ -148,7 +148,7 @@ class ValidationPane(StepPane):
                                   suggester=PathSuggester(), compact=True),
                             Input(expected, id=f"val-expected-{i}", placeholder=EXPECTED_HINT.get(kind, ""),
                                   compact=True, classes="expected"))
-        yield field_row("Live port", Input(id="val-port", placeholder="serial port for test lines (optional)",
+        yield field_row("Live port", Input(id="val-port", placeholder="serial port, e.g. /dev/ttyACM0",
                                            compact=True),
                         Input("100", id="val-port-lines", placeholder="lines", compact=True, classes="range",
                               type="integer"),
