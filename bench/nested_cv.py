@@ -115,7 +115,10 @@ def main() -> int:
                          "benchmark_worst": best["metrics"].get(main_metric),
                          "benchmark_mean": best["metrics"].get(f"{main_metric}_mean"),
                          **s, "seconds": round(time.monotonic() - started, 1),
-                         "pipelines": [f.get("pipeline") for f in doc["folds"]]})
+                         "pipelines": [f.get("pipeline") for f in doc["folds"]],
+                         "per_fold": [{"held_out": f.get("held_out"), "inner_mean": f.get("inner_mean"),
+                                       "outer": (f.get("outer") or {}).get(main_metric),
+                                       "baseline": (f.get("baseline") or {}).get(main_metric)} for f in doc["folds"]]})
             print(f"{name}: done in {rows[-1]['seconds']} s", file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps(rows, indent=2))

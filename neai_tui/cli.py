@@ -668,7 +668,8 @@ def print_experiment(doc: dict) -> None:
               f"sha256 {f['sha256'][:12]}")
     for f in doc.get("tests", []):
         where = f" (port {f['port']})" if f.get("port") else ""
-        print(f"  test   {f['name']}{where}  {f['lines']} lines  expected {f.get('expected') or '–'}  "
+        print(f"  test   {f['name']}{'@' + f['line_range'] if f.get('line_range') else ''}{where}  {f['lines']} lines  "
+              f"expected {f.get('expected') or '–'}  "
               f"sha256 {f['sha256'][:12]}")
     for lib, result in zip(doc.get("libraries", []), doc.get("results", [])):
         built = " (built for this run)" if lib.get("built") else ""
