@@ -66,6 +66,11 @@ def clock_mhz(target_name: str) -> tuple[float | None, bool]:
     own = getattr(target, "clock_mhz", None)  # a catalogue that knows its clocks wins
     if own:
         return float(own), False
+    from . import targets
+
+    catalogue_clock = getattr(targets, "clock_mhz", None)
+    if callable(catalogue_clock) and target.kind != "core":
+        return float(catalogue_clock(target)), False
     if target.mcu in MCU_CLOCK_MHZ:
         return float(MCU_CLOCK_MHZ[target.mcu]), False
     clock = CORE_CLOCK_MHZ.get(target.core)
