@@ -253,6 +253,7 @@ class BenchmarkPane(StepPane):
         self.request: BenchmarkRequest | None = None
         self.points: list[dict] = []  # the best library over time: t, score, metrics, ram_bytes, flash_bytes
         self.shown_benchmark: str | None = None  # the benchmark whose figures are shown
+        self.evolution_stale = True  # the evolution plot waits for its view to be shown
         self.benchmarks: list[dict] = []
         self.best: dict | None = None
         self.results: dict | None = None
@@ -278,7 +279,7 @@ class BenchmarkPane(StepPane):
             with TabPane("Results", id="results-tab"):
                 yield PlotView(id="results-plot")
             with TabPane("Evolution", id="evolution-tab"):
-                yield PlotView(self.evolution([]), id="evolution-plot")
+                yield PlotView(id="evolution-plot")
             with TabPane("Learning", id="learning-tab"):
                 yield PlotView(id="learning-plot")
             with TabPane("Log", id="log-tab"):
@@ -321,7 +322,18 @@ class BenchmarkPane(StepPane):
         return spec
 
     def show_evolution(self) -> None:
+        """Redraw the evolution plot, now if it is on screen, else when its view is shown
+        (four series cost the UI thread a few tens of ms: not while a key waits)."""
+        tabs = self.query_one("#bench-views", TabbedContent)
+        if tabs.active != "evolution-tab" or not self.screen.is_current:
+            self.evolution_stale = True
+            return
+        self.evolution_stale = False
         self.query_one("#evolution-plot", PlotView).set_spec(self.evolution(self.points))
+
+    def on_step_shown(self) -> None:
+        if self.evolution_stale:
+            self.show_evolution()
 
     def on_unmount(self) -> None:
         # A benchmark thread must not outlive its pane (nor keep the app from exiting).
@@ -412,6 +424,8 @@ class BenchmarkPane(StepPane):
         elif event.pane.id == "history-tab":
             self.query_one("#bench-history", DataTable).focus()
             self.list_benchmarks()
+        elif event.pane.id == "evolution-tab" and self.evolution_stale:
+            self.show_evolution()
 
     def action_new_benchmark(self) -> None:
         if self.running:

@@ -66,8 +66,8 @@ class ReportScreen(NeaiScreen):
     #report-body { height: 1fr; padding: 0 1; }
     #report-body > Static { height: auto; }
     #report-body > .report-heading { margin-top: 1; }
-    #report-body > PlotView { height: 14; }
     """
+    PLOT_HEIGHT = 14  # rows (set on each plot: the app's stylesheet makes plots 1fr, which is 6 in a scroll)
 
     def __init__(self, project: Project, lib_id: str | None = None, experiment_id: str | None = None) -> None:
         super().__init__()
@@ -195,7 +195,7 @@ class ReportScreen(NeaiScreen):
             if doc.get(key):
                 section(title)
                 for item in result_renderables(doc[key]):
-                    widgets.append(PlotView(item) if isinstance(item, PlotSpec) else Static(item))
+                    widgets.append(self.plot(item) if isinstance(item, PlotSpec) else Static(item))
         if doc.get("experiment"):
             e = doc["experiment"]
             section(f"Experiment {e['id']}")
@@ -204,7 +204,7 @@ class ReportScreen(NeaiScreen):
                                          *((k.replace("_", " "), v) for k, v in e["metrics"].items())])))
         if doc.get("learning_curve"):
             section("Learning curve")
-            widgets.append(PlotView(learning_spec(doc["learning_curve"])))
+            widgets.append(self.plot(learning_spec(doc["learning_curve"])))
         section("Nested cross-validation")
         nested = doc.get("nested_cv") or {}
         if "skipped" in nested:
@@ -217,9 +217,14 @@ class ReportScreen(NeaiScreen):
                 ("inner (worst/mean)", f"{s['inner_worst']} / {s['inner_mean']}"),
                 ("optimism", f"{s['optimism_mean']} (mean of splits), {s['optimism_worst']} (worst split)"),
                 ("baseline", f"{s['baseline']}  ({nested['baseline_name']})")])))
-            widgets.append(PlotView(nested_spec(nested)))
+            widgets.append(self.plot(nested_spec(nested)))
         body.mount_all(widgets)
         body.scroll_home(animate=False)
+
+    def plot(self, spec: PlotSpec) -> PlotView:
+        view = PlotView(spec)
+        view.styles.height = self.PLOT_HEIGHT
+        return view
 
     # -- keys --------------------------------------------------------------------------------
     def action_close(self) -> None:
