@@ -43,9 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--variables", type=int, help="Multi-sensor with N variables (anomaly only)")
     n.add_argument("--name")
     n.add_argument("--description", default="")
-    n.add_argument("--max-ram", type=float, metavar="KB")
-    n.add_argument("--max-flash", type=float, metavar="KB")
-    n.add_argument("--target", default="cortex-m4f")
+    n.add_argument("--max-ram", type=float, metavar="KB",
+                   help="the library's RAM limit (default: half the target's RAM; none for a bare core), e.g. 16")
+    n.add_argument("--max-flash", type=float, metavar="KB",
+                   help="the library's flash limit (default: half the target's flash), e.g. 64")
+    n.add_argument("--target", default="cortex-m4f",
+                   help="board, MCU or core (see `neai targets`; default cortex-m4f), e.g. NUCLEO-L432KC")
 
     i = sub.add_parser("import", help="import a signal file into a project")
     i.add_argument("dir", type=Path)
@@ -85,9 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--target")
     d.add_argument("--suffix")
     d.add_argument("--out", type=Path)
-    d.add_argument("--optimize", choices=["size", "speed"],
-                   help="the Cortex-M build's optimisation: size (-Os, the smallest flash; the default) or speed "
-                        "(-O2: fewer instructions per call, more flash); verified and measured either way")
+    d.add_argument("--optimize", choices=["size", "speed", "smallest", "fastest", "basic"],
+                   help="the Cortex-M build's optimisation: size (-Os, the default), speed (-O2: fewer instructions "
+                        "per call, more flash), smallest (-Oz), fastest (-O3) or basic (-O1); verified and measured "
+                        "whichever, e.g. --optimize speed")
+    d.add_argument("--float-abi", choices=["hard", "softfp"],
+                   help="cores with an FPU: hard (floats in FPU registers; the default) or softfp (the FPU with the "
+                        "soft calling convention, for a firmware built -mfloat-abi=softfp), e.g. --float-abi softfp")
+    d.add_argument("--no-sections", dest="sections", action="store_false",
+                   help="build without -ffunction-sections -fdata-sections (by default each function and object "
+                        "has its own section, so the firmware's --gc-sections drops what it does not call)")
+    d.add_argument("--cflags", metavar="FLAGS",
+                   help="extra code-generation flags, checked against an allow-list (no paths, ABI, target, float "
+                        "maths or optimisation level; write it with =), e.g. --cflags='-funroll-loops -fno-jump-tables'")
     d.add_argument("--json", action="store_true")
 
     e = sub.add_parser("emulate", help="run a library zip's host build on signal files")
@@ -112,10 +125,23 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--clear", action="store_true", help="remove the filter and the sampling rate")
     fl.add_argument("--json", action="store_true")
 
-    tg = sub.add_parser("targets", help="list the target catalogue")
-    tg.add_argument("--json", action="store_true")
+    tg = sub.add_parser("targets", help="list the target catalogue: boards, MCUs and cores",
+                        description="Boards and MCUs with their core, FPU, flash, RAM and maximum clock, from "
+                                    "modm-devices, pyOCD and a datasheet table (each entry names its source). "
+                                    "Favourites (kept in your user config) come first and are marked *.")
+    tg.add_argument("--search", metavar="TEXT",
+                    help="only targets whose name, MCU, core or vendor holds every word, e.g. --search 'nucleo l4'")
+    tg.add_argument("--kind", choices=["board", "mcu", "core"], help="only boards, MCUs or cores, e.g. --kind board")
+    tg.add_argument("--favourites", action="store_true", help="only your favourites, e.g. --favourites --json")
+    fav = tg.add_mutually_exclusive_group()
+    fav.add_argument("--favourite", metavar="NAME", help="add a board or MCU to your favourites, e.g. "
+                                                         "--favourite NUCLEO-L432KC")
+    fav.add_argument("--unfavourite", metavar="NAME", help="remove one from your favourites, e.g. "
+                                                           "--unfavourite NUCLEO-L432KC")
+    tg.add_argument("--json", action="store_true", help="print one JSON document with the sources, e.g. for scripts")
 
     _add_tools(sub)
+    _add_data(sub)
     _add_validation_commands(sub)
     return p
 
@@ -224,6 +250,105 @@ def _add_tools(sub) -> None:
     d.add_argument("--json", action="store_true")
 
 
+DATA_DESCRIPTION = """\
+Data manipulation on signal files (one buffer per line, as a project imports them).
+Each action reads its input with the same checks as `neai import` and writes a NEW
+file: never the input, never an existing file without --force. Chain actions by
+giving one's --out as the next one's input; --import DIR adds the result to a project.
+
+  extract         keep lines: ranges, every k-th, N random ones (seeded)
+  shuffle         the same lines in a seeded random order
+  recut           change the buffer size (values per line), axis-aware, with or without overlap
+  remove-columns  drop value columns (ranges) or whole axes
+  concat          join files with the same values per line
+  preview         what a file holds: shape, per-axis statistics, first lines
+
+examples:
+  neai data recut fan.csv --axes 3 --buffer 64 --out fan64.csv          # 3 x 256 -> 4 lines of 3 x 64
+  neai data recut long.csv --buffer 1024 --hop 512 --out cut.csv        # 1 x 4096 -> 7 x 1024, 50 % overlap
+  neai data extract fan64.csv --every 2 --out half.csv --import fan --role nominal
+  neai data extract all.csv --random 200 --seed 7 --out some.csv
+  neai data remove-columns fan.csv --axes 3 --remove-axes 3 --out xy.csv
+  neai data concat day1.csv day2.csv --out both.csv
+  neai data preview fan.csv --axes 3
+"""
+
+
+def _add_data(sub) -> None:
+    dp = sub.add_parser("data", help="extract, shuffle, re-cut, remove columns, concatenate, preview signal files",
+                        description=DATA_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    dsub = dp.add_subparsers(dest="action", parser_class=_Parser, metavar="ACTION")
+
+    def action(name: str, help_text: str, description: str, many: bool = False, writes: bool = True):
+        a = dsub.add_parser(name, help=help_text, description=description)
+        a.add_argument("inputs", nargs="+" if many else 1, type=Path, metavar="FILE",
+                       help="signal files, in order (e.g. day1.csv day2.csv)" if many else
+                       "the signal file to read (e.g. sample_data/fan/nominal.csv); it is never modified")
+        if writes:
+            a.add_argument("--out", "-o", required=True, type=Path, metavar="FILE",
+                           help="the new file to write (e.g. --out cut.csv)")
+            a.add_argument("--force", action="store_true",
+                           help="replace --out if it exists (never an input), e.g. when re-running a script")
+        a.add_argument("--axes", type=int, default=1, metavar="N",
+                       help="axes per sample in the file (default 1; e.g. --axes 3 for x y z interleaved)")
+        a.add_argument("--layout", default="buffers", choices=["buffers", "target-first", "multisensor"],
+                       help="buffers: one buffer per line (default); target-first: extrapolation lines (the "
+                            "target, then the buffer); multisensor: one sample per line (e.g. --layout multisensor)")
+        a.add_argument("--sep", default="auto", choices=SEP_CHOICES,
+                       help="the input's separator (default: detected; e.g. --sep comma)")
+        if writes:
+            a.add_argument("--import", dest="import_dir", type=Path, metavar="PROJECT",
+                           help="import the result into this project (its folder), e.g. --import fan")
+            a.add_argument("--role", choices=["nominal", "abnormal"],
+                           help="with --import into an anomaly project: the signals' role (e.g. --role nominal)")
+            a.add_argument("--class", dest="class_name", metavar="NAME",
+                           help="with --import into an n-class project: the class (default: the file's name)")
+        a.add_argument("--json", action="store_true", help="print one JSON document (e.g. for scripts)")
+        return a
+
+    e = action("extract", "keep some lines: ranges, every k-th, N random ones",
+               "Keep the lines given by --lines, then every k-th of those, then N random ones of those (the "
+               "selections combine in that order; the kept lines stay in file order).")
+    e.add_argument("--lines", metavar="RANGES", help="1-based line numbers and ranges, e.g. --lines 1-100,250-")
+    e.add_argument("--every", type=int, metavar="K", help="keep one line in K, e.g. --every 4")
+    e.add_argument("--start", type=int, default=1, metavar="I",
+                   help="with --every: the first line kept (default 1), e.g. --start 2")
+    e.add_argument("--random", type=int, metavar="N", help="keep N random lines, e.g. --random 200 --seed 7")
+    e.add_argument("--seed", type=int, default=0, help="seed of --random (default 0; the same seed, the same lines)")
+
+    s = action("shuffle", "the same lines in a seeded random order",
+               "Write the lines in a random order drawn from --seed (the same seed gives the same order).")
+    s.add_argument("--seed", type=int, default=0, help="the random seed (default 0), e.g. --seed 42")
+
+    r = action("recut", "change the buffer size (values per line), axis-aware",
+               "Cut every line's samples again into buffers of --buffer samples per axis (axes stay interleaved), "
+               "starting every --hop samples: 1 x 4096 gives 4 x 1024, or 7 x 1024 with --hop 512. Without "
+               "--continuous no buffer spans two lines; with it the lines are taken as one recording (lines that "
+               "overlap are put back together first), so longer buffers can be made too. A Multi-sensor file "
+               "(one sample per line) is always one recording.")
+    r.add_argument("--buffer", type=int, required=True, metavar="N",
+                   help="samples per axis in a new line, e.g. --buffer 1024")
+    r.add_argument("--hop", type=int, metavar="H",
+                   help="samples between the starts of two buffers (default: the buffer, no overlap; e.g. --hop 512 "
+                        "for 50%% overlap)")
+    r.add_argument("--continuous", action="store_true",
+                   help="the lines follow each other in time: buffers may span lines (e.g. 4 x 1024 -> 1 x 4096)")
+
+    c = action("remove-columns", "drop value columns (ranges) or whole axes",
+               "Drop value columns by their 1-based position on the line (an extrapolation line's target is "
+               "column 1), or whole axes of every sample.")
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--columns", metavar="RANGES", help="1-based columns to drop, e.g. --columns 1-3,10")
+    g.add_argument("--remove-axes", metavar="AXES", help="1-based axes to drop, e.g. --axes 3 --remove-axes 3")
+
+    action("concat", "join files with the same values per line",
+           "Write the files' lines one after the other, in the order given.", many=True)
+
+    pv = action("preview", "what a signal file holds", "Print the file's shape, per-axis statistics and first "
+                "lines (read with the import checks; nothing is written).", writes=False)
+    pv.add_argument("--lines", type=int, default=5, metavar="N", help="lines to show (default 5), e.g. --lines 10")
+
+
 # --------------------------------------------------------------------- commands
 def _open(dir_: Path):
     from .engine.project import Project
@@ -234,19 +359,29 @@ def _open(dir_: Path):
 def cmd_new(args) -> int:
     from .engine.project import Project, ProjectSettings
 
+    from .engine.targets import default_limits, resolve_target
+
     axes = args.axes if args.axes is not None else args.variables
+    ram, flash = default_limits(resolve_target(args.target))
+    defaulted = [what for what, given, value in (("RAM", args.max_ram, ram), ("flash", args.max_flash, flash))
+                 if given is None and value]
     settings = ProjectSettings(
         name=args.name or args.dir.name,
         type=args.type,
         axes=axes,
         multisensor=args.variables is not None,
         description=args.description,
-        max_ram_kb=args.max_ram,
-        max_flash_kb=args.max_flash,
+        max_ram_kb=args.max_ram if args.max_ram is not None else ram,
+        max_flash_kb=args.max_flash if args.max_flash is not None else flash,
         target=args.target,
     )
     project = Project.create(args.dir, settings)
     print(f"created {settings.type} project '{settings.name}' in {project.path}")
+    if defaulted:
+        print(f"limits: RAM {settings.max_ram_kb:g} KB, flash {settings.max_flash_kb:g} KB" if len(defaulted) == 2 else
+              f"limit: {defaulted[0]} {settings.max_ram_kb if defaulted[0] == 'RAM' else settings.max_flash_kb:g} KB",
+              f"(half of {resolve_target(args.target).name}'s {' and '.join(defaulted)}; --max-ram/--max-flash set "
+              "them)")
     return EXIT_OK
 
 
@@ -375,6 +510,7 @@ def cmd_deploy(args) -> int:
     project = _open(args.dir)
     result = deploy(
         project, lib_id=args.lib_id, target=args.target, suffix=args.suffix, out=args.out, optimize=args.optimize,
+        float_abi=args.float_abi, sections=args.sections, extra_flags=args.cflags,
         progress=lambda msg: print(msg, file=sys.stderr, flush=True),
     )
     meta = result.metadata
@@ -389,6 +525,18 @@ def cmd_deploy(args) -> int:
     print(f"  flash {m['flash_bytes']} B, RAM {m['ram_bytes']} B (static {m['static_ram_bytes']} + stack {m['stack_bytes']}),"
           f" {m['instructions_per_detect']} instructions per {'detect()' if meta['type'] == 'anomaly' else 'inference'}")
     print(f"  Cortex-M build = host build on {m['lines_compared']} lines (emulated core)")
+    build = meta.get("build") or {}
+    extra = " ".join(build.get("extra_flags") or [])
+    print(f"  built with {' '.join(meta.get('flags') or [])} {meta['optimize_flag']}"
+          + ("" if build.get("sections", True) else " without -ffunction-sections -fdata-sections")
+          + (f" {extra}" if extra else ""))
+    info = meta.get("target_info") or {}
+    if info.get("clock_mhz") and info.get("inference_ms_at_clock") is not None:
+        print(f"  {info['inference_ms_at_clock']:.3g} ms per call at {info['clock_mhz']} MHz ({info['name']})")
+    if info.get("ram_kb") or info.get("flash_kb"):
+        shares = [f"{100 * info[k + '_share']:.1f} % of its {info[k + '_kb']} KB {k}"
+                  for k in ("flash", "ram") if info.get(k + "_share") is not None]
+        print(f"  {info['name']}: " + ", ".join(shares).replace("ram", "RAM"))
     return EXIT_OK
 
 
@@ -422,15 +570,40 @@ def cmd_emulate(args) -> int:
 
 
 def cmd_targets(args) -> int:
-    from .engine.targets import catalogue
+    from .engine.targets import search_targets, sources
+    from .engine.user_config import favourite_targets, set_favourite_target
 
-    items = catalogue()
+    if args.favourite or args.unfavourite:
+        favourites = set_favourite_target(args.favourite or args.unfavourite, favourite=bool(args.favourite))
+        if not args.json:
+            print(f"favourites: {', '.join(favourites) if favourites else 'none'}")
+            return EXIT_OK
+    favourites = favourite_targets()
+    items = search_targets(args.search or "", kind=args.kind, favourites=favourites)
+    liked = set(favourites)
+    if args.favourites:
+        items = [t for t in items if t.name in liked]
     if args.json:
-        print(json.dumps({"targets": [t.__dict__ for t in items]}))
-    else:
-        for t in items:
-            size = f"{t.flash_kb} KB flash, {t.ram_kb} KB RAM" if t.kind != "core" else ""
-            print(f"{t.name:<28} {t.kind:<5} {t.core:<14} {t.mcu if t.kind == 'board' else '':<14} {size}")
+        print(json.dumps({"targets": [{**t.to_json(), "favourite": t.name in liked} for t in items],
+                          "sources": sources(), "favourites": favourites}))
+        return EXIT_OK
+    if not items:
+        print("no target matches" + (f" '{args.search}'" if args.search else ""), file=sys.stderr)
+        return EXIT_OK
+    titles = {"board": "Boards", "mcu": "MCUs", "core": "Cores"}
+    for kind in ("board", "mcu", "core"):
+        group = [t for t in items if t.kind == kind]
+        if not group:
+            continue
+        print(f"{titles[kind]} ({len(group)})")
+        for t in group:
+            mark = "*" if t.name in liked else " "
+            flash = f"{t.flash_kb:>6} KB" if t.flash_kb else ("  ext. " if kind != "core" else "")
+            ram = f"{t.ram_kb:>6} KB RAM" if t.ram_kb else ""
+            clock = f"{t.clock_mhz:>5} MHz" if t.clock_mhz else ""
+            mcu = t.mcu if kind == "board" else t.vendor
+            print(f"{mark} {t.name:<34} {mcu:<18.18} {t.core:<14} {flash:>9} {ram:>13} {clock}".rstrip())
+    print("* favourite (`neai targets --favourite NAME`); sizes in KiB; clock: the maximum")
     return EXIT_OK
 
 
@@ -482,6 +655,50 @@ def cmd_tools(args) -> int:
         return EXIT_OK
     raise UsageError("choose a tool: reshape, sampling or datalogger",
                      "Run `neai tools --help` for what each does, `neai tools TOOL --help` for its options.")
+
+
+def cmd_data(args) -> int:
+    from .engine.tools import data_ops
+
+    if not getattr(args, "action", None):
+        raise UsageError("choose an action: " + ", ".join(data_ops.ACTIONS),
+                         "Run `neai data --help` for what each does, `neai data ACTION --help` for its options.")
+    options = {k: getattr(args, k, None) for k in (
+        "axes", "sep", "layout", "every", "start", "random", "seed", "buffer", "hop", "continuous", "columns",
+        "remove_axes")}
+    if args.action == "extract":
+        options["lines"] = args.lines
+    elif args.action == "preview":
+        options["lines"] = args.lines
+    if args.action != "extract":
+        options.pop("start", None)
+    project = None
+    if getattr(args, "import_dir", None) is not None:  # before writing anything: a wrong project stops here
+        project = _open(args.import_dir)
+        if project.settings.type == "anomaly" and args.role is None:
+            raise UsageError("importing into an anomaly detection project needs --role nominal or --role abnormal",
+                             "Add --role.")
+    elif getattr(args, "role", None) or getattr(args, "class_name", None):
+        raise UsageError("--role and --class go with --import PROJECT", "Add --import DIR, or drop them.")
+    result = data_ops.run_action(args.action, args.inputs, getattr(args, "out", None), options,
+                                 force=getattr(args, "force", False))
+    if args.action == "preview":
+        print(json.dumps(result.to_json()) if args.json else "\n".join(data_ops.describe_preview(result)))
+        _print_warnings(result.warnings)
+        return EXIT_OK
+    entry = None
+    if project is not None:
+        entry = project.import_signal(result.out, role=args.role, class_name=args.class_name, sep="space")
+    if args.json:
+        doc = result.to_json()
+        doc["imported"] = {"project": str(args.import_dir), "id": entry.id, "file": entry.file} if entry else None
+        print(json.dumps(doc))
+    else:
+        print("\n".join(data_ops.describe(result)))
+        if entry is not None:
+            print(f"imported into {args.import_dir} as {entry.id} ({entry.label()})")
+    _print_warnings(result.warnings)
+    return EXIT_OK
 
 
 def cmd_tui(args, project_dir: Path | None) -> int:
@@ -818,7 +1035,7 @@ def cmd_report(args) -> int:
 COMMANDS = {
     "new": cmd_new, "import": cmd_import, "check": cmd_check, "bench": cmd_bench, "libs": cmd_libs,
     "deploy": cmd_deploy, "emulate": cmd_emulate, "targets": cmd_targets, "demo": cmd_demo,
-    "tools": cmd_tools, "filter": cmd_filter,
+    "tools": cmd_tools, "filter": cmd_filter, "data": cmd_data,
 }
 COMMANDS.update(validate=cmd_validate, experiments=cmd_experiments, benchmarks=cmd_benchmarks, report=cmd_report)
 

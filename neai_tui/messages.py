@@ -214,6 +214,32 @@ class DataloggerGenerated(Message):
     source: str = ""
 
 
+@dataclass
+class DataActionDone(Message):
+    """`data_ops.run_action` finished: a `DataResult` (a file written) or a `Preview`."""
+
+    result: Any
+    first_line: list[float] = field(default_factory=list)
+
+
+@dataclass
+class DataFileInspected(Message):
+    """`data_ops.preview` of the first file a Signal files form names (or why not)."""
+
+    path: str
+    preview: Any = None
+    error: str = ""
+
+
+@dataclass
+class DataResultImported(Message):
+    """A Signal files result was imported into a project (`SignalEntry`)."""
+
+    project: str
+    entry: Any
+    screen: Any = None  # the project's screen when it is open in the app
+
+
 # -- validation experiments, reports and benchmark history (issue 17) ----------------------
 @dataclass
 class ExperimentDone(Message):

@@ -49,6 +49,9 @@ def deploy(
     suffix: str | None = None,
     out: Path | str | None = None,
     optimize: str | None = None,
+    float_abi: str | None = None,
+    sections: bool = True,
+    extra_flags: str | list[str] | None = None,
     select: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> DeployResult:
@@ -56,12 +59,21 @@ def deploy(
 
     ``optimize`` is "size" (-Os, the default) or "speed" (-O2) for the Cortex-M
     build: the archive, the image verified on the emulated core and the figures
-    measured on it all use it. ``select=False`` leaves the project's selected
-    library as it is (validation builds candidates without choosing them)."""
+    measured on it all use it. ``float_abi`` (hard, the default on cores with an FPU,
+    or softfp), ``sections`` (-ffunction-sections -fdata-sections, on by default) and
+    ``extra_flags`` (checked against an allow-list) are the other compilation options;
+    every one reaches the Cortex-M build that is verified and measured, and metadata.json
+    records them. ``select=False`` leaves the project's selected library as it is
+    (validation builds candidates without choosing them)."""
+    from .toolchain import build_variant, resolve_core
+
     say = progress or (lambda _msg: None)
     codegen.check_suffix(suffix)
     optimize, opt = optimize_flag(optimize)
-    options = dict(lib_id=lib_id, target=target, suffix=suffix, out=out, say=say, optimize=optimize, opt=opt)
+    build = {"float_abi": float_abi, "sections": sections, "extra_flags": extra_flags}
+    build_variant(resolve_core(resolve_target(target or project.settings.target).core), **build)  # refuse early
+    options = dict(lib_id=lib_id, target=target, suffix=suffix, out=out, say=say, optimize=optimize, opt=opt,
+                   build=build)
     if project.settings.multisensor:
         from .deploy_multisensor import deploy_multisensor
 
@@ -78,12 +90,12 @@ def deploy(
     return result
 
 
-def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optimize, opt) -> DeployResult:
-    from .toolchain import resolve_core
+def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optimize, opt, build) -> DeployResult:
+    from .toolchain import build_tag, build_variant, resolve_core
 
     record = find_library(project, lib_id)
     tgt = resolve_target(target or project.settings.target)
-    core = resolve_core(tgt.core)
+    core = build_variant(resolve_core(tgt.core), **build)
     from .bench_history import benchmark_project
 
     data = load_anomaly_data(benchmark_project(project, record["benchmark"]))  # the files its benchmark used
@@ -98,7 +110,8 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optim
     knowledge_bytes = 4 * state_floats(pipeline["model"], dim)
     lib_name = record["id"]
 
-    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix, optimize)
+    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix, optimize,
+                                                                    build_tag(core))
     if out_path.suffix.lower() != ".zip":
         raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
 
@@ -154,10 +167,12 @@ def library_metadata(
         "float_abi": core.float_abi,
         "fpu": core.fpu,
         "flags": list(core_flags(core)),
-        # The Cortex-M build's optimisation ("size" -Os or "speed" -O2); the
+        # The Cortex-M build's optimisation ("size" -Os, "speed" -O2…); the
         # measured figures below are those of that build.
         "optimize": optimize,
         "optimize_flag": OPTIMIZE_LEVELS[optimize],
+        "build": build_options(core, optimize),
+        "target_info": target_info(target, measured),
         "suffix": codegen.check_suffix(suffix)[1:],
         "header": header,
         "pipeline": pipeline_text,
@@ -200,20 +215,20 @@ def build_and_verify(sources, includes, core, suffix, axes, buffer_size, learn_r
     from .verify import verify_anomaly
 
     say(f"compiling for {core.name} ({opt}) with the bundled compiler")
-    lib_a = compile_static_lib(sources, tmp / "libneai.a", core.name, include_dirs=includes, opt=opt)
+    lib_a = compile_static_lib(sources, tmp / "libneai.a", core, include_dirs=includes, opt=opt)
     say("compiling the host build for the emulator")
     host_so = compile_host_shared(sources, tmp / "emulator" / so_name, include_dirs=includes)
     say(f"verifying the {core.name} build against the host build on an emulated core")
     emu_core = emulation_spec(core)
     emu_lib = lib_a
     if emu_core.name != core.name:
-        emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core.name, include_dirs=includes,
+        emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core, include_dirs=includes,
                                      opt=opt)
     symbols = codegen.api_symbols(suffix)
-    check = verify_anomaly(emu_lib, host_so, emu_core.name, symbols, codegen.check_suffix(suffix)[1:],
+    check = verify_anomaly(emu_lib, host_so, emu_core, symbols, codegen.check_suffix(suffix)[1:],
                            axes, buffer_size, learn_rows, detect_rows, tmp, opt=opt)
     if emu_core.name != core.name:
-        real = measure_elf(link_image(lib_a, core.name, symbols, tmp / "real.elf", opt=opt))
+        real = measure_elf(link_image(lib_a, core, symbols, tmp / "real.elf", opt=opt))
         check.flash_bytes = real.flash_bytes
         check.static_ram_bytes = real.ram_bytes
         check.ram_bytes = real.ram_bytes + check.stack_bytes
@@ -235,11 +250,44 @@ def write_zip(out_path: Path, files: dict[str, bytes]) -> None:
 
 
 def default_zip_path(project: Project, lib_name: str, core_name: str, suffix: str | None,
-                     optimize: str = DEFAULT_OPTIMIZE) -> Path:
-    """deploy/<library>_<core>[_<suffix>][_speed].zip: builds that differ get their own zip."""
+                     optimize: str = DEFAULT_OPTIMIZE, variant: str = "") -> Path:
+    """deploy/<library>_<core>[_<suffix>][_speed][_softfp…].zip: builds that differ get their own zip
+    (``variant``: toolchain.build_tag of the build's other options)."""
     level = "" if optimize == DEFAULT_OPTIMIZE else f"_{optimize}"
-    return project.path / "deploy" / f"{lib_name}_{core_name}{codegen.check_suffix(suffix)}{level}.zip"
+    return project.path / "deploy" / f"{lib_name}_{core_name}{codegen.check_suffix(suffix)}{level}{variant}.zip"
 
 
 def core_flags(core) -> tuple[str, ...]:
     return tuple(getattr(core, "gcc_flags", ()))
+
+
+def build_options(core, optimize: str) -> dict:
+    """metadata.json's record of the compilation options the Cortex-M build used."""
+    from .toolchain import target_cflags
+
+    return {
+        "optimize": optimize,
+        "optimize_flag": OPTIMIZE_LEVELS[optimize],
+        "float_abi": core.float_abi,
+        "sections": core.sections,
+        "extra_flags": list(core.extra_cflags),
+        "cflags": target_cflags(core, OPTIMIZE_LEVELS[optimize]),
+        "firmware_flags": list(core_flags(core)),
+        "verified": "the Cortex-M build was checked against the host build on an emulated core before this zip "
+                    "was written",
+    }
+
+
+def target_info(target, measured: dict) -> dict:
+    """The target's memory and clock, and the library's share of them and time per call at that clock."""
+    from .targets import inference_ms
+
+    cycles = measured.get("cycles_per_detect", measured.get("cycles_per_inference"))
+    ms = inference_ms(cycles, target)
+    return {
+        "name": target.name, "kind": target.kind, "mcu": target.mcu, "flash_kb": target.flash_kb,
+        "ram_kb": target.ram_kb, "clock_mhz": target.clock_mhz, "source": target.source,
+        "inference_ms_at_clock": round(ms, 4) if ms is not None else None,
+        "flash_share": round(measured["flash_bytes"] / (target.flash_kb * 1024), 4) if target.flash_kb else None,
+        "ram_share": round(measured["ram_bytes"] / (target.ram_kb * 1024), 4) if target.ram_kb else None,
+    }

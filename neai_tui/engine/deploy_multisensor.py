@@ -60,13 +60,13 @@ def generate_sources(
     return [c_lib_dir() / "neai_multisensor.c"], [gen, c_lib_dir()]
 
 
-def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, optimize="size", opt="-Os"
-                       ) -> DeployResult:
-    from .toolchain import resolve_core
+def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, optimize="size", opt="-Os",
+                       build: dict | None = None) -> DeployResult:
+    from .toolchain import build_tag, build_variant, resolve_core
 
     record = find_library(project, lib_id)
     tgt = resolve_target(target or project.settings.target)
-    core = resolve_core(tgt.core)
+    core = build_variant(resolve_core(tgt.core), **(build or {}))
     from .bench_history import benchmark_project
 
     data = load_multisensor_data(benchmark_project(project, record["benchmark"]))  # the files its benchmark used
@@ -87,7 +87,8 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, op
     knowledge_bytes = 4 * state_floats(inner["model"], dim)
     lib_name = record["id"]
 
-    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix, optimize)
+    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix, optimize,
+                                                                    build_tag(core))
     if out_path.suffix.lower() != ".zip":
         raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
 

@@ -40,15 +40,8 @@ from .project import TYPE_TITLES, Project
 
 __all__ = ["NestedOptions", "build_report", "write_report", "clock_mhz"]
 
-# Maximum core clocks (MHz) of the catalogue's MCUs, for the time per call; a bare
-# core gets a typical clock, said to be assumed.
-MCU_CLOCK_MHZ = {
-    "STM32L432KC": 80, "STM32F401RE": 84, "STM32F411RE": 100, "STM32L476RG": 80, "STM32G474RE": 170,
-    "STM32WB55RG": 64, "STM32L475VG": 80, "STM32U585AI": 160, "STM32L4R9ZI": 120, "STM32U575ZI": 160,
-    "STM32H743ZI": 480, "STM32F746ZG": 216, "STM32F103RB": 72, "STM32L152RE": 32, "STM32G071RB": 64,
-    "STM32L053R8": 32, "STM32C031C6": 48, "STM32F070RB": 48, "STM32F030R8": 48, "nRF52840": 64,
-    "RP2040": 133, "AE722F80F55D5": 400,
-}
+# A bare core has no clock of its own: a typical one, said to be assumed (the catalogue
+# gives boards and MCUs their maximum clock).
 CORE_CLOCK_MHZ = {"cortex-m0": 48, "cortex-m0plus": 48, "cortex-m3": 72, "cortex-m4": 80, "cortex-m4f": 80,
                   "cortex-m7": 216, "cortex-m33": 160, "cortex-m55": 400}
 OUTPUTS = {"anomaly": "similarity 0-100 (abnormal below 90)", "one-class": "outlier flag (1 = outlier)",
@@ -63,16 +56,9 @@ def clock_mhz(target_name: str) -> tuple[float | None, bool]:
         target = resolve_target(target_name)
     except UsageError:
         return None, True
-    own = getattr(target, "clock_mhz", None)  # a catalogue that knows its clocks wins
+    own = getattr(target, "clock_mhz", None)
     if own:
         return float(own), False
-    from . import targets
-
-    catalogue_clock = getattr(targets, "clock_mhz", None)
-    if callable(catalogue_clock) and target.kind != "core":
-        return float(catalogue_clock(target)), False
-    if target.mcu in MCU_CLOCK_MHZ:
-        return float(MCU_CLOCK_MHZ[target.mcu]), False
     clock = CORE_CLOCK_MHZ.get(target.core)
     return (float(clock), True) if clock else (None, True)
 

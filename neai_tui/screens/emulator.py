@@ -8,13 +8,15 @@ range. Results are plotted and listed.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Input, Label, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from ..engine.errors import NeaiError, UsageError
@@ -34,7 +36,9 @@ from ..widgets.plot import PlotSpec, PlotView, Rule, Series
 from ..widgets.result_plots import WRONG, class_marker, extrapolation_spec
 from ..widgets.suggest import PathSuggester
 from .base import StepPane
-from .dialogs import PromptScreen
+from ..widgets.format import optional_int
+from ..widgets.keybar import KeyBar
+from .dialogs import Dialog, PromptScreen
 
 THRESHOLD = 90
 SENSITIVITY_STEP = 0.1
@@ -131,7 +135,9 @@ class EmulatorPane(StepPane):
         "chosen library if none exists; z opens any zip). Anomaly detection learns on the device: l learns "
         "the learn file's lines (a range such as 1-100, blank = all), the count learned grows; n forgets "
         "everything (initialise); d detects the detect file's lines. + and - change the sensitivity and "
-        "detect the same lines again through the C. Other library types run inference with d."
+        "detect the same lines again through the C. Other library types run inference with d. p reads lines "
+        "from a live serial port (a board running the datalogger; any pyserial URL: /dev/ttyACM0, "
+        "socket://host:port) and learns or detects them."
     )
     KEYS = [
         Binding("l", "learn", "Learn"),
@@ -142,6 +148,7 @@ class EmulatorPane(StepPane):
         Binding("v", "next_view", "View"),
         Binding("B", "build", "Build zip"),
         Binding("z", "open_zip", "Open zip…"),
+        Binding("p", "live_port", "Live port…"),
     ]
 
     def __init__(self, project: Project, **kwargs) -> None:
@@ -152,6 +159,7 @@ class EmulatorPane(StepPane):
         self.libraries: list[dict] = []
         self.report = None
         self.busy = False
+        self.live = LiveRequest()  # the last live-port settings
 
     def compose(self) -> ComposeResult:
         learn, detect = default_files(self.project)
@@ -286,7 +294,7 @@ class EmulatorPane(StepPane):
             if self.session is not None and not anomaly:
                 return False
             return True if anomaly and not self.busy else None
-        if action == "detect":
+        if action in ("detect", "live_port"):
             return True if self.session is not None and not self.busy else None
         return True
 
@@ -455,6 +463,49 @@ class EmulatorPane(StepPane):
         if worker.group == "emu-build":
             self.refresh_keys()
 
+    # -- a live serial port -----------------------------------------------------------------------
+    def action_live_port(self) -> None:
+        if not self._need_session():
+            return
+        if self.busy:
+            self.notify("Busy: wait for the current step to finish.", severity="warning")
+            return
+        anomaly = self.session.type == "anomaly"
+
+        def chosen(request: "LiveRequest | None") -> None:
+            if request is None:
+                return
+            self.live = request
+            self._set_busy(True, f"Reading {request.lines} lines from {request.url}…")
+            self.read_live(request)
+
+        self.app.push_screen(LivePortScreen(self.live, anomaly), chosen)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="emulator", description="reading the live port")
+    def read_live(self, request: "LiveRequest") -> None:
+        from ..engine.live_port import read_live_lines
+
+        session = self.session
+        expected = session.axes * session.buffer_size if session.layout != "multisensor" else session.axes
+
+        def progress(p) -> None:
+            self.app.call_from_thread(self.show_status, f"{request.url}: {p.lines}/{request.lines} lines"
+                                      + (f", {p.dropped} dropped" if p.dropped else "") + "…", "bold")
+
+        live = read_live_lines(request.url, request.lines, baud=request.baud, values_per_line=expected,
+                               timeout_s=request.timeout_s, progress=progress)
+        with self.lock:
+            rows = session.live_rows(live.values, request.url)
+            if request.action == "learn":
+                report = session.learn(rows)
+                self.post_message(EmulatorLearned(report))
+            else:
+                self.post_message(EmulatorDetected(session.detect(rows)))
+        if live.dropped or live.reason != "max-lines":
+            why = {"idle": "the port went quiet", "stopped": "stopped"}.get(live.reason, live.reason)
+            self.app.call_from_thread(self.notify, f"{live.lines} line(s) used, {live.dropped} dropped"
+                                      + (f"; {why}" if live.reason != "max-lines" else ""), title="Live port")
+
     # -- other zips and building one -------------------------------------------------------------
     def action_open_zip(self) -> None:
         def chosen(path: str | None) -> None:
@@ -503,3 +554,74 @@ class EmulatorPane(StepPane):
         screen = self.screen
         if hasattr(screen, "zips_changed"):
             screen.zips_changed()
+
+
+@dataclass
+class LiveRequest:
+    url: str = ""
+    baud: int = 115200
+    lines: int = 20
+    action: str = "detect"  # "learn" | "detect"
+    timeout_s: float = 10.0
+
+
+class LivePortScreen(Dialog):
+    """Which port, at which speed, how many lines, and learn or detect them."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="live.cancel"),
+        Binding("ctrl+s", "submit", "Read", id="live.submit"),
+    ]
+
+    def __init__(self, last: LiveRequest, anomaly: bool) -> None:
+        super().__init__()
+        self.last = last
+        self.anomaly = anomaly
+
+    def compose(self) -> ComposeResult:
+        from ..engine.serial_capture import list_ports
+
+        ports = list_ports()
+        seen = ", ".join(device for device, _ in ports[:4]) or "none found"
+        actions = [("learn them (learn())", "learn"), ("detect them (detect())", "detect")] if self.anomaly else \
+            [("run the library on them", "detect")]
+        with Vertical(id="dialog", classes="form-dialog"):
+            yield Label("Lines from a live serial port", id="dialog-title")
+            yield field_row("Port", Input(self.last.url, id="live-url", compact=True,
+                                          placeholder="/dev/ttyACM0, COM3, socket://host:port, loop://"))
+            yield field_row("Baud", Input(str(self.last.baud), type="integer", id="live-baud", compact=True))
+            yield field_row("Lines", Input(str(self.last.lines), type="integer", id="live-lines", compact=True))
+            yield field_row("Then", Select(actions, value=self.last.action if self.anomaly else "detect",
+                                           allow_blank=False, id="live-action", compact=True))
+            yield Static(Text(f"Ports on this machine: {seen}. The board prints one buffer per line (the "
+                              "datalogger of the Tools screen does); a first line cut short and lines of another "
+                              f"length are dropped. Gives up after {self.last.timeout_s:g} s without data."),
+                         classes="dialog-note")
+            with Horizontal(classes="buttons"):
+                yield Button("Read (ctrl+s)", id="read", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#live-url", Input).focus()
+
+    @on(Button.Pressed, "#read")
+    @on(Input.Submitted)
+    def action_submit(self) -> None:
+        url = self.query_one("#live-url", Input).value.strip()
+        try:
+            if not url:
+                raise UsageError("no port given", "Type a device such as /dev/ttyACM0 or a URL such as socket://host:port.")
+            baud = optional_int(self.query_one("#live-baud", Input).value, "the baud rate") or 115200
+            lines = optional_int(self.query_one("#live-lines", Input).value, "the number of lines") or 20
+            if baud < 1 or lines < 1:
+                raise UsageError("the baud rate and the line count must be 1 or more", "e.g. 115200 baud, 20 lines.")
+        except NeaiError as exc:
+            self.show_error("Check the form", exc)
+            return
+        action = str(self.query_one("#live-action", Select).value)
+        self.dismiss(LiveRequest(url, baud, lines, action, self.last.timeout_s))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
