@@ -252,10 +252,10 @@ def nested_blocks(n: dict) -> list[tuple]:
 
 
 # --------------------------------------------------------------------------- figures
-def _axes(fig, rect, n: int = 1, gap: float = 0.1):
-    """n axes side by side inside rect, with room for their labels."""
+def _axes(fig, rect, n: int = 1, gap: float = 0.1, left: float = 0.09):
+    """n axes side by side inside rect, with room for their labels (`left`: share of the width)."""
     x, y, w, h = rect
-    left, bottom = 0.09 * w, 0.2 * h
+    left, bottom = left * w, 0.2 * h
     width = (w - left - 0.02 * w - gap * w * (n - 1)) / n
     return [fig.add_axes((x + left + i * (width + gap * w), y + bottom, width, h - bottom - 0.1 * h))
             for i in range(n)]
@@ -328,7 +328,7 @@ def draw_roc(fig, rect, res):
 
 
 def draw_confusion(fig, rect, res):
-    ax, bars = _axes(fig, rect, 2, gap=0.14)
+    ax, bars = _axes(fig, rect, 2, gap=0.16, left=0.16)
     cm = res["confusion"]
     classes = res["classes"]
     ax.imshow(cm, cmap="Blues")
