@@ -73,6 +73,15 @@ class SignalImported(Message):
 
 
 @dataclass
+class ImportNeedsReshape(Message):
+    """An import failed on a file the data manipulation tool can turn into signals
+    (one sample per line, a header, timestamps): offer the tool with the file."""
+
+    path: str
+    error: Any
+
+
+@dataclass
 class SignalRemoved(Message):
     signal_id: str
 

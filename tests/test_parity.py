@@ -35,6 +35,13 @@ PIPELINES = [
     {"pre": {"kind": "spectral", "bands": 0, "window": "none", "segments": 1, "low": 0.0, "high": 1.0,
              "time_stats": False},
      "model": {"kind": "proto", "k": 8, "reg": 0.1, "calib": 2.5, "warmup": 2}},
+    # fixed-point spectra (the cheap ones for cores without an FPU): integer FFT
+    {"pre": {"kind": "fft", "bands": 4, "spacing": "linear", "window": "hann", "log": True, "norm": "relative",
+             "segments": 4, "low": 0.0, "high": 0.5, "fixed": True},
+     "model": {"kind": "proto", "k": 4, "reg": 0.01, "calib": 2.0, "warmup": 5}},
+    {"pre": {"kind": "spectral", "bands": 4, "window": "none", "segments": 1, "low": 0.0, "high": 1.0,
+             "time_stats": False, "fixed": True},
+     "model": {"kind": "gauss", "reg": 0.01, "calib": 3.0, "warmup": 5}},
 ]
 
 
@@ -81,6 +88,7 @@ def test_stats_features_match_numpy():
 def pipeline_id(p: dict) -> str:
     pre = p["pre"]
     extra = "".join(f"-{k}{pre[k]}" for k in ("segments", "low") if pre.get(k, 0) not in (0, 1, 0.0))
+    extra += "-fixed" if pre.get("fixed") else ""
     return f"{pre['kind']}{extra}-{pre.get('bands', '')}-{p['model']['kind']}"
 
 
@@ -102,7 +110,7 @@ def test_search_build_equals_deployed_build(tmp_path, lines, pipeline):
 
 # (pipeline, lines learned, nominal and abnormal lines detected): fewer lines for
 # the spectral statistics, whose per-bin logs are slow to emulate in soft float.
-ARM_CASES = [(PIPELINES[0], 30, 10), (PIPELINES[5], 12, 4)]
+ARM_CASES = [(PIPELINES[0], 30, 10), (PIPELINES[5], 12, 4), (PIPELINES[7], 20, 6), (PIPELINES[8], 12, 4)]
 
 
 @pytest.mark.parametrize("core", ["cortex-m4f", "cortex-m0plus"])

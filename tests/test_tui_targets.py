@@ -86,8 +86,9 @@ async def test_deployment_fields_reach_deploy(tmp_path, monkeypatch):
             "library_id": "b1-c7", "type": "anomaly", "target": "NUCLEO-L432KC", "core": "cortex-m4f",
             "optimize": "size", "build": {"float_abi": "softfp", "sections": False, "extra_flags": ["-funroll-loops"]},
             "measured": {"flash_bytes": 3000, "ram_bytes": 1200, "cycles_per_detect": 80000},
-            "target_info": {"name": "NUCLEO-L432KC", "clock_mhz": 80, "inference_ms_at_clock": 1.0,
-                            "flash_share": 0.0114, "ram_share": 0.0183}})
+            "timing": {"clock_mhz": 80, "instructions_per_inference": 64000, "cycles_per_inference": 80000,
+                       "ms_per_inference": 1.0},
+            "target_info": {"name": "NUCLEO-L432KC", "clock_mhz": 80, "flash_share": 0.0114, "ram_share": 0.0183}})
 
     monkeypatch.setattr(deploy_module, "deploy", fake_deploy)
     app = NeaiApp(workspace=workspace)
@@ -111,6 +112,6 @@ async def test_deployment_fields_reach_deploy(tmp_path, monkeypatch):
         await settle(pilot)
         result = screen_text(app)
         assert "softfp, no per-function sections, -funroll-loops" in result
-        assert "1 ms at 80 MHz (NUCLEO-L432KC); 1.1 % of flash, 1.8 % of RAM" in result
+        assert "1.00 ms at 80 MHz" in result and "NUCLEO-L432KC: 1.1 % of flash, 1.8 % of RAM" in result
     assert calls and calls[0]["float_abi"] == "softfp" and calls[0]["sections"] is False
     assert calls[0]["extra_flags"] == "-funroll-loops"

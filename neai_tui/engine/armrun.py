@@ -362,6 +362,7 @@ class ArmMachine:
         self.last_cycles = 0
         self.last_stack_bytes = 0
         self.peak_stack_bytes = 0
+        self._uncounted_code = False  # translated blocks exist that carry no counting hook
         self.reset()
 
     # -- image
@@ -496,6 +497,12 @@ class ArmMachine:
         counter = self._counter
         counter.instructions = counter.cycles = 0
         counter.expect = counter.fpu_at = -1
+        if count and self._uncounted_code:
+            # unicorn binds block hooks when it translates code: blocks translated by an
+            # uncounted call would run uncounted. Drop them so they are translated again.
+            uc.ctl_flush_tb()
+            self._uncounted_code = False
+        self._uncounted_code |= not count
         hook = uc.hook_add(self._hook_block, self._on_block) if count else None
         try:
             uc.emu_start(entry | 1, STOP_ADDR, timeout=int(self.timeout_s * 1e6))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import codegen
+from .cost import instructions, multisensor_terms
 from .csearch import c_lib_dir
 from .deploy import DeployResult, build_and_verify, default_zip_path, library_metadata, write_zip
 from .errors import UsageError
@@ -111,6 +112,7 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, op
             {"axes": variables, "buffer_size": 1, "values_per_line": variables, "layout": "multisensor",
              "window": window},
             so_name, optimize=optimize,
+            estimated_instructions=instructions(multisensor_terms(pipeline, variables), core.name),
         )
         metadata["multisensor"] = True
         metadata["window_bytes"] = 4 * window * variables

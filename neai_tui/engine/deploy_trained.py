@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import codegen, codegen_trained
+from .cost import instructions, trained_terms
 from .csearch import c_lib_dir
 from .emulator_trained import KNOWLEDGE_FILE, STATE_NAMES, TrainedLibrary
 from .errors import InputError, ToolchainError, UsageError
@@ -370,6 +371,9 @@ def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, o
             {"axes": axes, "buffer_size": buffer_size, "values_per_line": axes * buffer_size,
              "training_layout": "target-first" if lib_type == "extrapolation" else "buffers"},
             SO_NAME, optimize=optimize,
+            estimated_instructions=instructions(
+                trained_terms(fitted, pipeline["pre"], axes, buffer_size,
+                              data.filter.sections if data.filter is not None else 0), core.name),
         )
         metadata["knowledge_header"] = kheader
         metadata["fitted_on"] = {"lines": int(len(data.lines)), "seed": seed}

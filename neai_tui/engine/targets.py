@@ -144,14 +144,14 @@ def default_limits(target: str | Target, share: float = LIMIT_SHARE) -> tuple[fl
     return part(t.ram_kb), part(t.flash_kb)
 
 
-def inference_ms(cycles: int | float | None, target: str | Target) -> float | None:
-    """Time of `cycles` core cycles at the target's maximum clock, in ms (None: unknown clock)."""
-    t = target if isinstance(target, Target) else resolve_target(target)
-    if cycles is None or not t.clock_mhz:
-        return None
-    return cycles / (t.clock_mhz * 1000.0)
-
-
 def sources() -> dict:
     """Where the catalogue comes from: name -> version, licence, url, what."""
     return catalogue_document().get("sources", {})
+
+
+def clock_mhz(target: Target) -> float:
+    """The target's core clock in MHz: the catalogue's (its MCU's maximum), else a
+    typical one for the core (a bare core)."""
+    from .cost import DEFAULT_CLOCK_MHZ
+
+    return float(target.clock_mhz or DEFAULT_CLOCK_MHZ.get(target.core, 80.0))

@@ -80,6 +80,17 @@ def compile_options(target: str, suffix: str, project_type: str = "anomaly", opt
     return out
 
 
+def timing_rows(timing: dict | None) -> list[tuple[str, str]]:
+    """The time one inference takes at the target's clock, and the search's estimate."""
+    if not timing:
+        return []
+    text = f"{timing['ms_per_inference']:.2f} ms at {format_number(timing['clock_mhz'])} MHz"
+    if "estimated_instructions" in timing:
+        text += (f"  (estimated {timing['estimated_instructions']} instructions, "
+                 f"{timing.get('estimate_error_pct', 0):+.1f} %)")
+    return [("Time", text)]
+
+
 class DeploymentPane(StepPane):
     STEP = "deployment"
     TITLE = "Deployment"
@@ -277,7 +288,8 @@ class DeploymentPane(StepPane):
                     if "static_ram_bytes" in measured else "")),
                 (f"Per {call}", (f"{cycles} cycles, " if cycles is not None else "")
                  + f"{instructions if instructions is not None else '–'} instructions" if measured else "–"),
-                ("At the clock", _clock_text(metadata.get("target_info") or {})),
+                *timing_rows(metadata.get("timing")),
+                ("Target", _share_text(metadata.get("target_info") or {})),
                 ("Verified", f"Cortex-M build = host build on {measured.get('lines_compared')} lines"
                  if measured.get("identical") else "–"),
                 ("Score", format_number(metadata.get("score"))),
@@ -318,11 +330,9 @@ def _build_text(build: dict) -> str:
     return f", {', '.join(parts)}" if parts else ""
 
 
-def _clock_text(info: dict) -> str:
-    """Time per call at the target's clock, and the library's share of its memory."""
-    if info.get("inference_ms_at_clock") is None:
-        return "– (a bare core: no clock)"
-    text = f"{info['inference_ms_at_clock']:.3g} ms at {info['clock_mhz']} MHz ({info['name']})"
+def _share_text(info: dict) -> str:
+    """The library's share of the target's memory (the time per call is the Time row)."""
     shares = [f"{100 * info[k + '_share']:.1f} % of {k.replace('ram', 'RAM')}" for k in ("flash", "ram")
               if info.get(k + "_share") is not None]
-    return text + (f"; {', '.join(shares)}" if shares else "")
+    name = info.get("name", "")
+    return f"{name}: {', '.join(shares)}" if shares else f"{name or '–'} (memory unknown: a bare core)"

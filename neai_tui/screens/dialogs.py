@@ -342,6 +342,8 @@ class NewProjectScreen(Dialog):
             yield field_row("Max RAM KB", Input(placeholder=LIMIT_PLACEHOLDER, type="number", id="max-ram", compact=True))
             yield field_row("Max flash KB",
                             Input(placeholder=LIMIT_PLACEHOLDER, type="number", id="max-flash", compact=True))
+            yield field_row("Max time ms",
+                            Input(placeholder="blank = no limit", type="number", id="max-time", compact=True))
             yield TargetPicker(DEFAULT_TARGET, id="target-picker")
             with Horizontal(classes="buttons"):
                 yield Button("Create", id="create", variant="primary", compact=True)
@@ -390,6 +392,7 @@ class NewProjectScreen(Dialog):
             max_ram_kb=max_ram if max_ram is not None else ram,
             max_flash_kb=max_flash if max_flash is not None else flash,
             target=target,
+            max_time_ms=optional_float(self.query_one("#max-time", Input).value, "max time", "ms"),
         )
 
     @on(Button.Pressed, "#create")
@@ -476,10 +479,11 @@ class ImportScreen(Dialog):
         Binding("ctrl+o", "browse", "Browse", id="import.browse"),
     ]
 
-    def __init__(self, project_type: str, start: str = "") -> None:
+    def __init__(self, project_type: str, start: str = "", base: Path | None = None) -> None:
         super().__init__()
         self.project_type = project_type
         self.start = start
+        self.base = base  # the project folder: relative paths are its (said in the field)
         self.guessed_role = "nominal"  # the role last set from the file name (the default first)
 
     @on(Input.Changed, "#path")
@@ -496,8 +500,9 @@ class ImportScreen(Dialog):
             yield Label(f"Import signals ({TYPE_TITLES.get(self.project_type, self.project_type)})", id="dialog-title")
             yield field_row(
                 "File",
-                Input(self.start, placeholder=".csv or .txt (→ completes, ctrl+o browses)", id="path",
-                      suggester=PathSuggester(), compact=True),
+                Input(self.start, id="path", compact=True, suggester=PathSuggester(self.base),
+                      placeholder=(f"relative to {self.base.name}/, or ~/…, /… (→ completes, ctrl+o)" if self.base
+                                   else ".csv or .txt (→ completes, ctrl+o browses)")),
             )
             yield from import_fields(self.project_type)
             yield Static(

@@ -41,6 +41,7 @@ from ..widgets.keybar import KeyBar
 from .dialogs import Dialog, PromptScreen
 
 THRESHOLD = 90
+RUN_ACTIONS = {"anomaly": "detect", "n-class": "classify", "one-class": "outlier", "extrapolation": "extrapolate"}
 SENSITIVITY_STEP = 0.1
 
 
@@ -141,7 +142,11 @@ class EmulatorPane(StepPane):
     )
     KEYS = [
         Binding("l", "learn", "Learn"),
+        # d runs the library with its kind's own verb (one of these is live per project).
         Binding("d", "detect", "Detect"),
+        Binding("d", "classify", "Classify"),
+        Binding("d", "outlier", "Outlier?"),
+        Binding("d", "extrapolate", "Extrapolate"),
         Binding("n", "initialise", "Init"),
         Binding("plus", "sensitivity(1)", "Sens.+", key_display="+"),
         Binding("minus", "sensitivity(-1)", "Sens.-", key_display="-"),
@@ -177,8 +182,7 @@ class EmulatorPane(StepPane):
                         id="emu-sensitivity-row", label_id="emu-sensitivity-label")
         with TabbedContent(id="emu-views"):
             with TabPane("Plot", id="emu-plot-tab"):
-                yield PlotView(PlotSpec(empty_text="Learn, then detect: the similarity of each line appears here."),
-                               id="emu-plot")
+                yield PlotView(PlotSpec(empty_text=self.first_hint()), id="emu-plot")
             with TabPane("List", id="emu-list-tab"):
                 table = Table(id="emu-results", cursor_type="row", zebra_stripes=True)
                 yield table
@@ -195,6 +199,14 @@ class EmulatorPane(StepPane):
         self.query_one("#emu-sensitivity-label").display = anomaly
         self.query_one("#emu-sensitivity").display = anomaly
         self.query_one("#emu-detect-label").update("Detect file" if anomaly else "Run file")
+
+    def first_hint(self) -> str:
+        verbs = {"anomaly": "Learn, then detect: the similarity of each line appears here.",
+                 "n-class": "d classifies the run file's lines: the class of each line and its probability appear "
+                            "here.",
+                 "one-class": "d tells, line by line, whether the run file's lines are outliers.",
+                 "extrapolation": "d extrapolates the run file's lines: the value of each line appears here."}
+        return verbs.get(self.kind, "")
 
     def on_step_shown(self) -> None:
         self.load_zips()
@@ -288,15 +300,35 @@ class EmulatorPane(StepPane):
         self.refresh_keys()
 
     # -- keys ------------------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        """The library type: the open zip's, else the project's (before any zip exists)."""
+        return self.session.type if self.session is not None else self.project.settings.type
+
     def check_key(self, action: str) -> bool | None:
-        anomaly = self.session is not None and self.session.type == "anomaly"
-        if action in ("learn", "initialise", "sensitivity"):
-            if self.session is not None and not anomaly:
+        # Each kind's own keys from the start: no learn/init/sensitivity for a trained
+        # type, and d named for what it does (detect, classify, outlier?, extrapolate).
+        anomaly = self.kind == "anomaly"
+        if action in ("learn", "initialise", "sensitivity", "detect"):
+            if not anomaly:
                 return False
-            return True if anomaly and not self.busy else None
-        if action in ("detect", "live_port"):
+            return True if self.session is not None and not self.busy else None
+        if action == "live_port":
+            return True if self.session is not None and not self.busy else None
+        if action in RUN_ACTIONS.values():
+            if RUN_ACTIONS.get(self.kind) != action:
+                return False
             return True if self.session is not None and not self.busy else None
         return True
+
+    def action_classify(self) -> None:
+        self.action_detect()
+
+    def action_outlier(self) -> None:
+        self.action_detect()
+
+    def action_extrapolate(self) -> None:
+        self.action_detect()
 
     def action_next_view(self) -> None:
         tabs = self.query_one("#emu-views", TabbedContent)
@@ -374,7 +406,7 @@ class EmulatorPane(StepPane):
 
     @on(Input.Submitted, "#emu-detect-file, #emu-detect-range")
     def _detect_submitted(self) -> None:
-        if self.check_key("detect"):
+        if self.check_key(RUN_ACTIONS.get(self.kind, "detect")):
             self.action_detect()
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="emulator", description="detecting")

@@ -8,6 +8,7 @@ the same functions `neai tools …` calls.
 """
 from __future__ import annotations
 
+import os
 import shlex
 import threading
 from pathlib import Path
@@ -119,6 +120,39 @@ class ToolPane(Vertical):
     def field(self, name: str) -> str:
         return self.query_one(f"#{self.TOOL}-{name}", Input).value.strip()
 
+    @property
+    def base(self) -> Path | None:
+        """The open project's folder: relative paths in the fields are its (None: the current folder's)."""
+        project = getattr(self.screen, "project", None)
+        return project.path if project is not None else None
+
+    def path(self, text: str) -> Path:
+        from ..engine.tool_memory import resolve_in
+
+        return resolve_in(self.base, text)
+
+    def paths(self, items: list[str]) -> list[str]:
+        """Typed inputs resolved by the one rule (NAME=PATH keeps its name)."""
+        out = []
+        for item in items:
+            name, sep, rest = item.partition("=")
+            if sep and not Path(os.path.expanduser(item)).exists() and rest:
+                out.append(f"{name}={self.path(rest)}")
+            else:
+                out.append(str(self.path(item)))
+        return out
+
+    def adopt_rate(self, rate: float | None) -> None:
+        """Inside a project, the rate given to a tool becomes the project's rate."""
+        project = getattr(self.screen, "project", None)
+        if project is None or rate is None:
+            return
+        from ..engine.tool_memory import adopt_rate
+
+        if adopt_rate(project, rate):
+            self.notify(f"{rate:g} Hz is now {project.settings.name}'s sampling rate (spectra, filter, reports).",
+                        title="Sampling rate")
+            self.screen.project_changed()
     def start(self) -> None:
         """Read the form and run the tool (UsageError for a field that cannot be read)."""
 
@@ -126,6 +160,9 @@ class ToolPane(Vertical):
         if self.running:
             self.notify("Already running: wait for it to finish.", severity="warning")
             return
+        remember = getattr(self.screen, "remember_fields", None)
+        if remember is not None:
+            remember()
         try:
             self.start()
         except UsageError as exc:
@@ -281,7 +318,7 @@ class ReshapePane(ToolPane):
     def start(self) -> None:
         from ..engine.tools.reshape import ReshapeOptions
 
-        inputs = split_paths(self.field("inputs"), "recordings")
+        inputs = self.paths(split_paths(self.field("inputs"), "recordings"))
         out = self.field("out")
         if not out:
             raise UsageError("no output file given", "Type the path of the signal file to write, e.g. nominal.csv.")
@@ -298,7 +335,8 @@ class ReshapePane(ToolPane):
         )
         self.running = True
         self.status("Reading the recordings…")
-        self.run_reshape(inputs, Path(out).expanduser(), options, self.query_one("#reshape-force", TickBox).value)
+        self.adopt_rate(options.rate_hz)
+        self.run_reshape(inputs, self.path(out), options, self.query_one("#reshape-force", TickBox).value)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tool-reshape", description="cutting the recordings")
     def run_reshape(self, inputs: list[str], out: Path, options, force: bool) -> None:
@@ -316,8 +354,11 @@ class ReshapePane(ToolPane):
 
         result = self.result = message.result
         self.running = False
-        self.status(f"Wrote {result.out.name}: {result.lines} lines. Import it in a project (its Signals step, "
-                    "i); v shows its first line.", "bold green")
+        project = getattr(self.screen, "project", None)
+        where = (f"i imports it into {project.settings.name} (role or class asked)" if project is not None
+                 else "import it in a project (its Signals step, i)")
+        self.status(f"Wrote {result.out.name}: {result.lines} lines. {where.capitalize()}; v shows its first line.",
+                    "bold green")
         lines: list[RenderableType] = [Text(line) for line in describe(result)[1:]]
         lines += warnings_text(result.warnings)
         self.query_one("#reshape-result", Static).update(Group(*lines))
@@ -400,10 +441,11 @@ class SamplingPane(ToolPane):
         self.inspect_first(event.value)
 
     def start(self) -> None:
-        states = split_paths(self.field("inputs"), "recordings")
+        states = self.paths(split_paths(self.field("inputs"), "recordings"))
         rate = optional_float(self.field("rate"), "the sampling rate", "Hz")
         if rate is None:
             raise UsageError("the sampling rate is missing", "Give the rate the recordings were made at, in Hz.")
+        self.adopt_rate(rate)
         settings = {
             "columns": self.field("columns") or None,
             "state_column": self.field("state") or None,
@@ -553,7 +595,7 @@ class DataloggerPane(ToolPane):
             decimals=number("decimals", "the decimals"),
         )
         self.running = True
-        self.generate(Path(folder).expanduser(), options, self.query_one("#datalogger-force", TickBox).value)
+        self.generate(self.path(folder), options, self.query_one("#datalogger-force", TickBox).value)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tool-datalogger",
           description="writing the datalogger")
@@ -985,13 +1027,20 @@ class ToolsScreen(NeaiScreen):
         Binding("ctrl+o", "browse", "Browse", id="tools.browse"),
         Binding("v", "view", "View", id="tools.view"),
         Binding("ctrl+n", "chain", "Next action", id="tools.chain"),
-        Binding("ctrl+t", "import_result", "Import", id="tools.import"),
+        Binding("i", "import_result", "Import into project", id="tools.import"),
+        Binding("ctrl+t", "import_result", "Import into project", id="tools.import_ctrl", show=False),
         Binding("escape", "back", "Back", id="tools.back"),
     ]
 
-    def __init__(self, project=None, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.project = project  # the open project, if any: a Signal files result imports into it first
+    def __init__(self, project=None, *, reshape_inputs: str | None = None, on_import=None) -> None:
+        """`project`: opened from a project (its fields remembered, paths relative to
+        its folder, the rate its rate, i imports a result; a Signal files result
+        imports into it first); `reshape_inputs`: a file to cut (an import that
+        failed); `on_import(ImportRequest)`: imports a reshape result into it."""
+        super().__init__()
+        self.project = project
+        self.reshape_inputs = reshape_inputs
+        self.on_import = on_import
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -1002,9 +1051,73 @@ class ToolsScreen(NeaiScreen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.title = "Tools"
-        self.sub_title = "data manipulation, sampling finder, datalogger, signal files"
+        self.title = "Tools" if self.project is None else f"Tools — {self.project.settings.name}"
+        self.sub_title = "the data tools"  # the tab bar names them: a longer title is cut at 80 columns
+        if self.project is not None:
+            self.restore_fields()
+        if self.reshape_inputs:
+            self.query_one("#reshape-inputs", Input).value = shlex.quote(self.reshape_inputs)
         self.call_after_refresh(self.focus_form)
+
+    # -- a project's tools ------------------------------------------------------------------------
+    def form_fields(self):
+        for widget in self.query(".tool-form Input, .tool-form TickBox"):
+            if widget.id:
+                yield widget
+
+    def restore_fields(self) -> None:
+        from ..engine.tool_memory import load_fields
+        from ..widgets.suggest import PathSuggester
+
+        remembered = load_fields(self.project)
+        for widget in self.form_fields():
+            if widget.id in remembered:
+                value = remembered[widget.id]
+                if isinstance(widget, TickBox) and isinstance(value, bool):
+                    widget.value = value
+                elif isinstance(widget, Input) and isinstance(value, str):
+                    widget.value = value
+            if isinstance(widget, Input) and isinstance(widget.suggester, PathSuggester):
+                widget.suggester.base = self.project.path
+                widget.placeholder = f"relative to {self.project.path.name}/ (→ completes, ctrl+o)"
+        rate = (self.project.settings.frequency_filter or {}).get("sampling_rate_hz")
+        for field_id in ("reshape-rate", "sampling-rate", "datalogger-rate"):
+            field = self.query_one(f"#{field_id}", Input)
+            if rate and not field.value.strip():  # the project's rate where none was typed
+                field.value = f"{rate:g}"
+
+    def remember_fields(self) -> None:
+        if self.project is None:
+            return
+        from ..engine.tool_memory import save_fields
+
+        try:
+            save_fields(self.project, {w.id: w.value for w in self.form_fields()})
+        except OSError:
+            pass  # a read-only project: the fields are simply not remembered
+
+    def project_changed(self) -> None:
+        screen = getattr(self.app, "project_screens", {}).get(Path(self.project.path).resolve())
+        if screen is not None:
+            screen.project_changed()
+
+    def action_import_result(self) -> None:
+        from .dialogs import ImportScreen
+
+        if self.current == "data":
+            self.query_one(DataPane).import_result()
+            return
+        pane = self.pane("reshape")
+        if self.project is None or pane.result is None or self.on_import is None:
+            return
+
+        def chosen(request) -> None:
+            if request is not None:
+                self.on_import(request)
+                self.notify(f"Importing {Path(request.path).name} into {self.project.settings.name}…",
+                            title="Import")
+
+        self.app.push_screen(ImportScreen(self.project.settings.type, str(pane.result.out)), chosen)
 
     @property
     def current(self) -> str:
@@ -1018,8 +1131,11 @@ class ToolsScreen(NeaiScreen):
         self.pane().query_one(f"#{self.current}-{self.pane().PATH_FIELD}", Input).focus()
 
     def action_tool(self, tool: str) -> None:
-        self.query_one("#tools-tabs", TabbedContent).active = f"{tool}-tab"
-        self.call_after_refresh(self.focus_form)
+        # The focus stays out of the form (on the tab bar): number keys go on picking
+        # tools, and typing cannot overwrite a field; tab or enter moves into the form.
+        tabs = self.query_one("#tools-tabs", TabbedContent)
+        tabs.active = f"{tool}-tab"
+        tabs.query_one(Tabs).focus()
 
     @on(TabbedContent.TabActivated, "#tools-tabs")
     def _tab_changed(self) -> None:
@@ -1039,17 +1155,24 @@ class ToolsScreen(NeaiScreen):
             self.query_one("#tools-tabs", TabbedContent).active = "data-tab"
         self.query_one(DataPane).chain()
 
-    def action_import_result(self) -> None:
-        self.query_one(DataPane).import_result()
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "import_result":
+            try:
+                pane = self.pane()
+            except NoMatches:  # still mounting
+                return None
+            if isinstance(pane, DataPane):
+                return True if pane.result is not None else None
+            if self.project is None or self.current != "reshape":
+                return False
+            return True if pane.result is not None else None
         if action == "view":
             try:
                 pane = self.pane()
             except NoMatches:  # still mounting
                 return None
             return (True if pane.has_result() else None) if pane.VIEWS else False
-        if action in ("chain", "import_result"):
+        if action == "chain":
             try:
                 pane = self.pane()
             except NoMatches:
@@ -1066,6 +1189,7 @@ class ToolsScreen(NeaiScreen):
             tab_bar.focus()
             return
         self.stop_work()
+        self.remember_fields()
         self.app.pop_screen()
 
     def stop_work(self) -> None:
@@ -1087,8 +1211,8 @@ class ToolsScreen(NeaiScreen):
             ("Tools: browse", "Choose the path field's file or folder (ctrl+o)", self.action_browse),
             ("Tools: next action on the result", "Signal files: the result becomes the input (ctrl+n)",
              self.action_chain),
-            ("Tools: import the result", "Signal files: import the result into a project (ctrl+t)",
-             self.action_import_result),
+            ("Tools: import the result", "Reshape or Signal files: import the file just written, with its role "
+             "or class (i)", self.action_import_result),
             ("Home", "Back to the workspace's projects", self.app.pop_screen),
         ]
         return commands

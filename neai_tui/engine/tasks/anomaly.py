@@ -22,7 +22,8 @@ from ..filtering import design as design_filter
 from ..filtering import memory as filter_memory
 from ..pipeline import MIN_SEGMENT, estimate_memory, is_power_of_two, pass_band, pre_signature
 from ..project import Project
-from ..scoring import ci95, resource_term
+from ..cost import anomaly_terms
+from ..scoring import Limits, ci95
 from . import Task
 
 N_SPLITS = 5
@@ -282,10 +283,12 @@ def worst_split_result(rows: list, ram: int, flash: int) -> dict:
 class AnomalyEvaluator:
     """Evaluates pipelines on fixed splits; caches features per preprocessing."""
 
-    def __init__(self, data: AnomalyData, seed: int, max_ram: float | None, max_flash: float | None):
+    def __init__(self, data: AnomalyData, seed: int, max_ram: float | None = None, max_flash: float | None = None,
+                 *, limits: Limits | None = None):
         self.data = data
-        self.max_ram = max_ram
-        self.max_flash = max_flash
+        self.limits = limits or Limits(max_ram, max_flash)
+        self.max_ram = self.limits.max_ram
+        self.max_flash = self.limits.max_flash
         self.splits = {
             couple: make_splits(len(nom), len(abn), seed, couple) for couple, nom, abn in data.couples
         }
@@ -309,9 +312,13 @@ class AnomalyEvaluator:
         ram, flash = estimate_memory(pipeline, self.data.axes, self.data.buffer_size)
         filter_ram, filter_flash = filter_memory(self.data.filter, self.data.axes, self.data.buffer_size)
         ram, flash = ram + filter_ram, flash + filter_flash
-        if (self.max_ram and ram > self.max_ram) or (self.max_flash and flash > self.max_flash):
-            return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
-        resource = resource_term(ram, flash, self.max_ram, self.max_flash)
+        d = self.data
+        instructions = self.limits.instructions(
+            anomaly_terms(pipeline, d.axes, d.buffer_size, d.filter.sections if d.filter is not None else 0))
+        too_big = self.limits.over(ram, flash, instructions)
+        if too_big:
+            return too_big
+        resource = self.limits.resource(ram, flash, instructions)
         feats = self._features(pipeline["pre"])
         rows = []  # (score, ba, margin) per (split, couple)
         for split_i in range(N_SPLITS):
@@ -322,7 +329,7 @@ class AnomalyEvaluator:
                 partial = min(r[0] for r in rows)
                 if partial <= prune_below:
                     return {"status": "rejected", "partial_score": round(partial, 4), "ram_bytes": ram, "flash_bytes": flash}
-        return worst_split_result(rows, ram, flash)
+        return {**worst_split_result(rows, ram, flash), "instructions": instructions}
 
     def _run_split(self, model, f_nom, f_abn, split: Split, resource: float):
         both = np.vstack([f_nom, f_abn[split.test_abnormal]])
@@ -387,8 +394,8 @@ class AnomalyTask(Task):
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
         return neighbour(model, rng)
 
-    def evaluator(self, data: AnomalyData, seed: int, max_ram, max_flash) -> AnomalyEvaluator:
-        return AnomalyEvaluator(data, seed, max_ram, max_flash)
+    def evaluator(self, data: AnomalyData, seed: int, max_ram=None, max_flash=None, *, limits=None) -> AnomalyEvaluator:
+        return AnomalyEvaluator(data, seed, max_ram, max_flash, limits=limits)
 
     def finalise(self, evaluator: AnomalyEvaluator, record: dict) -> dict:
         return evaluator.learning_curve(record["pipeline"])

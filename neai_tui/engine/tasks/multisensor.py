@@ -41,7 +41,8 @@ from ..errors import InputError, UsageError
 from ..pipeline import describe as describe_pipeline
 from ..pipeline import estimate_memory as estimate_pipeline_memory
 from ..project import Project
-from ..scoring import resource_term
+from ..cost import multisensor_terms
+from ..scoring import Limits
 from . import Task
 from .anomaly import (CALIBS, PROTO_K, REGS, _balanced_accuracy, distinct, fft_space, score_split,
                       spectral_space, worst_split_result)
@@ -276,10 +277,12 @@ class MultiSensorEvaluator:
 
     CACHE_BYTES = 256 << 20  # features kept across candidates (per process)
 
-    def __init__(self, data: MultiSensorData, seed: int, max_ram: float | None, max_flash: float | None):
+    def __init__(self, data: MultiSensorData, seed: int, max_ram: float | None = None,
+                 max_flash: float | None = None, *, limits: Limits | None = None):
         self.data = data
-        self.max_ram = max_ram
-        self.max_flash = max_flash
+        self.limits = limits or Limits(max_ram, max_flash)
+        self.max_ram = self.limits.max_ram
+        self.max_flash = self.limits.max_flash
         self.seed = seed  # the folds follow time, they draw nothing at random
         self.splits = {couple: make_time_splits(len(nom), data.gap) for couple, nom, _ in data.couples}
         self._cache: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -317,9 +320,11 @@ class MultiSensorEvaluator:
 
     def evaluate(self, pipeline: dict, prune_below: float | None = None) -> dict:
         ram, flash = estimate_memory(pipeline, self.data.axes)
-        if (self.max_ram and ram > self.max_ram) or (self.max_flash and flash > self.max_flash):
-            return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
-        resource = resource_term(ram, flash, self.max_ram, self.max_flash)
+        instructions = self.limits.instructions(multisensor_terms(pipeline, self.data.axes))
+        too_big = self.limits.over(ram, flash, instructions)
+        if too_big:
+            return too_big
+        resource = self.limits.resource(ram, flash, instructions)
         rows = []  # (score, ba, margin) per (fold, couple)
         checkpoint = FIRST_SPLITS * len(self.data.couples)  # rows of the first folds
         for _, _, both, learn, detect, n_nom in self.folds(pipeline):
@@ -327,7 +332,7 @@ class MultiSensorEvaluator:
                 return {"status": "rejected", "partial_score": round(min(r[0] for r in rows), 4),
                         "ram_bytes": ram, "flash_bytes": flash}
             rows.append(self._run_split(pipeline["model"], both, learn, detect, n_nom, resource))
-        return worst_split_result(rows, ram, flash)
+        return {**worst_split_result(rows, ram, flash), "instructions": instructions}
 
     @staticmethod
     def _run_split(model, both, learn, detect, n_nom: int, resource: float):
@@ -389,8 +394,9 @@ class MultiSensorTask(Task):
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
         return neighbour(model, rng, self.warmups_)
 
-    def evaluator(self, data: MultiSensorData, seed: int, max_ram, max_flash) -> MultiSensorEvaluator:
-        return MultiSensorEvaluator(data, seed, max_ram, max_flash)
+    def evaluator(self, data: MultiSensorData, seed: int, max_ram=None, max_flash=None, *,
+                  limits=None) -> MultiSensorEvaluator:
+        return MultiSensorEvaluator(data, seed, max_ram, max_flash, limits=limits)
 
     def describe(self, pipeline: dict) -> str:
         return describe(pipeline)
