@@ -231,7 +231,7 @@ class BenchmarkPane(StepPane):
         "number of learned signals, with the recommended minimum. Log (kept with the benchmark). Libraries: the "
         "candidates (◆ = on "
         "the Pareto front of score, RAM and flash); enter or c chooses the highlighted one for the emulator "
-        "and deployment (✓; (✓) marks the one used while none is chosen); t opens its report. History: every "
+        "and deployment (✓; (✓) marks the one used while none is chosen); e opens its report. History: every "
         "benchmark of the project (status, budget and how much of it ran, evaluations, best, time, files); "
         "enter reopens one: its log, evolution, results and libraries. The dialog's file list runs a "
         "benchmark on some of the files only. A benchmark keeps running when you go back home."
@@ -243,7 +243,7 @@ class BenchmarkPane(StepPane):
         Binding("s", "stop", "Stop"),
         Binding("v", "next_view", "View"),
         Binding("c", "choose_library", "Choose lib"),
-        Binding("t", "report", "Report"),
+        Binding("e", "report", "Report"),
     ]
 
     def __init__(self, project: Project, **kwargs) -> None:

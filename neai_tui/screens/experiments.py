@@ -4,7 +4,7 @@ data and results, and two side by side (`neai experiments` shows the same).
 Reached from the Validation step (h). Type in the filter to keep the
 experiments holding every word (ids, dates, notes, libraries, files, labels);
 space marks up to two, c compares the marked ones (or the highlighted one with
-the one before it), t opens the report of the highlighted one.
+the one before it), e opens the report of the highlighted one.
 """
 from __future__ import annotations
 
@@ -34,14 +34,14 @@ class ExperimentsScreen(NeaiScreen):
         "Every validation experiment of the project, oldest first: its date, test files (lines), and each "
         "library's headline figure. Type in the filter (/ goes there) to keep those holding every word. "
         "Space marks an experiment (two at most); c compares the two marked, side by side (or the highlighted "
-        "one with the one before it); t opens the highlighted experiment's report; escape goes back."
+        "one with the one before it); e opens the highlighted experiment's report; escape goes back."
     )
     BINDINGS = [
         Binding("escape", "close", "Back", id="experiments.close"),
         Binding("slash", "filter", "Filter", id="experiments.filter", key_display="/"),
         Binding("space", "mark", "Mark", id="experiments.mark"),
         Binding("c", "compare", "Compare", id="experiments.compare"),
-        Binding("t", "report", "Report", id="experiments.report"),
+        Binding("e", "report", "Report", id="experiments.report"),
     ]
     DEFAULT_CSS = """
     #exp-table { height: 1fr; margin: 0 1; }

@@ -110,7 +110,7 @@ class ValidationPane(StepPane):
         "accuracy; extrapolation files carry the true value first on each line. Live port: test lines read "
         "from a serial port (the board prints one buffer per line) before the libraries run. r runs the "
         "comparison; each run is kept as an experiment (id, date, files with their content hashes, "
-        "libraries, results): h lists them (filter, compare two side by side), t opens the report of the "
+        "libraries, results): h lists them (filter, compare two side by side), e opens the report of the "
         "last one."
     )
     KEYS = [
@@ -118,7 +118,7 @@ class ValidationPane(StepPane):
         Binding("a", "select_all", "All libraries"),
         Binding("s", "stop", "Stop"),
         Binding("h", "experiments", "Experiments"),
-        Binding("t", "report", "Report"),
+        Binding("e", "report", "Report"),
     ]
 
     def __init__(self, project: Project, **kwargs) -> None:
