@@ -1150,7 +1150,7 @@ examples:
 def _add_validation_commands(sub) -> None:
     v = sub.add_parser("validate", help="run libraries on new files and keep the run as an experiment",
                        description=VALIDATE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    v.add_argument("project", type=Path, metavar="PROJECT")
+    _project_arg(v)
     v.add_argument("--lib", nargs="+", action="extend", required=True, metavar="ID_OR_ZIP",
                    help="libraries to compare: ids of `neai libs` or library zips, e.g. --lib b1-c42 b2-c7")
     v.add_argument("--learn", nargs="+", action="extend", default=[], metavar="FILE[@LINES]",
@@ -1169,32 +1169,29 @@ def _add_validation_commands(sub) -> None:
     v.add_argument("--note", default="", help='a note kept with the experiment, e.g. --note "after the bearing change"')
     v.add_argument("--json", action="store_true", help="print the experiment as one JSON document")
 
-    x = sub.add_parser("experiments", help="list, show or compare the project's validation experiments",
-                       description="The validation experiments of a project (oldest first), each with its id, date, "
-                                   "libraries, files and headline figure.",
-                       epilog="examples:\n  neai experiments fan\n  neai experiments fan --filter b2-c7 abnormal\n"
-                              "  neai experiments fan --show e3\n  neai experiments fan --compare e2 e3 --json",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    x.add_argument("project", type=Path, metavar="PROJECT")
+    x = _command(sub, "experiments", "list, show or compare the project's validation experiments",
+                 "neai experiments fan", "neai experiments fan --filter b2-c7 abnormal", "neai experiments fan --show e3",
+                 "neai experiments fan --compare e2 e3 --json",
+                 description="The validation experiments of a project (oldest first), each with its id, date, "
+                             "libraries, files and headline figure.")
+    _project_arg(x)
     x.add_argument("--filter", nargs="+", default=[], metavar="WORD",
                    help="only experiments whose id, date, note, libraries or files hold every word, e.g. --filter b2-c7")
     x.add_argument("--show", metavar="ID", help="one experiment's data and results, e.g. --show e3")
     x.add_argument("--compare", nargs=2, metavar=("A", "B"), help="two experiments side by side, e.g. --compare e2 e3")
     x.add_argument("--json", action="store_true", help="print one JSON document")
 
-    h = sub.add_parser("benchmarks", help="list the project's benchmarks (status, budget, best) or print one's log",
-                       description="Every benchmark of a project with its status, budget and how much of it was "
-                                   "done, evaluations, best library, duration and the files it used.",
-                       epilog="examples:\n  neai benchmarks fan\n  neai benchmarks fan --log b2\n"
-                              "  neai benchmarks fan --json",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    h.add_argument("project", type=Path, metavar="PROJECT")
+    h = _command(sub, "benchmarks", "list the project's benchmarks (status, budget, best) or print one's log",
+                 "neai benchmarks fan", "neai benchmarks fan --log b2", "neai benchmarks fan --json",
+                 description="Every benchmark of a project with its status, budget and how much of it was done, "
+                             "evaluations, best library, duration and the files it used.")
+    _project_arg(h)
     h.add_argument("--log", metavar="ID", help="print benchmark ID's log and splits, e.g. --log b2")
     h.add_argument("--json", action="store_true", help="print one JSON document")
 
     r = sub.add_parser("report", help="write a library's report (.pdf, .html or .md)",
                        description=REPORT_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    r.add_argument("project", type=Path, metavar="PROJECT")
+    _project_arg(r)
     r.add_argument("--lib", dest="lib_id", metavar="ID",
                    help="the library (default: the selected one, else the latest best), e.g. --lib b2-c7")
     r.add_argument("--experiment", metavar="ID", help="show this experiment's results too, e.g. --experiment e3")
@@ -1273,7 +1270,7 @@ def print_experiment(doc: dict) -> None:
 def cmd_validate(args) -> int:
     from .engine.experiments import parse_port_spec, parse_test_spec, run_experiment
 
-    project = _open(args.project)
+    project = _open(args.dir)
     kind = project.settings.type
     tests = [parse_test_spec(t, kind) for t in args.test]
     ports = [parse_port_spec(p, kind, args.port_lines, args.baud) for p in args.test_port]
@@ -1293,7 +1290,7 @@ def cmd_validate(args) -> int:
         print(json.dumps(doc))
     else:
         print_experiment(doc)
-        print(f"stored as experiment {doc['id']}: `neai experiments {args.project} --show {doc['id']}`")
+        print(f"stored as experiment {doc['id']}: `neai experiments {args.dir} --show {doc['id']}`")
     failed = [r for r in doc["results"] if r.get("error")]
     return EXIT_OK if len(failed) < len(doc["results"]) else EXIT_USAGE
 
@@ -1301,7 +1298,7 @@ def cmd_validate(args) -> int:
 def cmd_experiments(args) -> int:
     from .engine.experiments import compare_experiments, list_experiments, load_experiment
 
-    project = _open(args.project)
+    project = _open(args.dir)
     if args.show:
         doc = load_experiment(project, args.show)
         print(json.dumps(doc)) if args.json else print_experiment(doc)
@@ -1339,7 +1336,7 @@ def cmd_benchmarks(args) -> int:
     from .engine.bench_history import benchmark_history, read_log, splits_text
     from .engine.search import Benchmark
 
-    project = _open(args.project)
+    project = _open(args.dir)
     if args.log:
         bench = Benchmark.load(project, args.log)
         log = read_log(bench.dir)
@@ -1378,7 +1375,7 @@ def cmd_report(args) -> int:
         raise UsageError(f"{out} exists", "Give another --out FILE, or --force to replace it.")
     if args.nested_folds < 2:
         raise UsageError("--nested-folds must be 2 or more", "e.g. --nested-folds 5.")
-    project = _open(args.project)
+    project = _open(args.dir)
     nested = None if args.no_nested else NestedOptions(folds=args.nested_folds, evals=args.nested_evals,
                                                        cores=args.cores, seed=args.seed)
     cancel = threading.Event()
