@@ -190,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random seed of a new benchmark (with --evals: the same best on any core count), "
                         "e.g. --seed 7")
     b.add_argument("--new", action="store_true", help="start another benchmark instead of resuming")
+    b.add_argument("--files", nargs="+", action="extend", metavar="FILE",
+                   help="use only these signal files: ids, file names, class names or couple:K, e.g. "
+                        "--files s1 s3, --files nominal_b.csv abnormal.csv or --files couple:2 (default: every file; "
+                        "a resumed benchmark keeps its own)")
     b.add_argument("--keep-selection", action="store_true",
                    help="with --new: keep the chosen library chosen (default: the new best replaces it)")
     b.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
@@ -285,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(sub)
     _add_archive(sub)
     _add_capture(sub)
+    _add_validation_commands(sub)
     return p
 
 
@@ -776,7 +781,7 @@ def cmd_bench(args) -> int:
         result = run_benchmark(
             project, time_limit=args.time, max_evals=args.evals, cores=args.cores, seed=args.seed,
             new=args.new, progress=None if args.quiet else progress, cancel=cancel, scheduler=args.scheduler,
-            keep_selection=args.keep_selection,
+            keep_selection=args.keep_selection, files=args.files,
         )
     except KeyboardInterrupt:
         cancel.set()
@@ -788,10 +793,13 @@ def cmd_bench(args) -> int:
               "(--keep-selection keeps it)", file=sys.stderr)
     from .engine.search import describe_excluded
 
+    used = _benchmark_files(project, result.benchmark)
+
     excluded = describe_excluded(result.excluded, project.settings)
     if args.json:
         doc = {"benchmark": result.benchmark, "status": result.status, "evals": result.evals_done,
-               "elapsed_s": result.elapsed_s, "best": None, "excluded": result.excluded}
+               "elapsed_s": result.elapsed_s, "best": None, "excluded": result.excluded,
+               **used}
         if result.note:
             doc["note"] = result.note
         if best:
@@ -808,6 +816,8 @@ def cmd_bench(args) -> int:
             return EXIT_USAGE
     elif best:
         print(f"benchmark {result.benchmark} ({result.status}, {result.evals_done} evaluations, {result.elapsed_s:.0f} s)")
+        if used.get("restricted"):
+            print(f"  files: {', '.join(used['files'])}")
         print(f"best library {best['id']}: score {best['score']:.2f}")
         print(f"  {best['pipeline_text']}")
         print(f"  {_fmt_metrics(best['metrics'])}")
@@ -1232,12 +1242,299 @@ def cmd_demo(args) -> int:
     return cmd_tui(args, project.path)
 
 
+# ------------------------------------------------ validation, experiments, history, report
+VALIDATE_DESCRIPTION = """\
+Run libraries on new signal files (or lines read live from a serial port) and keep the
+run as an experiment of the project (`neai experiments PROJECT` lists them). Each library
+runs through its host build, the same C as the deployed library; a benchmark candidate
+without a zip is built first, as `neai deploy PROJECT --lib ID` would.
+
+Expected answers, after the last colon of each --test:
+  anomaly        FILE:nominal or FILE:abnormal (the libraries learn the --learn files first)
+  1-class        FILE:normal or FILE:outlier
+  n-class        FILE:CLASS (a class name of the project)
+  extrapolation  FILE alone: each line starts with the true target value, then the buffer
+
+examples:
+  neai validate fan --lib b1-c42 b2-c7 --learn new_nominal.csv --test held_out.csv:nominal faults.csv:abnormal
+  neai validate fan --lib deploy/b1-c42_cortex-m4f.zip --learn nominal.csv@1-200 --test nominal.csv@201-:nominal
+  neai validate motor --lib b1-c3 --test test/healthy.csv:SC_HLT test/phase_a.csv:SC_A1_B0_C0 --json
+  neai validate fan --lib b1-c42 --learn nominal.csv --test-port /dev/ttyACM0:abnormal --port-lines 200
+"""
+
+REPORT_DESCRIPTION = """\
+Write a library's report: the project and its data, the benchmark's figures (worst split,
+mean, 95 % interval), the pipeline's flowchart, the figures measured on the target core,
+the results of the library's type (ROC and AUC, confusion matrix, predicted vs true,
+learning curve) on the benchmark's held-out lines or on an experiment's files, and a
+nested cross-validation of the benchmark's choice (how optimistic its figure is).
+
+The format follows the extension: .pdf (pages of text and plots, matplotlib), .html (one
+self-contained file, plots embedded) or .md (plots as PNG files in FILE_files/).
+
+examples:
+  neai report fan --out fan.pdf
+  neai report fan --lib b2-c7 --experiment e3 --out e3.html
+  neai report fan --out fan.md --nested-evals 1000 --nested-folds 5 --cores 2
+  neai report fan --out quick.pdf --no-nested
+"""
+
+
+def _add_validation_commands(sub) -> None:
+    v = sub.add_parser("validate", help="run libraries on new files and keep the run as an experiment",
+                       description=VALIDATE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _project_arg(v)
+    v.add_argument("--lib", nargs="+", action="extend", required=True, metavar="ID_OR_ZIP",
+                   help="libraries to compare: ids of `neai libs` or library zips, e.g. --lib b1-c42 b2-c7")
+    v.add_argument("--learn", nargs="+", action="extend", default=[], metavar="FILE[@LINES]",
+                   help="anomaly detection: files learned first, in order, e.g. --learn new_nominal.csv "
+                        "or --learn nominal.csv@1-200")
+    v.add_argument("--test", nargs="+", action="extend", default=[], metavar="FILE[@LINES]:LABEL",
+                   help="test files with their expected answer, e.g. --test held_out.csv:nominal faults.csv:abnormal")
+    v.add_argument("--test-port", action="append", default=[], metavar="PORT:LABEL",
+                   help="test lines read live from a serial port, e.g. --test-port /dev/ttyACM0:abnormal "
+                        "(pyserial URLs too: socket://host:7777:nominal)")
+    v.add_argument("--port-lines", type=int, default=100, metavar="N",
+                   help="lines read from each --test-port (default 100), e.g. --port-lines 500")
+    v.add_argument("--baud", type=int, default=115200, help="the ports' baud rate (default 115200), e.g. --baud 921600")
+    v.add_argument("--sensitivity", type=float,
+                   help="anomaly detection: the libraries' sensitivity (default 1), e.g. --sensitivity 1.2")
+    v.add_argument("--note", default="", help='a note kept with the experiment, e.g. --note "after the bearing change"')
+    v.add_argument("--json", action="store_true", help="print the experiment as one JSON document")
+
+    x = _command(sub, "experiments", "list, show or compare the project's validation experiments",
+                 "neai experiments fan", "neai experiments fan --filter b2-c7 abnormal", "neai experiments fan --show e3",
+                 "neai experiments fan --compare e2 e3 --json",
+                 description="The validation experiments of a project (oldest first), each with its id, date, "
+                             "libraries, files and headline figure.")
+    _project_arg(x)
+    x.add_argument("--filter", nargs="+", default=[], metavar="WORD",
+                   help="only experiments whose id, date, note, libraries or files hold every word, e.g. --filter b2-c7")
+    x.add_argument("--show", metavar="ID", help="one experiment's data and results, e.g. --show e3")
+    x.add_argument("--compare", nargs=2, metavar=("A", "B"), help="two experiments side by side, e.g. --compare e2 e3")
+    x.add_argument("--json", action="store_true", help="print one JSON document")
+
+    h = _command(sub, "benchmarks", "list the project's benchmarks (status, budget, best) or print one's log",
+                 "neai benchmarks fan", "neai benchmarks fan --log b2", "neai benchmarks fan --json",
+                 description="Every benchmark of a project with its status, budget and how much of it was done, "
+                             "evaluations, best library, duration and the files it used.")
+    _project_arg(h)
+    h.add_argument("--log", metavar="ID", help="print benchmark ID's log and splits, e.g. --log b2")
+    h.add_argument("--json", action="store_true", help="print one JSON document")
+
+    r = sub.add_parser("report", help="write a library's report (.pdf, .html or .md)",
+                       description=REPORT_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _project_arg(r)
+    r.add_argument("--lib", dest="lib_id", metavar="ID",
+                   help="the library (default: the selected one, else the latest best), e.g. --lib b2-c7")
+    r.add_argument("--experiment", metavar="ID", help="show this experiment's results too, e.g. --experiment e3")
+    r.add_argument("--out", required=True, type=Path, metavar="FILE",
+                   help="the report file: .pdf, .html or .md, e.g. --out fan_report.pdf")
+    r.add_argument("--nested-folds", type=int, default=5, metavar="K",
+                   help="outer folds of the nested cross-validation (default 5), e.g. --nested-folds 3")
+    r.add_argument("--nested-evals", type=int, metavar="N",
+                   help="evaluations of the search inside each outer fold (default: 600 for anomaly detection, "
+                        "150 for the trained types), e.g. --nested-evals 2000")
+    r.add_argument("--no-nested", action="store_true", help="leave the nested cross-validation out (it re-runs the "
+                                                            "search once per outer fold)")
+    r.add_argument("--cores", type=int, default=1, help="cores for the nested searches (default 1), e.g. --cores 2")
+    r.add_argument("--seed", type=int, default=0, help="seed of the nested searches (default 0), e.g. --seed 7")
+    r.add_argument("--no-build", action="store_true",
+                   help="do not build the library to measure it on the core when it has no zip yet")
+    r.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    r.add_argument("--json", action="store_true", help="print the report's figures as one JSON document")
+
+
+def _benchmark_files(project, bench_id: str) -> dict:
+    """{"files": names, "restricted": bool, "splits": [...]} of a benchmark, for `bench`'s output."""
+    from .engine.search import Benchmark
+
+    state = Benchmark.load(project, bench_id).state
+    return {"files": [f["name"] for f in state.get("files", [])], "restricted": bool(state.get("files_restricted")),
+            "splits": state.get("splits")}
+
+
+def _file_spec(text: str):
+    """FILE[@LINES] of --learn."""
+    from .engine.validation import ValidationFile
+
+    path, line_range = text, ""
+    if not Path(text).expanduser().exists() and "@" in text:
+        path, line_range = text.rsplit("@", 1)
+    return ValidationFile(Path(path).expanduser(), None, line_range)
+
+
+def _figure(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return str(value)
+
+
+def print_experiment(doc: dict) -> None:
+    print(f"experiment {doc['id']} ({doc['created']}, {doc['type']}){': ' + doc['note'] if doc.get('note') else ''}")
+    for f in doc.get("learn", []):
+        print(f"  learn  {f['name']}{'@' + f['line_range'] if f.get('line_range') else ''}  {f['lines']} lines  "
+              f"sha256 {f['sha256'][:12]}")
+    for f in doc.get("tests", []):
+        where = f" (port {f['port']})" if f.get("port") else ""
+        print(f"  test   {f['name']}{'@' + f['line_range'] if f.get('line_range') else ''}{where}  {f['lines']} lines  "
+              f"expected {f.get('expected') or '–'}  "
+              f"sha256 {f['sha256'][:12]}")
+    for lib, result in zip(doc.get("libraries", []), doc.get("results", [])):
+        built = " (built for this run)" if lib.get("built") else ""
+        print(f"library {result['library']}{built}: {lib.get('pipeline') or ''}")
+        if result.get("error"):
+            print(f"  failed: {result['error']}")
+            continue
+        for f in result["files"]:
+            extra = {k: v for k, v in f.items() if k not in ("file", "lines", "expected", "correct")}
+            print(f"  {Path(f['file']).name:<28} {f['lines']:6d} lines  expected {f.get('expected') or '–':<10} "
+                  f"right {_figure(f.get('correct'))} %  {_figure(extra)}")
+        metrics = {k: v for k, v in (result.get("metrics") or {}).items() if not isinstance(v, (list, dict))}
+        if result.get("learned"):
+            metrics = {"learned": result["learned"], **metrics}
+        print("  " + ", ".join(f"{k} {_figure(v)}" for k, v in metrics.items()))
+
+
+def cmd_validate(args) -> int:
+    from .engine.experiments import parse_port_spec, parse_test_spec, run_experiment
+
+    project = _open(args.dir)
+    kind = project.settings.type
+    tests = [parse_test_spec(t, kind) for t in args.test]
+    ports = [parse_port_spec(p, kind, args.port_lines, args.baud) for p in args.test_port]
+    if args.port_lines < 1:
+        raise UsageError("--port-lines must be 1 or more", "e.g. --port-lines 100.")
+    learn = [_file_spec(t) for t in args.learn]
+    cancel = threading.Event()
+    try:
+        doc = run_experiment(project, libraries=args.lib, learn=learn, tests=tests, ports=ports,
+                             sensitivity=args.sensitivity, note=args.note, cancel=cancel,
+                             progress=lambda m: print(m, file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        cancel.set()
+        print("interrupted: nothing was stored", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(doc))
+    else:
+        print_experiment(doc)
+        print(f"stored as experiment {doc['id']}: `neai experiments {args.dir} --show {doc['id']}`")
+    failed = [r for r in doc["results"] if r.get("error")]
+    return EXIT_OK if len(failed) < len(doc["results"]) else EXIT_USAGE
+
+
+def cmd_experiments(args) -> int:
+    from .engine.experiments import compare_experiments, list_experiments, load_experiment
+
+    project = _open(args.dir)
+    if args.show:
+        doc = load_experiment(project, args.show)
+        print(json.dumps(doc)) if args.json else print_experiment(doc)
+        return EXIT_OK
+    if args.compare:
+        doc = compare_experiments(project, *args.compare)
+        if args.json:
+            print(json.dumps(doc))
+            return EXIT_OK
+        a, b = doc["a"], doc["b"]
+        print(f"{'':24} {a['id']:>12} {b['id']:>12}")
+        print(f"{'date':24} {a['created'][:16]:>12} {b['created'][:16]:>12}")
+        for row in doc["data"]:
+            same = "same content" if row["same_content"] else "differs" if row["a"] and row["b"] else ""
+            cells = [f"{row[k]['lines']} lines" if row[k] else "–" for k in ("a", "b")]
+            print(f"{row['file'][:24]:24} {cells[0]:>12} {cells[1]:>12}  {same}")
+        for row in doc["figures"]:
+            diff = f"{row['difference']:+.4g}" if row["difference"] is not None else ""
+            print(f"{(row['library'] + ' ' + row['figure'])[:24]:24} {_figure(row['a']):>12} {_figure(row['b']):>12}  {diff}")
+        return EXIT_OK
+    items = list_experiments(project, " ".join(args.filter))
+    if args.json:
+        print(json.dumps({"experiments": items}))
+        return EXIT_OK
+    if not items:
+        print("no experiment" + (" matches the filter" if args.filter else " yet: run `neai validate`"))
+    for e in items:
+        figures = ", ".join(f"{lib} {_figure(v)}" for lib, v in e["figures"].items())
+        print(f"{e['id']:<5} {e['created'][:16]}  {', '.join(e['files'])} ({e['lines']} lines)  "
+              f"{e['headline']}: {figures}{'  # ' + e['note'] if e['note'] else ''}")
+    return EXIT_OK
+
+
+def cmd_benchmarks(args) -> int:
+    from .engine.bench_history import benchmark_history, read_log, splits_text
+    from .engine.search import Benchmark
+
+    project = _open(args.dir)
+    if args.log:
+        bench = Benchmark.load(project, args.log)
+        log = read_log(bench.dir)
+        if args.json:
+            print(json.dumps({"benchmark": args.log, "log": log, "splits": bench.state.get("splits"),
+                              "files": bench.state.get("files")}))
+            return EXIT_OK
+        for entry in log:
+            print(f"[{entry['t']:8.1f}s] {entry['text']}")
+        for split in bench.state.get("splits") or []:
+            print(f"split {splits_text(split)}")
+        return EXIT_OK
+    items = benchmark_history(project)
+    if args.json:
+        print(json.dumps({"benchmarks": items}))
+        return EXIT_OK
+    if not items:
+        print("no benchmark yet: run `neai bench PROJECT`")
+    for b in items:
+        done = f"{b['percent_done']:.0f} %" if b["percent_done"] is not None else "–"
+        best = b["best"] or {}
+        figure = f"{best['id']} score {best['score']:.2f}" if best.get("id") else "no library"
+        print(f"{b['id']:<4} {b['created'][:16]}  {b['status']:<8} budget {b['budget_text']:<12} {done:>6}  "
+              f"{b['evals']:7d} evals  {b['elapsed_s']:7.0f} s  {figure}")
+        print(f"     files: {'only ' if b['restricted'] else ''}{', '.join(b['files'])}")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from .engine.report import NestedOptions, build_report, write_report
+
+    out = args.out.expanduser()
+    if out.suffix.lower() not in (".pdf", ".md", ".html", ".htm"):
+        raise UsageError(f"--out {out}: the format follows the extension", "End the file name with .pdf, .html or .md.")
+    if out.exists() and not args.force:
+        raise UsageError(f"{out} exists", "Give another --out FILE, or --force to replace it.")
+    if args.nested_folds < 2:
+        raise UsageError("--nested-folds must be 2 or more", "e.g. --nested-folds 5.")
+    project = _open(args.dir)
+    nested = None if args.no_nested else NestedOptions(folds=args.nested_folds, evals=args.nested_evals,
+                                                       cores=args.cores, seed=args.seed)
+    cancel = threading.Event()
+    try:
+        doc = build_report(project, lib_id=args.lib_id, experiment_id=args.experiment, nested=nested,
+                           build=not args.no_build, cancel=cancel,
+                           progress=lambda m: print(m, file=sys.stderr, flush=True))
+        written = write_report(doc, out)
+    except KeyboardInterrupt:
+        cancel.set()
+        print("interrupted: no report written", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps({"report": str(written), "figures": doc}, default=str))
+    else:
+        print(f"{written}")
+    return EXIT_OK
+
+
 COMMANDS = {
     "new": cmd_new, "import": cmd_import, "check": cmd_check, "bench": cmd_bench, "libs": cmd_libs,
     "deploy": cmd_deploy, "emulate": cmd_emulate, "targets": cmd_targets, "demo": cmd_demo,
     "tools": cmd_tools, "filter": cmd_filter, "data": cmd_data, "set": cmd_set, "remove": cmd_remove,
     "archive": cmd_archive, "capture": cmd_capture,
 }
+COMMANDS.update(validate=cmd_validate, experiments=cmd_experiments, benchmarks=cmd_benchmarks, report=cmd_report)
 
 
 def _log_internal_error() -> Path | None:

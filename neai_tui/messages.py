@@ -35,15 +35,6 @@ class BenchmarkFinished(Message):
 
 
 @dataclass
-class BenchmarkHistoryLoaded(Message):
-    """The stored history and best of the latest benchmark (shown when idle)."""
-
-    benchmark: dict | None
-    points: list[tuple[float, float]] = field(default_factory=list)
-    best: dict | None = None
-
-
-@dataclass
 class LibraryResultsComputed(Message):
     """`engine.bench_results.library_results` for the results plot (or why not)."""
 
@@ -141,11 +132,6 @@ class EmulatorLearned(Message):
 @dataclass
 class EmulatorDetected(Message):
     report: Any  # a DetectReport
-
-
-@dataclass
-class ValidationDone(Message):
-    reports: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -261,3 +247,59 @@ class DataResultImported(Message):
     project: str
     entry: Any
     screen: Any = None  # the project's screen when it is open in the app
+
+
+# -- validation experiments, reports and benchmark history (issue 17) ----------------------
+@dataclass
+class ExperimentDone(Message):
+    """`engine.experiments.run_experiment` stored an experiment (its document)."""
+
+    experiment: dict
+
+
+@dataclass
+class ExperimentsLoaded(Message):
+    """`engine.experiments.list_experiments` (summaries), or a comparison of two."""
+
+    experiments: list[dict] = field(default_factory=list)
+    comparison: dict | None = None
+
+
+@dataclass
+class ReportProgressed(Message):
+    """A step of building a report (building the library, a nested fold)."""
+
+    text: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ReportProgressed)
+
+
+@dataclass
+class ReportBuilt(Message):
+    """`engine.report.build_report`'s document (or, with `nested_only`, a new nested CV)."""
+
+    doc: dict
+    nested_only: bool = False
+
+
+@dataclass
+class ReportWritten(Message):
+    path: Path
+
+
+@dataclass
+class BenchmarksListed(Message):
+    """`engine.bench_history.benchmark_history` for the benchmark step's History view."""
+
+    benchmarks: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class BenchmarkReopened(Message):
+    """One stored benchmark: its state, log, evolution and best, to show again."""
+
+    benchmark: dict
+    log: list[dict] = field(default_factory=list)
+    evolution: list[dict] = field(default_factory=list)
+    best: dict | None = None

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# ../shared/data next to the repository, or where NEAI_SHARED_DATA says (a worktree elsewhere)
+SHARED_DATA = Path(os.environ.get("NEAI_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
 @pytest.fixture(autouse=True)

@@ -48,7 +48,10 @@ def library_results(project: Project, lib_id: str | None = None) -> dict:
     extrapolation: {"type": "extrapolation", "lines", "real", "predicted", "r2", "rmse"}.
     Every trained document also has "library", "fitted" and "tested" (line counts).
     """
+    from .bench_history import benchmark_project
+
     record = find_library(project, lib_id)
+    project = benchmark_project(project, record["benchmark"])  # the files its benchmark used
     kind = project.settings.type
     if kind == "anomaly":
         return _multisensor_results(project, record) if project.settings.multisensor else _anomaly_results(project, record)

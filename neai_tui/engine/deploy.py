@@ -155,7 +155,9 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optim
     record = find_library(project, lib_id)
     tgt = resolve_target(target or project.settings.target)
     core = build_variant(resolve_core(tgt.core), **build)
-    data = load_anomaly_data(project)
+    from .bench_history import benchmark_project
+
+    data = load_anomaly_data(benchmark_project(project, record["benchmark"]))  # the files its benchmark used
     axes, buffer_size = data.axes, data.buffer_size
     pipeline = record["pipeline"]
     bench = Benchmark.load(project, record["benchmark"])

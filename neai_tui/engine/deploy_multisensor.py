@@ -68,7 +68,9 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, op
     record = find_library(project, lib_id)
     tgt = resolve_target(target or project.settings.target)
     core = build_variant(resolve_core(tgt.core), **(build or {}))
-    data = load_multisensor_data(project)
+    from .bench_history import benchmark_project
+
+    data = load_multisensor_data(benchmark_project(project, record["benchmark"]))  # the files its benchmark used
     variables = data.axes
     pipeline = record["pipeline"]
     if LOOKBACK not in pipeline["pre"]:

@@ -53,7 +53,10 @@ def _trained():
 
 
 def _load_data(project: Project, record: dict):
+    from .bench_history import benchmark_project
     from .tasks.trained_common import load_trained_data
+
+    project = benchmark_project(project, record["benchmark"])  # fitted on the files its benchmark used
 
     # The lines through the frequency filter the library's benchmark used (and the
     # library applies), whatever the project's filter is now.

@@ -376,6 +376,11 @@ class Project:
     def couples(self) -> list[int]:
         return sorted({s.couple for s in self.signals if s.role})
 
+    def restricted(self, signal_ids: Iterable[str]) -> "Project":
+        """A read-only view of the project with only these signal files (in the project's order)."""
+        ids = set(signal_ids)
+        return ProjectView(self, [s for s in self.signals if s.id in ids])
+
     # -- signals -------------------------------------------------------------------
     def import_signal(
         self,
@@ -619,6 +624,20 @@ class Project:
 def project_lock(project: Project, action: str = "change the project"):
     """The project's writer lock as a context manager (same as ``project.writer(action)``)."""
     return project.writer(action)
+
+
+class ProjectView(Project):
+    """A read-only view of a project restricted to some of its signal files (the
+    files a benchmark was given): loading data from it sees only those files;
+    anything that would save it is refused, so the project's file list is never cut."""
+
+    def __init__(self, project: Project, signals: list[SignalEntry]):
+        super().__init__(project.path, project.settings, signals, project.created)
+        self.full = project
+
+    def save(self) -> None:
+        raise UsageError("a benchmark's view of a project cannot be saved",
+                         "Change the project itself (this is a bug if you see it).")
 
 
 @dataclass

@@ -249,8 +249,18 @@ class Benchmark:
 
     def data_changes(self, project: Project | None = None, fingerprint: dict | None = None) -> list[str]:
         """How the project's data and settings differ from what this benchmark ran on
-        (fingerprint.py; empty: the same)."""
+        (fingerprint.py, on the files it used; empty: the same). ``fingerprint``: the
+        whole project's, computed once by a caller asking for many benchmarks (used
+        for those that ran on every file)."""
+        from .bench_history import benchmark_files
+
         project = project or self.project
+        if self.state.get("files_restricted"):  # a --files benchmark: its own files only
+            try:
+                view = benchmark_files(project, None, self.state.get("files"))
+            except UsageError as exc:  # some of its files were removed from the project
+                return [exc.message]
+            fingerprint = data_fingerprint(view)
         return data_changes(self.state.get("fingerprint"), fingerprint or data_fingerprint(project), self.state, project)
 
 
@@ -314,42 +324,50 @@ def run_benchmark(
     cancel: threading.Event | None = None,
     strategy: str = "tpe",
     scheduler: str | None = None,
+    files: list[str] | None = None,
     keep_selection: bool = False,
 ) -> BenchResult:
     """Run (or resume) a benchmark until the time or evaluation budget, the
     cancel event, or convergence. The best library so far is always on disk.
 
+    ``files``: the signal files to use (ids, names, class names or couple:K; see
+    bench_history.choose_files), every file when None; a resumed benchmark keeps its own.
+
     The project's writer lock is held throughout (a second writer gets
     ProjectBusy). An unfinished benchmark is resumed only if it ran on the same
-    data and settings (fingerprint.py); otherwise a new one starts and the first
-    progress message says why."""
+    data and settings (fingerprint.py, on the files it uses); otherwise a new one
+    starts and the first progress message says why."""
     if cores < 1:
         raise UsageError(f"--cores must be 1 or more, not {cores}", "Use --cores N with N >= 1.")
     with project.writer("run a benchmark"):
         return _run_benchmark(project, time_limit=time_limit, max_evals=max_evals, cores=cores, seed=seed, new=new,
                               progress=progress, cancel=cancel, strategy=strategy, scheduler=scheduler,
-                              keep_selection=keep_selection)
+                              files=files, keep_selection=keep_selection)
 
 
 def _run_benchmark(project, *, time_limit, max_evals, cores, seed, new, progress, cancel, strategy, scheduler,
-                   keep_selection):
+                   files, keep_selection):
+    from .bench_history import append_log, benchmark_files, budget_text, describe_files, describe_splits
+
     task = task_for(project.settings.type, project.settings.multisensor)
-    data = task.load(project)
-    footprint = _check_space_fits(project, task, data)
-    fingerprint = data_fingerprint(project)
     resume_id = None if new else latest_unfinished(project)
     not_resumed = ""
     if resume_id:
-        earlier = Benchmark.load(project, resume_id)
-        why = earlier.data_changes(project, fingerprint)
+        why = Benchmark.load(project, resume_id).data_changes(project)
         if why:
             not_resumed = (f"benchmark {resume_id} ran on other data ({'; '.join(why)}): starting a new benchmark "
                            f"instead of resuming it; its candidates stay listed, marked as computed on other data")
             resume_id = None
+    stored_files = Benchmark.load(project, resume_id).state.get("files") if resume_id else None
+    view = benchmark_files(project, files, stored_files)
+    data = task.load(view)
+    footprint = _check_space_fits(view, task, data)
     bench = (Benchmark.load(project, resume_id) if resume_id
              else Benchmark.create(project, seed, cores, keep_selection=keep_selection))
     state = bench.state
-    state["fingerprint"] = fingerprint
+    state["fingerprint"] = data_fingerprint(view)
+    state["files"] = describe_files(view.signals)
+    state["files_restricted"] = view is not project
     seed = state["seed"]
     strategy = state.setdefault("strategy", strategy)
     if strategy not in STRATEGIES:
@@ -373,6 +391,7 @@ def _run_benchmark(project, *, time_limit, max_evals, cores, seed, new, progress
     bench.save()
 
     evaluator = task.evaluator(data, seed, limits=limits)
+    state["splits"] = describe_splits(view, data, evaluator)
     # The 10 best of the completed generations: a generation cut short (time, stop,
     # budget, crash) is run again from the state it started from, so that the run
     # continues exactly where it stopped.
@@ -392,6 +411,10 @@ def _run_benchmark(project, *, time_limit, max_evals, cores, seed, new, progress
     started = time.monotonic()
     elapsed_before = float(state.get("elapsed_s", 0.0))
     evals_at_start = int(state["evals_done"])
+    state["budget"] = {"time_s": time_limit, "evals": max_evals, "from_elapsed_s": elapsed_before,
+                       "from_evals": evals_at_start, "cores": cores}
+    state.setdefault("runs", []).append({"started": _now(), **state["budget"]})
+    bench.save()
     last_improvement = int(state.get("last_improvement_evals", 0))
     cancel = cancel or threading.Event()
 
@@ -410,6 +433,8 @@ def _run_benchmark(project, *, time_limit, max_evals, cores, seed, new, progress
         return elapsed_before + time.monotonic() - started
 
     def report(message: str, new_best: bool = False, improved: dict | None = None) -> None:
+        if new_best or not message.startswith("generation"):  # kept for the history (log.jsonl)
+            append_log(bench.dir, elapsed(), message, "best" if new_best else "info")
         if progress:
             run_time = max(1e-9, time.monotonic() - started)
             progress(
@@ -432,6 +457,9 @@ def _run_benchmark(project, *, time_limit, max_evals, cores, seed, new, progress
     status = "done"
     if not_resumed:
         report(not_resumed)
+    used = "every file" if view is project else "only " + ", ".join(f["name"] for f in state["files"])
+    append_log(bench.dir, elapsed(), f"{'resume' if resume_id else 'start'}: {budget_text(state['budget'])}, "
+               f"{cores} core(s), seed {seed}, {used}", "start")
     report(f"benchmark {bench.id}: {state['space_size']} candidates in the space, seed {seed}, {cores} core(s)")
     if state["data"].get("split_kind") == "blocks":
         report(
@@ -590,7 +618,10 @@ def _run_benchmark(project, *, time_limit, max_evals, cores, seed, new, progress
             pool.shutdown(wait=False, cancel_futures=False)
         state["status"] = status
         state["elapsed_s"] = round(elapsed(), 2)
+        state["runs"][-1].update(ended=_now(), status=status, evals_done=state["evals_done"])
         bench.save()
+        append_log(bench.dir, elapsed(), f"{status}: {state['evals_done']} evaluations in {state['elapsed_s']:.0f} s"
+                   + (f", best {best['id']} score {best['score']:.2f}" if best else ", no library"), "end")
     if status == "stopped" and best is None and cancel.is_set():
         raise Cancelled("the benchmark was stopped before any library was found", "Run `neai bench DIR` to resume.")
     excluded = dict(state["excluded"]) if state.get("excluded") else None

@@ -30,7 +30,7 @@ from .errors import Cancelled, UsageError
 THRESHOLD = 90
 EXPECTED = {
     "anomaly": ("nominal", "abnormal"),
-    "one-class": ("inlier", "outlier"),
+    "one-class": ("normal", "outlier"),  # "inlier" is taken for "normal" too
 }
 
 
@@ -51,6 +51,8 @@ class LibraryReport:
     balanced_accuracy: float | None = None
     error: str = ""
     built: bool = False  # the zip was built for this comparison (validate_project_libraries)
+    outputs: list[list[dict]] = field(default_factory=list)  # per test file, the library's answer per line
+    meta: dict = field(default_factory=dict)  # the zip's metadata.json
 
 
 def _file_stats(kind: str, results: list[dict], expected: str | None) -> dict:
@@ -71,7 +73,7 @@ def _file_stats(kind: str, results: list[dict], expected: str | None) -> dict:
     elif kind == "one-class":
         outliers = [bool(r.get("outlier")) for r in results]
         stats["outliers"] = round(100.0 * sum(outliers) / n, 1) if n else None
-        if expected in ("inlier", "outlier") and n:
+        if expected in ("inlier", "normal", "outlier") and n:
             correct = float(np.mean([o == (expected == "outlier") for o in outliers]))
     elif kind == "n-class":
         counts = Counter(str(r.get("class")) for r in results)
@@ -87,6 +89,7 @@ def _file_stats(kind: str, results: list[dict], expected: str | None) -> dict:
         )
     if correct is not None:
         stats["correct"] = round(correct * 100, 1)
+        stats["right"] = int(round(correct * n))  # lines answered right (the balanced accuracy counts them)
     stats["expected"] = expected
     return stats
 
@@ -117,7 +120,8 @@ def validate(
         say(f"running {zip_path.name}")
         try:
             session = EmulatorSession(zip_path)
-            report = LibraryReport(zip_path, session.meta.get("library_id", zip_path.stem), session.type)
+            report = LibraryReport(zip_path, session.meta.get("library_id", zip_path.stem), session.type,
+                                   meta=session.meta)
             if session.library is not None:
                 if sensitivity is not None:
                     session.set_sensitivity(sensitivity)
@@ -130,9 +134,10 @@ def validate(
                 stats = _file_stats(session.type, detected.results, item.expected)
                 stats["file"] = str(item.path)
                 report.files.append(stats)
+                report.outputs.append(detected.results)
                 if "correct" in stats:
                     tally = by_label.setdefault(str(item.expected), [0.0, 0.0])
-                    tally[0] += stats["correct"] / 100 * stats["lines"]
+                    tally[0] += stats["right"]
                     tally[1] += stats["lines"]
             if by_label:
                 report.balanced_accuracy = round(float(np.mean([r / n for r, n in by_label.values()])), 4)

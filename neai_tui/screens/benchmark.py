@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from pathlib import Path
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,8 +21,9 @@ from ..engine.errors import NeaiError, UsageError
 from ..engine.project import Project
 from ..messages import (
     BenchmarkFinished,
-    BenchmarkHistoryLoaded,
     BenchmarkProgressed,
+    BenchmarkReopened,
+    BenchmarksListed,
     LibraryResultsComputed,
 )
 from ..widgets.keybar import KeyBar
@@ -38,15 +40,17 @@ from ..widgets.format import (
     optional_int,
     short_metrics,
 )
-from ..widgets.forms import field_row
-from ..widgets.plot import BRAILLE, PlotSpec, PlotView, Rule, Series, history_spec
+from ..widgets.forms import TickList, field_row
+from ..widgets.plot import BRAILLE, PlotSpec, PlotView, Rule, Series
+from ..widgets.report_view import evolution_spec
 from ..widgets.result_plots import results_spec
 from .base import StepPane
 from .dialogs import Dialog
 
-VIEWS = ("results-tab", "evolution-tab", "learning-tab", "log-tab", "libraries-tab")
+VIEWS = ("results-tab", "evolution-tab", "learning-tab", "log-tab", "libraries-tab", "history-tab")
 # The pipeline is in the detail line under the table (whole, never cut at 80 columns).
 LIBRARY_COLUMNS = ("Sel.", "Library", "Score", "RAM", "Flash", "Bench.", "Metrics")
+HISTORY_COLUMNS = ("Id", "Status", "Budget", "Evals", "Best", "Time", "Files")
 LOG_EVERY_S = 5.0
 
 
@@ -61,13 +65,15 @@ class BenchmarkRequest:
     seed: int | None = None
     scheduler: str | None = None  # a Dask scheduler address (neai bench --scheduler)
     keep_selection: bool | None = None  # with a chosen library: keep it chosen? (asked in the dialog)
+    files: list[str] | None = None  # signal ids of a subset (neai bench --files); None: every file
 
     def describe(self) -> str:
         limit = (f"{format_number(self.time_limit)} s" if self.time_limit is not None
                  else f"{self.max_evals} evaluations" if self.max_evals is not None else "until convergence")
         seed = f", seed {self.seed}" if self.seed is not None else ""
         where = f"Dask {self.scheduler}" if self.scheduler else f"{self.cores} core(s)"
-        return f"{'new benchmark' if self.new else 'resuming'}, {limit}, {where}{seed}"
+        files = f", only {', '.join(self.files)}" if self.files else ""
+        return f"{'new benchmark' if self.new else 'resuming'}, {limit}, {where}{seed}{files}"
 
 
 _TRACKER_LOCK = threading.Lock()
@@ -225,12 +231,16 @@ class BenchmarkPane(StepPane):
         "the 90 % line; n-class, the probability of each line's true class (red x: another class won); "
         "1-class, the held-out lines and synthetic outliers on the 2 main directions of the features, with "
         "the library's boundary; extrapolation, predicted against real values with the y = x line. "
-        "Evolution: the best score over time. Learning (anomaly detection): balanced accuracy against the "
-        "number of learned signals, with the recommended minimum. Log. Libraries: the candidates (◆ = on "
-        "the Pareto front of score, RAM and flash; ! = computed on other data or settings than the project's "
-        "now); enter or c chooses the highlighted one for the emulator "
-        "and deployment (✓; (✓) marks the one used while none is chosen). "
-        "A benchmark keeps running when you go back home."
+        "Evolution: the Studio's four indicators of the best library over time, in %: score, main metric, RAM "
+        "and flash (of the project's limits, else of the largest seen), with what improved last. Learning "
+        "(anomaly detection): balanced accuracy against the "
+        "number of learned signals, with the recommended minimum. Log (kept with the benchmark). Libraries: the "
+        "candidates (◆ = on "
+        "the Pareto front of score, RAM, flash and instructions; ! = computed on other data or settings than the project's now); enter or c chooses the highlighted one for the emulator "
+        "and deployment (✓; (✓) marks the one used while none is chosen); e opens its report. History: every "
+        "benchmark of the project (status, budget and how much of it ran, evaluations, best, time, files); "
+        "enter reopens one: its log, evolution, results and libraries. The dialog's file list runs a "
+        "benchmark on some of the files only. A benchmark keeps running when you go back home."
     )
     KEYS = [
         Binding("b", "new_benchmark", "Benchmark…"),
@@ -239,6 +249,7 @@ class BenchmarkPane(StepPane):
         Binding("s", "stop", "Stop"),
         Binding("v", "next_view", "View"),
         Binding("c", "choose_library", "Choose lib"),
+        Binding("e", "report", "Report"),
     ]
 
     def __init__(self, project: Project, **kwargs) -> None:
@@ -250,7 +261,11 @@ class BenchmarkPane(StepPane):
         self.last_rate = 0.0
         self.request: BenchmarkRequest | None = None  # the run going on (a resumed run: what is left of it)
         self.budget: BenchmarkRequest | None = None  # what the user chose in the dialog, kept across pause/resume
-        self.points: list[tuple[float, float]] = []
+        self.points: list[dict] = []  # the best library over time: t, score, metrics, ram_bytes, flash_bytes
+        self.shown_benchmark: str | None = None  # the benchmark whose figures are shown
+        self.shown_info: dict | None = None  # its record (status, files, budget), for the status line
+        self.evolution_stale = True  # the evolution plot waits for its view to be shown
+        self.benchmarks: list[dict] = []
         self.best: dict | None = None
         self.results: dict | None = None
         self.results_error = ""
@@ -275,7 +290,7 @@ class BenchmarkPane(StepPane):
             with TabPane("Results", id="results-tab"):
                 yield PlotView(id="results-plot")
             with TabPane("Evolution", id="evolution-tab"):
-                yield PlotView(history_spec([]), id="evolution-plot")
+                yield PlotView(id="evolution-plot")
             with TabPane("Learning", id="learning-tab"):
                 yield PlotView(id="learning-plot")
             with TabPane("Log", id="log-tab"):
@@ -285,6 +300,11 @@ class BenchmarkPane(StepPane):
                 table.add_columns(*LIBRARY_COLUMNS)
                 yield table
                 yield Static(id="bench-library-detail", classes="library-detail")
+            with TabPane("History", id="history-tab"):
+                history = Table(id="bench-history", cursor_type="row", zebra_stripes=True)
+                history.add_columns(*HISTORY_COLUMNS)
+                yield history
+                yield Static(id="bench-history-detail", classes="library-detail")
 
     def on_mount(self) -> None:
         self.show_status("Idle. b starts a benchmark (new or resumed).")
@@ -302,6 +322,29 @@ class BenchmarkPane(StepPane):
     @property
     def views(self) -> tuple[str, ...]:
         return VIEWS if self.has_learning_curve else tuple(v for v in VIEWS if v != "learning-tab")
+
+    def evolution(self, points: list[dict]) -> PlotSpec:
+        s = self.project.settings
+        main = {"one-class": "recall", "extrapolation": "r2"}.get(s.type, "balanced_accuracy")
+        spec = evolution_spec(points, s.max_ram_kb * 1024 if s.max_ram_kb else None,
+                              s.max_flash_kb * 1024 if s.max_flash_kb else None, main)
+        if spec.series:
+            spec.series[0].label = "best score"
+        return spec
+
+    def show_evolution(self) -> None:
+        """Redraw the evolution plot, now if it is on screen, else when its view is shown
+        (four series cost the UI thread a few tens of ms: not while a key waits)."""
+        tabs = self.query_one("#bench-views", TabbedContent)
+        if tabs.active != "evolution-tab" or not self.screen.is_current:
+            self.evolution_stale = True
+            return
+        self.evolution_stale = False
+        self.query_one("#evolution-plot", PlotView).set_spec(self.evolution(self.points))
+
+    def on_step_shown(self) -> None:
+        if self.evolution_stale:
+            self.show_evolution()
 
     def on_unmount(self) -> None:
         # A benchmark thread must not outlive its pane (nor keep the app from exiting).
@@ -375,6 +418,8 @@ class BenchmarkPane(StepPane):
             return True if self.running else None
         if action == "choose_library":
             return True if self.libraries else None
+        if action == "report":
+            return True if self.libraries else None
         return True
 
     def action_next_view(self) -> None:
@@ -388,6 +433,11 @@ class BenchmarkPane(StepPane):
         # The candidate list takes the arrow keys as soon as it is shown.
         if event.pane.id == "libraries-tab":
             self.query_one("#bench-libraries", DataTable).focus()
+        elif event.pane.id == "history-tab":
+            self.query_one("#bench-history", DataTable).focus()
+            self.list_benchmarks()
+        elif event.pane.id == "evolution-tab" and self.evolution_stale:
+            self.show_evolution()
 
     def action_new_benchmark(self) -> None:
         if self.running:
@@ -439,13 +489,14 @@ class BenchmarkPane(StepPane):
         # Where the benchmark's clock stood when this run started (a resumed benchmark
         # goes on from its saved elapsed time): what a pause leaves of the time limit.
         self.run_started_at = 0.0 if request.new else self.last_elapsed
-        if request.new:
+        resumed = None if request.new else (unfinished_benchmark(self.project) or {}).get("id")
+        if request.new or self.shown_benchmark != resumed:  # another benchmark than the one shown
             self.points = []
             self.results = None
             self.results_error = ""
             self.show_results()
             self.show_best(None)
-        self.query_one("#evolution-plot", PlotView).set_spec(history_spec(self.points))
+        self.show_evolution()
         self.show_status(f"Running ({request.describe()}). p pauses, s stops.", "bold")
         self.log_line(f"start: {request.describe()}", "bold")
         self.refresh_keys()
@@ -458,6 +509,8 @@ class BenchmarkPane(StepPane):
         if request.cores > 1:
             start_resource_tracker()
         options = {"scheduler": request.scheduler} if request.scheduler else {}
+        if request.files:
+            options["files"] = request.files
         if request.new and request.keep_selection:
             options["keep_selection"] = True
         result = run_benchmark(
@@ -478,8 +531,11 @@ class BenchmarkPane(StepPane):
         now = time.monotonic()
         if score is not None and (field(report, "new_best") or now - self.last_point >= 1.0 or not self.points):
             self.last_point = now
-            self.points.append((elapsed, float(score)))
-            self.query_one("#evolution-plot", PlotView).set_spec(history_spec(self.points))
+            best_now = field(report, "best") or {}
+            self.points.append({"t": elapsed, "score": float(score), "metrics": best_now.get("metrics") or {},
+                                "ram_bytes": best_now.get("ram_bytes"), "flash_bytes": best_now.get("flash_bytes"),
+                                "improved": (field(report, "improved") or {}) if field(report, "new_best") else {}})
+            self.show_evolution()
         text = field(report, "message") or ""
         best = field(report, "best")
         if field(report, "new_best") and best:
@@ -503,6 +559,7 @@ class BenchmarkPane(StepPane):
         best = field(result, "best") or {}
         status = field(result, "status", "")
         bench = field(result, "benchmark", "") or ""
+        self.shown_benchmark = bench or self.shown_benchmark
         evals = field(result, "evals_done")
         if field(result, "elapsed_s") is not None:
             self.last_elapsed = float(field(result, "elapsed_s"))
@@ -542,6 +599,7 @@ class BenchmarkPane(StepPane):
                 self.show_status("Stopped. r resumes the benchmark, b starts another.", "yellow")
             self.cancel = None
             self.refresh_keys()
+            self.list_benchmarks()
             screen = self.screen
             if hasattr(screen, "load_libraries"):
                 screen.load_libraries()
@@ -553,18 +611,21 @@ class BenchmarkPane(StepPane):
 
     # -- stored state and library results ---------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="bench-history", description="reading the benchmarks")
-    def load_history(self) -> None:
+    def load_history(self, bench_id: str | None = None) -> None:
+        """Read one benchmark (default: the latest) back: state, log, evolution, best."""
+        from ..engine.bench_history import evolution, read_log
         from ..engine.search import Benchmark, find_library, list_benchmarks, selected_library_id
 
         benches = list_benchmarks(self.project)
-        if not benches:
-            self.post_message(BenchmarkHistoryLoaded(None))
+        info = next((b for b in benches if b["id"] == bench_id), None) if bench_id else (benches[-1] if benches
+                                                                                          else None)
+        if info is None:
+            self.post_message(BenchmarkReopened({}))
             return
-        info = benches[-1]
         bench = Benchmark.load(self.project, info["id"])
-        points = [(float(h["t"]), float(h["score"])) for h in bench.history()]
-        if points and info.get("elapsed_s", 0) > points[-1][0]:
-            points.append((float(info["elapsed_s"]), points[-1][1]))
+        points = evolution(self.project, info["id"])
+        if points and info.get("elapsed_s", 0) > points[-1]["t"]:  # the best held until the end
+            points.append({**points[-1], "t": float(info["elapsed_s"]), "improved": {}})
         best = bench.best()
         selected = selected_library_id(self.project)
         if selected:
@@ -574,29 +635,108 @@ class BenchmarkPane(StepPane):
                     best = chosen
             except NeaiError:
                 pass
-        self.post_message(BenchmarkHistoryLoaded(info, points, best))
+        self.post_message(BenchmarkReopened(info, read_log(bench.dir), points, best))
 
-    def on_benchmark_history_loaded(self, message: BenchmarkHistoryLoaded) -> None:
+    @work(thread=True, exclusive=True, exit_on_error=False, group="bench-list", description="listing the benchmarks")
+    def list_benchmarks(self) -> None:
+        from ..engine.bench_history import benchmark_history
+
+        self.post_message(BenchmarksListed(benchmark_history(self.project)))
+
+    def on_benchmarks_listed(self, message: BenchmarksListed) -> None:
+        self.benchmarks = message.benchmarks
+        table = self.query_one("#bench-history", DataTable)
+        current = table_cursor_key(table)
+        table.clear()
+        for b in message.benchmarks:
+            best = b["best"] or {}
+            done = b["percent_done"]
+            status = b["status"] if done is None or (b["status"] == "done" and done >= 100) else \
+                f"{b['status']} {done:.0f} %"
+            table.add_row(Text(b["id"], style="bold" if b["id"] == self.shown_benchmark else ""), status,
+                          b["budget_text"], str(b["evals"]), format_number(best.get("score")) if best else "–",
+                          format_duration(b["elapsed_s"]), ",".join(b["file_ids"]) if b["restricted"] else "all",
+                          key=b["id"])
+        ids = [b["id"] for b in message.benchmarks]
+        if ids:
+            table.move_cursor(row=ids.index(current) if current in ids else
+                              ids.index(self.shown_benchmark) if self.shown_benchmark in ids else len(ids) - 1)
+        self._history_highlighted()
+
+    @on(DataTable.RowHighlighted, "#bench-history")
+    def _history_highlighted(self) -> None:
+        bench_id = table_cursor_key(self.query_one("#bench-history", DataTable))
+        b = next((b for b in self.benchmarks if b["id"] == bench_id), None)
+        detail = Text()
+        if b is None:
+            detail.append("No benchmark yet: b starts one.", style="italic")
+        else:
+            detail.append(f"{b['id']} ", style="bold")
+            if b["percent_done"] is not None:
+                detail.append(f"{b['percent_done']:.0f} % of its budget ({b['budget_text']}), ")
+            detail.append(f"{b['created'][:16].replace('T', ' ')}, seed {b['seed']}; files: {', '.join(b['files'])}\n")
+            if b["best"]:
+                detail.append(f"best {b['best']['id']}: {b['best'].get('pipeline') or ''}", style="dim")
+            detail.append("  enter reopens it", style="italic")
+        self.query_one("#bench-history-detail", Static).update(detail)
+
+    @on(DataTable.RowSelected, "#bench-history")
+    def _history_chosen(self) -> None:
+        bench_id = table_cursor_key(self.query_one("#bench-history", DataTable))
+        if bench_id and not self.running:
+            self.load_history(bench_id)
+        elif self.running:
+            self.notify("A benchmark is running: reopen another when it has stopped.", severity="warning")
+
+    def on_benchmark_reopened(self, message: BenchmarkReopened) -> None:
         if self.running:
             return
         info = message.benchmark
-        if info is None:
+        if not info:
             self.show_status("No benchmark yet. b starts one.")
             return
-        self.points = message.points
+        reopened = self.shown_benchmark is not None and self.shown_benchmark != info["id"]
+        self.shown_benchmark = info["id"]
+        self.points = message.evolution
         self.last_elapsed = float(info.get("elapsed_s") or 0.0)
-        self.query_one("#evolution-plot", PlotView).set_spec(history_spec(self.points))
+        self.show_evolution()
+        log = self.query_one("#bench-log", RichLog)
+        log.clear()
+        self.log_entries = []
+        for entry in message.log:  # the benchmark's own log, kept with it
+            stamp = format_duration(entry.get("t"))
+            self.log_entries.append(f"{stamp} {entry.get('text', '')}")
+            line = Text(f"{stamp} ", style="dim")
+            line.append(str(entry.get("text", "")), style={"best": "green", "start": "bold", "end": "bold"}.get(
+                entry.get("kind"), ""))
+            log.write(line)
+        self.results = None
         self.show_best(message.best)
-        self.shown_benchmark = info
+        self.shown_info = info
         self.show_benchmark_status()
-        chosen = next((lib["id"] for lib in self.libraries if lib.get("selected")), None)
+        chosen = next((lib["id"] for lib in self.libraries if lib.get("selected")
+                       and lib.get("benchmark") == info["id"]), None)
         lib_id = chosen or (message.best or {}).get("id")
         if lib_id:
             self.compute_results(lib_id)
+        else:
+            self.show_results()
+        if reopened:
+            self.notify(f"Benchmark {info['id']}: its log, evolution and results.", title="Reopened")
+        if self.benchmarks:
+            self.list_benchmarks()
+
+    def action_report(self) -> None:
+        from .report import ReportScreen
+
+        tabs = self.query_one("#bench-views", TabbedContent)
+        lib_id = table_cursor_key(self.query_one("#bench-libraries", DataTable)) if tabs.active == "libraries-tab" \
+            else (self.best or {}).get("id")
+        self.app.push_screen(ReportScreen(self.project, lib_id))
 
     def show_benchmark_status(self) -> None:
         """The latest benchmark's state, and whether it ran on the project's data as it is now."""
-        info = getattr(self, "shown_benchmark", None)
+        info = self.shown_info
         if info is None or self.running:
             return
         status = info.get("status", "")
@@ -605,7 +745,10 @@ class BenchmarkPane(StepPane):
                       if lib.get("benchmark") == info["id"] and lib.get("other_data")), None)
         if stale:
             hint = f"It ran on other data ({stale}): b or r starts a benchmark on the current data."
-        self.show_status(f"Benchmark {info['id']}: {status}, {info.get('evals_done', 0)} evaluations "
+        files = info.get("files") or []
+        names = [f["name"] if isinstance(f, dict) else str(f) for f in files]  # records, or names (history rows)
+        only = f" on {', '.join(names)}" if info.get("files_restricted") else ""
+        self.show_status(f"Benchmark {info['id']}{only}: {status}, {info.get('evals_done', 0)} evaluations "
                          f"in {format_duration(info.get('elapsed_s'))}. {hint}", "yellow" if stale else "")
 
     def compute_results(self, lib_id: str | None) -> None:
@@ -706,6 +849,11 @@ class NewBenchmarkScreen(Dialog):
                     [(f"keep {self.chosen_library} chosen", "keep"), ("let the new best replace it", "replace")],
                     value="replace" if previous.keep_selection is False else "keep", allow_blank=False,
                     id="bench-keep", compact=True), id="bench-keep-row")
+            chosen = set(previous.files or [s.id for s in self.project.signals])
+            yield field_row("Files", Label("space toggles a file (a new benchmark uses the ticked ones)",
+                                           classes="inline-label"))
+            yield TickList(*((f"{s.id}  {Path(s.file).name}  ({s.label()}, {s.lines} lines)", s.id, s.id in chosen)
+                             for s in self.project.signals), id="bench-files", compact=True)
             yield Static(self._data_note(), classes="dialog-note")
             with Horizontal(classes="buttons"):
                 yield Button("Start (ctrl+s)", id="start", variant="primary", compact=True)
@@ -722,10 +870,17 @@ class NewBenchmarkScreen(Dialog):
             files = "every class: " + ", ".join(str(e.class_name) for e in self.project.signals)
         else:
             files = "the project's signal file"
-        return f"Uses {files}. With a seed and an evaluation limit, the result does not depend on the cores."
+        return (f"Ticked: {files}. With a seed and an evaluation limit, the result does not depend on the "
+                "cores.")
 
     def on_mount(self) -> None:
         self.query_one("#bench-start", Select).focus()
+        self.query_one("#bench-files", TickList).disabled = self.query_one("#bench-start", Select).value != "new"
+
+    @on(Select.Changed, "#bench-start")
+    def _start_changed(self, event: Select.Changed) -> None:
+        # A resumed benchmark keeps the files it started with.
+        self.query_one("#bench-files", TickList).disabled = event.value != "new"
 
     @on(Select.Changed, "#bench-limit")
     def _limit_changed(self, event: Select.Changed) -> None:
@@ -756,7 +911,14 @@ class NewBenchmarkScreen(Dialog):
         seed = optional_int(self.query_one("#bench-seed", Input).value, "the seed")
         scheduler = self.query_one("#bench-scheduler", Input).value.strip() or None
         keep = self.query_one("#bench-keep", Select).value == "keep" if self.chosen_library else None
-        return BenchmarkRequest(new, time_limit, max_evals, cores, seed if new else None, scheduler, keep)
+        files = None
+        every = [s.id for s in self.project.signals]
+        if new and every:  # (no file at all: the benchmark itself says what to import)
+            ticked = [str(v) for v in self.query_one("#bench-files", TickList).selected]
+            if not ticked:
+                raise UsageError("no file is ticked", "Tick the files the benchmark uses (space), or all of them.")
+            files = None if set(ticked) == set(every) else [i for i in every if i in ticked]
+        return BenchmarkRequest(new, time_limit, max_evals, cores, seed if new else None, scheduler, keep, files)
 
     @on(Button.Pressed, "#start")
     @on(Input.Submitted)

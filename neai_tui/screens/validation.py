@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from ..engine.errors import Cancelled
 from ..engine.project import Project
-from ..messages import LibraryZipsLoaded, ValidationDone, ValidationProgressed
+from ..messages import ExperimentDone, LibraryZipsLoaded, ValidationProgressed
 from ..widgets.table import Table
 from ..widgets.format import format_number
 from ..widgets.forms import TickList, field_row
@@ -34,7 +34,7 @@ COLUMNS = {
 }
 EXPECTED_HINT = {
     "anomaly": "nominal / abnormal",
-    "one-class": "inlier / outlier",
+    "one-class": "normal / outlier",
     "n-class": "class name",
     "extrapolation": "(no label)",
 }
@@ -50,7 +50,7 @@ def test_defaults(project: Project) -> list[tuple[str, str]]:
     elif kind == "n-class":
         rows = [(e, e.class_name or "") for e in project.signals]
     else:
-        rows = [(e, "inlier" if kind == "one-class" else "") for e in project.signals]
+        rows = [(e, "normal" if kind == "one-class" else "") for e in project.signals]
     return [(shown_path(project, project.signal_path(e)), expected) for e, expected in rows[:TEST_ROWS]]
 
 
@@ -59,6 +59,42 @@ def figure_text(value) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{name} {count}" for name, count in value.items())
     return format_number(value)
+
+
+def fill_results(table: DataTable, experiment: dict) -> None:
+    """One row per (library, test file) of an experiment; the type's figures as columns."""
+    table.clear(columns=True)  # columns depend on the libraries' type; widths start afresh
+    kinds = {lib["type"] for lib in experiment["libraries"] if not lib.get("error")}
+    figures = COLUMNS.get(next(iter(kinds)), ()) if len(kinds) == 1 else ()
+    table.add_columns("Library", "File", "Expected", "Lines", "Right %", *(title for title, _ in figures))
+    for result in experiment["results"]:
+        for f in result["files"]:
+            table.add_row(
+                result["library"], Path(f["file"]).name, f.get("expected") or "–", str(f["lines"]),
+                format_number(f.get("correct")), *(figure_text(f.get(key)) for _, key in figures),
+            )
+
+
+def experiment_summary(experiment: dict) -> Text:
+    """'e3: b1-c4 BA 0.97, learned 200   b1-c9 …' (the headline figure of each library)."""
+    summary = Text()
+    summary.append(f"{experiment['id']}: ", style="bold green")
+    headline = "r2" if experiment["type"] == "extrapolation" else "balanced_accuracy"
+    for n, (lib, result) in enumerate(zip(experiment["libraries"], experiment["results"])):
+        if n:
+            summary.append("   ")
+        summary.append(result["library"], style="bold")
+        if result.get("error"):
+            summary.append(f" failed: {result['error'].splitlines()[0]}", style="red")
+            continue
+        value = (result.get("metrics") or {}).get(headline)
+        label = "R²" if headline == "r2" else "BA"
+        summary.append(f" {label} {format_number(value)}" if value is not None else " (no expected answers)")
+        if experiment["type"] == "anomaly":
+            summary.append(f", learned {result.get('learned', 0)}")
+        if lib.get("built") and lib.get("zip"):
+            summary.append(f", built {Path(lib['zip']).name}", style="green")
+    return summary
 
 
 class ValidationPane(StepPane):
@@ -70,13 +106,19 @@ class ValidationPane(StepPane):
         "Deployment step would, and s stops between builds). Space toggles a library in the list (a selects "
         "all). Anomaly detection: each library is initialised, learns the learn file (a line range such as "
         "1-100 is allowed), then detects each test file. Give each test file its expected answer (nominal or "
-        "abnormal; inlier or outlier; a class name) to get the share answered right and the balanced "
-        "accuracy. r runs the comparison."
+        "abnormal; normal or outlier; a class name) to get the share answered right and the balanced "
+        "accuracy; extrapolation files carry the true value first on each line. Live port: test lines read "
+        "from a serial port (the board prints one buffer per line) before the libraries run. r runs the "
+        "comparison; each run is kept as an experiment (id, date, files with their content hashes, "
+        "libraries, results): h lists them (filter, compare two side by side), e opens the report of the "
+        "last one."
     )
     KEYS = [
         Binding("r", "run", "Run comparison"),
         Binding("a", "select_all", "All libraries"),
         Binding("s", "stop", "Stop"),
+        Binding("h", "experiments", "Experiments"),
+        Binding("e", "report", "Report"),
     ]
 
     def __init__(self, project: Project, **kwargs) -> None:
@@ -87,6 +129,7 @@ class ValidationPane(StepPane):
         self.compared = False  # a comparison ended: its summary stays in the status line
         self.running = False
         self.cancel: threading.Event | None = None
+        self.experiment: dict | None = None  # the last experiment run here
 
     def compose(self) -> ComposeResult:
         kind = self.project.settings.type
@@ -105,6 +148,12 @@ class ValidationPane(StepPane):
                                   suggester=PathSuggester(), compact=True),
                             Input(expected, id=f"val-expected-{i}", placeholder=EXPECTED_HINT.get(kind, ""),
                                   compact=True, classes="expected"))
+        yield field_row("Live port", Input(id="val-port", placeholder="serial port, e.g. /dev/ttyACM0",
+                                           compact=True),
+                        Input("100", id="val-port-lines", placeholder="lines", compact=True, classes="range",
+                              type="integer"),
+                        Input(id="val-port-expected", placeholder=EXPECTED_HINT.get(kind, ""), compact=True,
+                              classes="expected"))
         yield Static(id="val-status", classes="pane-note")
         yield Table(id="val-results", cursor_type="row", zebra_stripes=True)
 
@@ -173,6 +222,8 @@ class ValidationPane(StepPane):
             return True if has_libraries else None
         if action == "stop":
             return True if self.running else None  # greyed out, as every step key when idle
+        if action == "report":
+            return True if (self.experiment or self.candidates) and not self.running else None
         return True
 
     def action_select_all(self) -> None:
@@ -183,7 +234,22 @@ class ValidationPane(StepPane):
             self.cancel.set()
             self.set_status("val-status", "Stopping after the current step…", "bold")
 
+    def action_experiments(self) -> None:
+        from .experiments import ExperimentsScreen
+
+        self.app.push_screen(ExperimentsScreen(self.project))
+
+    def action_report(self) -> None:
+        from .report import ReportScreen
+
+        if self.experiment is not None:
+            lib = next((r["library"] for r in self.experiment["results"] if not r.get("error")), None)
+            self.app.push_screen(ReportScreen(self.project, lib, self.experiment["id"]))
+        else:
+            self.app.push_screen(ReportScreen(self.project))
+
     def action_run(self) -> None:
+        from ..engine.experiments import PortTest
         from ..engine.validation import ValidationFile
 
         chosen = [str(v) for v in self.query_one("#val-libs", TickList).selected]
@@ -198,7 +264,16 @@ class ValidationPane(StepPane):
             if path:
                 expected = self.query_one(f"#val-expected-{i}", Input).value.strip() or None
                 tests.append(ValidationFile(typed_path(self.project, path), expected))
-        if not tests:
+        ports = []
+        port = self.query_one("#val-port", Input).value.strip()
+        if port:
+            lines_text = self.query_one("#val-port-lines", Input).value.strip() or "100"
+            if not lines_text.isdigit() or int(lines_text) < 1:
+                self.notify("The live port's line count must be 1 or more.", severity="warning")
+                return
+            ports.append(PortTest(port, self.query_one("#val-port-expected", Input).value.strip() or None,
+                                  int(lines_text)))
+        if not tests and not ports:
             self.notify("Give at least one test file.", severity="warning")
             return
         learn = []
@@ -213,16 +288,15 @@ class ValidationPane(StepPane):
         n = len(chosen)
         building = f", building {len(candidates)} first (s stops)" if candidates else ""
         self.set_status("val-status", f"Running {n} librar{'y' if n == 1 else 'ies'}{building}…", "bold")
-        self.validate(zips, candidates, learn, tests, self.cancel)
+        self.validate([*zips, *candidates], learn, tests, ports, self.cancel)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="validation", description="validation")
-    def validate(self, zips: list[str], candidates: list[str], learn, tests, cancel: threading.Event) -> None:
-        from ..engine.validation import validate_project_libraries
+    def validate(self, libraries: list[str], learn, tests, ports, cancel: threading.Event) -> None:
+        from ..engine.experiments import run_experiment
 
-        reports = validate_project_libraries(
-            self.project, zips=[Path(z) for z in zips], candidates=candidates, learn=learn, tests=tests,
-            progress=lambda text: self.post_message(ValidationProgressed(str(text))), cancel=cancel)
-        self.post_message(ValidationDone(reports))
+        doc = run_experiment(self.project, libraries=libraries, learn=learn, tests=tests, ports=ports, cancel=cancel,
+                             progress=lambda text: self.post_message(ValidationProgressed(str(text))))
+        self.post_message(ExperimentDone(doc))
 
     def on_validation_progressed(self, message: ValidationProgressed) -> None:
         if self.running:
@@ -233,32 +307,10 @@ class ValidationPane(StepPane):
         if self.check_key("run"):
             self.action_run()
 
-    def on_validation_done(self, message: ValidationDone) -> None:
-        table = self.query_one("#val-results", DataTable)
-        table.clear(columns=True)  # columns depend on the libraries' type; widths start afresh
-        kinds = {report.type for report in message.reports if not report.error}
-        figures = COLUMNS.get(next(iter(kinds)), ()) if len(kinds) == 1 else ()
-        table.add_columns("Library", "File", "Expected", "Lines", "Right %", *(title for title, _ in figures))
-        summary = Text()
-        for report in message.reports:
-            if summary:
-                summary.append("   ")
-            summary.append(report.library_id, style="bold")
-            if report.error:
-                summary.append(f" failed: {report.error.splitlines()[0]}", style="red")
-                continue
-            for f in report.files:
-                table.add_row(
-                    report.library_id, Path(f["file"]).name, f.get("expected") or "–", str(f["lines"]),
-                    format_number(f.get("correct")), *(figure_text(f.get(key)) for _, key in figures),
-                )
-            ba = report.balanced_accuracy
-            summary.append(f" BA {format_number(ba)}" if ba is not None else " (no expected answers)")
-            if report.type == "anomaly":
-                summary.append(f", learned {report.learned}")
-            if report.built:
-                summary.append(f", built {Path(report.zip_path).name}", style="green")
-        self.query_one("#val-status", Static).update(summary or Text("Done."))
+    def on_experiment_done(self, message: ExperimentDone) -> None:
+        self.experiment = message.experiment
+        self.query_one("#val-status", Static).update(experiment_summary(message.experiment))
+        fill_results(self.query_one("#val-results", DataTable), message.experiment)
 
     def worker_ended(self, worker: Worker, state: WorkerState) -> None:
         if worker.group == "validation":

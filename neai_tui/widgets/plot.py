@@ -276,21 +276,3 @@ class PlotView(Static):
     def _redraw(self) -> None:
         size = self.content_size
         self.update(render_plot(self.spec, size.width, size.height))
-
-
-def history_spec(points: list[tuple[float, float]]) -> PlotSpec:
-    """The performance-evolution plot: best score against elapsed seconds."""
-    xs, ys = [], []
-    for x, y in points:  # a step: the best score holds until the next best
-        if ys:
-            xs.append(x)
-            ys.append(ys[-1])
-        xs.append(x)
-        ys.append(y)
-    if len(points) == 1:  # one point: draw a short flat step so it shows
-        xs, ys = [xs[0], xs[0] + 1.0], [ys[0], ys[0]]
-    return PlotSpec(
-        [Series(xs, ys, "best score", marker=BRAILLE, style="cyan", lines=True)],
-        x_label="seconds",
-        empty_text="The best score over time is drawn here while a benchmark runs.",
-    )
