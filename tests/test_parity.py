@@ -153,7 +153,7 @@ def test_learn_refuses_nan_and_keeps_knowledge(tmp_path, lines):
     before = lib.detect(nominal[30])
     bad = nominal[0].copy()
     bad[5] = np.nan
-    assert lib.learn(bad) == 128  # NEAI_UNKNOWN_ERROR, nothing learned
+    assert lib.learn(bad) == 129  # NEAI_BUFFER_REFUSED, nothing learned
     assert lib.detect(nominal[30]) == before
     lib.set_sensitivity(2.0)
     assert lib.get_sensitivity() == 2.0

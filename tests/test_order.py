@@ -1,0 +1,77 @@
+"""Order does not matter: the same nominal lines learned in any order give the
+same decisions (the C models, c_lib/neai_models.c, through the host build)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neai_tui.engine import csearch, sample
+from neai_tui.engine.tasks.anomaly import SCREEN_MODELS, THRESHOLD
+
+AGREEMENT = 0.98  # share of detect lines whose decision is the same in every pair of orders
+FAN_PRE = {"kind": "spectral", "bands": 4, "window": "hann", "segments": 4, "low": 0.0, "high": 0.5,
+           "time_stats": False}
+
+
+def orders(learn: np.ndarray, regime: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Five orders of the lines `learn`: file, reversed, regime after regime both ways, shuffled."""
+    up = learn[np.argsort(regime[learn], kind="stable")]
+    down = learn[np.argsort(-regime[learn], kind="stable")]
+    return {"file": learn, "reversed": learn[::-1], "regimes": up, "regimes-back": down,
+            "shuffled": rng.permutation(learn)}
+
+
+def decisions(model: dict, feats: np.ndarray, learn_orders: dict, detect: np.ndarray) -> dict[str, np.ndarray]:
+    return {name: csearch.run(model, feats, order, detect)[1] >= THRESHOLD for name, order in learn_orders.items()}
+
+
+def worst_agreement(dec: dict[str, np.ndarray]) -> float:
+    names = list(dec)
+    return min(float(np.mean(dec[a] == dec[b])) for a in names for b in names)
+
+
+@pytest.fixture(scope="module")
+def fan():
+    sig = sample.generate_fan_signals()
+    feats = csearch.features(FAN_PRE, np.vstack([sig.nominal, sig.abnormal]), sample.NB_AXES, sample.BUFFER_SIZE)
+    return feats, len(sig.nominal), sig.nominal_rpm
+
+
+def regimes_features(seed: int, dim: int = 12, per_regime: int = 70):
+    """Three operating regimes far apart (a level and a spread each), and
+    anomalies: lines of a regime with some features moved off it."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 6, (3, dim))
+    scales = rng.uniform(0.5, 1.5, (3, dim))
+    regime = np.repeat(np.arange(3), per_regime)
+    nominal = centres[regime] + scales[regime] * rng.standard_normal((len(regime), dim))
+    which = rng.integers(3, size=60)
+    abnormal = centres[which] + scales[which] * rng.standard_normal((60, dim))
+    abnormal[:, : dim // 3] += rng.choice([-1, 1], (60, dim // 3)) * 4 * scales[which, : dim // 3]
+    return np.vstack([nominal, abnormal]).astype(np.float32), len(regime), regime
+
+
+@pytest.mark.parametrize("model", SCREEN_MODELS, ids=lambda m: m["kind"])
+def test_fan_learned_speed_by_speed_or_any_order_gives_the_same_decisions(fan, model):
+    feats, n_nominal, rpm = fan
+    rng = np.random.default_rng(1)
+    perm = rng.permutation(n_nominal)
+    learn, test = np.sort(perm[:180]), np.sort(perm[180:])
+    detect = np.concatenate([test, n_nominal + np.arange(len(feats) - n_nominal)])
+    dec = decisions(model, feats, orders(learn, rpm, rng), detect)
+    assert worst_agreement(dec) >= AGREEMENT
+    for name, d in dec.items():  # and they are good decisions in every order
+        ba = (d[: len(test)].mean() + (~d[len(test):]).mean()) / 2
+        assert ba >= 0.85, (name, ba)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("model", SCREEN_MODELS, ids=lambda m: m["kind"])
+def test_regimes_learned_in_five_orders_give_the_same_decisions(model, seed):
+    feats, n_nominal, regime = regimes_features(seed)
+    rng = np.random.default_rng([seed, 2])
+    perm = rng.permutation(n_nominal)
+    learn, test = np.sort(perm[:130]), np.sort(perm[130:])
+    detect = np.concatenate([test, n_nominal + np.arange(len(feats) - n_nominal)])
+    dec = decisions(model, feats, orders(learn, regime, rng), detect)
+    assert worst_agreement(dec) >= AGREEMENT
