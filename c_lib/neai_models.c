@@ -305,13 +305,17 @@ static float neai_gauss_apply(const neai_model_cfg *c, const float *x, const flo
 
 /* ---- PROTO: the slots as prototypes --------------------------------------- */
 /* Scale: the pooled within-slot variance, with the variance of everything as
- * one more degree of freedom (so a memory of single examples still has one):
- * (sum of the slots' m2 + var) / (sum of (w - 1) + 1), over slots not tiny. */
+ * a quarter of a degree of freedom (so a memory of single examples still has a
+ * scale): (sum of the slots' m2 + var / 4) / (sum of (w - 1) + 1 / 4), over
+ * the slots that are not tiny. */
 static void neai_pooled_inverse(const neai_model_cfg *c, const float *s, float *work)
 {
-    float *mean = work, *inv = &work[c->dim], dof = 1.0f, n = NEAI_N(s);
+    float *mean = work, *inv = &work[c->dim], dof = 0.25f, n = NEAI_N(s);
     uint32_t i, j, used = (uint32_t)NEAI_USED(s);
     (void)neai_union(c, s, mean, inv); /* inv holds the variance of the union */
+    for (j = 0; j < c->dim; j++) {
+        inv[j] = 0.25f * inv[j];
+    }
     for (i = 0; i < used; i++) {
         const float *p = neai_cslot(c, s, i);
         if (!neai_tiny(p[0], n)) {

@@ -266,7 +266,7 @@ int main(void)
 {{
     enum neai_state error_code;
     uint8_t similarity = 0;
-    uint16_t iteration;
+    uint16_t iteration = 0, refused = 0;
 
     /* Initialization */
     error_code = neai_anomalydetection_init{s}();
@@ -275,18 +275,29 @@ int main(void)
         return 1;
     }}
 
-    /* Learning process */
-    for (iteration = 0; iteration < LEARNING_ITERATIONS; iteration++) {{
+    /* Learning process. learn() refuses a buffer that cannot come from the sensor
+     * (NEAI_BUFFER_REFUSED: NaN or Inf, a value far outside the range of the
+     * project's signals, an axis stuck on one value) and learns nothing from it:
+     * such a buffer does not count, and many in a row mean a sensor fault. */
+    while (iteration < LEARNING_ITERATIONS) {{
         fill_buffer(input_user_buffer);
-        neai_anomalydetection_learn{s}(input_user_buffer);
+        error_code = neai_anomalydetection_learn{s}(input_user_buffer);
+        if (error_code == NEAI_BUFFER_REFUSED) {{
+            if (++refused >= 100u) {{
+                return 2; /* 100 refused buffers in a row: report a sensor fault here */
+            }}
+            continue;
+        }}
+        refused = 0;
+        iteration++;
     }}
 
     /* Detection process */
     while (1) {{
         fill_buffer(input_user_buffer);
-        neai_anomalydetection_detect{s}(input_user_buffer, &similarity);
+        error_code = neai_anomalydetection_detect{s}(input_user_buffer, &similarity);
         /* USER BEGIN: act on similarity (100 = normal, below 90 = anomaly) */
-        if (similarity < 90u) {{
+        if (error_code == NEAI_OK && similarity < 90u) {{
             /* anomaly */
         }}
         /* USER END */
@@ -434,7 +445,7 @@ int main(void)
 {{
     enum neai_state error_code;
     uint8_t similarity = 0;
-    uint32_t iteration;
+    uint32_t iteration, refused = 0;
 
     /* Initialization */
     error_code = neai_anomalydetection_init{s}();
@@ -443,10 +454,21 @@ int main(void)
         return 1;
     }}
 
-    /* Learning process: the first NEAI_WINDOW{s} - 1 samples only fill the window */
-    for (iteration = 0; iteration < LEARNING_ITERATIONS; iteration++) {{
+    /* Learning process: the first NEAI_WINDOW{s} - 1 samples only fill the window.
+     * learn() refuses a sample that cannot come from the sensors (NEAI_BUFFER_REFUSED:
+     * NaN or Inf, a value far outside the range of the project's signals): it is not
+     * stored and does not count; many in a row mean a sensor fault. */
+    iteration = 0;
+    while (iteration < LEARNING_ITERATIONS) {{
         read_sample(input_user_buffer);
-        neai_anomalydetection_learn{s}(input_user_buffer);
+        if (neai_anomalydetection_learn{s}(input_user_buffer) == NEAI_BUFFER_REFUSED) {{
+            if (++refused >= 100u) {{
+                return 2; /* 100 refused samples in a row: report a sensor fault here */
+            }}
+            continue;
+        }}
+        refused = 0;
+        iteration++;
     }}
 
     /* Detection process: one decision per sample */

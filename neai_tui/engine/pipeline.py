@@ -519,7 +519,7 @@ def describe(pipeline: dict) -> str:
 CODE_BYTES = {"api": 900, "raw": 300, "fft": 900, "stats": 700, "spectral": 1300, "welch": 100, "time_stats": 450,
               "cross": 150, "cov": 350}
 # Models: the slot (cluster) machinery they share, then each one's own code.
-MODEL_CODE_BYTES = {"slots": 900, "gauss": 200, "proto": 700, "knn": 900, "cov": 1300, "hst": 700}
+MODEL_CODE_BYTES = {"slots": 1100, "gauss": 250, "proto": 480, "knn": 930, "cov": 1400, "hst": 820}
 STACK_BYTES = 160
 
 
@@ -544,7 +544,37 @@ def pre_const_bytes(pre: dict, buffer_size: int) -> int:
 def model_code_bytes(model: dict) -> int:
     """Cortex-M code bytes of a model (its tables excluded)."""
     kind = model["kind"]
-    return MODEL_CODE_BYTES[kind] + (MODEL_CODE_BYTES["slots"] if kind != "hst" else 0)
+    return MODEL_CODE_BYTES[kind] + (MODEL_CODE_BYTES["slots"] if kind in ("gauss", "proto", "cov") else 0)
+
+
+def model_cost(model: dict, dim: int) -> dict[str, int]:
+    """Operations of one detect() of a model on `dim` features, counted from
+    c_lib/neai_models.c (what it derives from the knowledge at every call
+    included): float multiply/add/compare ("flops"), divisions, square roots,
+    logarithms (neai_logf, ~30 flops each) and words read from the knowledge
+    ("loads"). For a per-core cost model: soft-float cores pay ~20-40x per flop."""
+    kind = model["kind"]
+    tri = dim * (dim + 1) // 2
+    if kind == "gauss":
+        k = GAUSS_CLUSTERS
+        return {"flops": 5 * k * dim + 6 * dim, "divs": 3 * dim, "sqrts": 1, "logs": 0, "loads": k * (2 * dim + 1)}
+    if kind == "proto":
+        k = _slots(model)
+        return {"flops": 7 * k * dim + 4 * dim, "divs": 2 * dim + k, "sqrts": 2, "logs": 0,
+                "loads": 2 * k * (2 * dim + 1)}
+    if kind == "cov":
+        k = COV_CLUSTERS
+        return {"flops": 3 * k * tri + 2 * (dim ** 3) // 6 + 4 * tri + 2 * dim, "divs": tri + 2 * dim,
+                "sqrts": dim + 1, "logs": 0, "loads": k * (1 + dim + tri)}
+    if kind == "hst":
+        trees, leaves = int(model.get("trees", 8)), 1 << min(HST_MAX_DEPTH, int(model.get("depth", 6)))
+        depth = min(HST_MAX_DEPTH, int(model.get("depth", 6)))
+        return {"flops": trees * (5 * leaves + 2 * depth), "divs": 2, "sqrts": 0, "logs": trees * (2 * leaves + 2),
+                "loads": trees * (2 * leaves + depth)}
+    k = _slots(model)  # knn
+    shifts = 2 * int(model.get("shift", 0)) + 1
+    return {"flops": 5 * k * dim + 3 * k * dim * shifts + k * k, "divs": dim + shifts, "sqrts": 1, "logs": 0,
+            "loads": 2 * k * (dim + 2) + k * dim * shifts}
 
 
 def model_const_bytes(model: dict) -> int:
