@@ -185,7 +185,8 @@ def learning_orders(d: Dataset, buffer_size: int, seed: int) -> dict[str, list[n
     streams (files) to learn one after the other. Buffered: one list of lines per
     order. Multi-sensor: recordings and regime stretches moved whole."""
     from neai_tui.engine.tasks import orders as order_mod
-    from neai_tui.engine.tasks.anomaly import file_runs, line_regimes
+    from neai_tui.engine.overlap import file_runs
+    from neai_tui.engine.tasks.anomaly import line_regimes
 
     rng = np.random.default_rng(seed)
     if d.multisensor:
@@ -203,7 +204,7 @@ def learning_orders(d: Dataset, buffer_size: int, seed: int) -> dict[str, list[n
                 "regimes": [np.vstack(up)], "regimes-back": [np.vstack(down)],
                 "shuffled": [np.vstack([recs[i] for i in rng.permutation(len(recs))])]}
     lines = np.vstack(d.train_nominal)
-    runs, _ = file_runs(d.train_nominal, d.axes, buffer_size)
+    _, runs = file_runs(d.train_nominal, d.axes, buffer_size)
     regimes = line_regimes(lines, d.axes, buffer_size, seed)
     out = {}
     for name, order in order_mod.learning_orders(np.arange(len(lines)), runs, regimes, rng):
@@ -363,6 +364,7 @@ def print_table(rows: list[dict]) -> None:
 def _load_module(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

@@ -111,3 +111,37 @@ def test_counts_saturate_past_2_24_learns(model):
     # (half-space trees leave one example out of its leaf's count: with every buffer counted
     # 2^24/128 times that no longer lowers anything, hence the wider tolerance)
     assert np.isfinite(after).all() and np.allclose(before, after, rtol=0.25 if model["kind"] == "hst" else 0.1)
+
+
+@pytest.mark.slow
+def test_demo_library_learned_speed_by_speed_detects_the_faults(tmp_path):
+    """The demo flow as a user runs it: the fan's nominal file (speed by speed, as a
+    datalogger records it) learned in its own order by the deployed library."""
+    import json
+    import subprocess
+    import sys
+
+    from neai_tui.engine.demo import sample_files
+
+    def neai(*args):
+        r = subprocess.run([sys.executable, "-m", "neai_tui.cli", *map(str, args)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    files = sample_files()
+    d = tmp_path / "fan"
+    neai("new", d, "--type", "anomaly", "--axes", 3, "--max-ram", 8, "--max-flash", 16)
+    neai("import", d, files["nominal"], "--role", "nominal")
+    neai("import", d, files["abnormal"], "--role", "abnormal")
+    neai("bench", d, "--evals", 200, "--seed", 1, "--cores", 2)
+    neai("deploy", d, "--out", tmp_path / "fan.zip")
+    fresh = sample.generate_fan_signals(seed=77, n_nominal=90, n_abnormal=3)  # a new recording of the fan
+    np.savetxt(tmp_path / "new.csv", fresh.nominal, fmt="%.4f")
+
+    def similarities(detect):
+        doc = json.loads(neai("emulate", tmp_path / "fan.zip", "--learn", files["nominal"], "--detect", detect, "--json"))
+        assert doc["learned"] == 300
+        return np.array([r["similarity"] for r in doc["results"]])
+
+    assert np.mean(similarities(files["abnormal"]) < THRESHOLD) >= 0.9  # faults flagged
+    assert np.mean(similarities(tmp_path / "new.csv") >= THRESHOLD) >= 0.9  # a new normal recording accepted

@@ -24,7 +24,7 @@ from ..errors import InputError, UsageError
 from ..filtering import FilterDesign, filter_lines
 from ..filtering import design as design_filter
 from ..filtering import memory as filter_memory
-from ..overlap import line_hop, segments, shared_neighbours
+from ..overlap import file_runs
 from ..pipeline import (COV_MAX_DIM, MIN_SEGMENT, estimate_memory, guard_bounds, is_power_of_two, model_blocks,
                         nb_features, pass_band, pre_signature)
 from ..project import Project
@@ -102,23 +102,10 @@ def load_anomaly_data(project: Project) -> AnomalyData:
                 "Import at least 20 nominal lines per axis (the Studio's bare minimum).",
             )
         couples.append((couple, nominal, abnormal))
-        runs[couple], gaps[couple] = file_runs(nominal_files, s.axes, project.buffer_size)
+        gaps[couple], runs[couple] = file_runs(nominal_files, s.axes, project.buffer_size)
         regimes[couple] = line_regimes(nominal, s.axes, project.buffer_size, couple)
     guard = guard_bounds(np.vstack(raw_nominal), s.axes)
     return AnomalyData(s.axes, project.buffer_size, couples, design, runs, gaps, regimes, guard)
-
-
-def file_runs(files: list[np.ndarray], axes: int, buffer_size: int) -> tuple[np.ndarray, int]:
-    """(per line, its continuous run numbered across the files, the largest
-    number of neighbours sharing samples with a line)."""
-    out, gap, first = [], 0, 0
-    for values in files:
-        hop = line_hop(values, axes)
-        gap = max(gap, shared_neighbours(hop, buffer_size))
-        r = segments(values, axes, hop) + first
-        out.append(r)
-        first = int(r.max()) + 1 if len(r) else first
-    return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), gap
 
 
 def line_regimes(lines: np.ndarray, axes: int, buffer_size: int, seed: int) -> np.ndarray:
