@@ -140,17 +140,27 @@ def make_splits(n_nominal: int, n_abnormal: int, seed: int, couple: int, runs: n
                 gap: int = 0, regimes: np.ndarray | None = None) -> list[Split]:
     """N_SPLITS splits of a couple's nominal lines: each holds out about
     1 - LEARN_FRACTION of them as whole contiguous blocks (line_blocks, a seeded
-    choice per split) and learns the rest but the `gap` lines either side of a
-    held-out block, which share samples with it; every order of learning_orders."""
+    choice per split; whole runs, in turns, when the lines are overlapping windows
+    of several recordings) and learns the rest but the `gap` lines either side of
+    a held-out block, which share samples with it; every order of learning_orders."""
     rng = np.random.default_rng([seed, couple, 7])
-    blocks = line_blocks(n_nominal, runs, gap)
     run_of = np.zeros(n_nominal, dtype=np.int64) if runs is None or len(runs) != n_nominal else runs
+    if gap > 0 and len(np.unique(run_of)) > 1:
+        # Windows cut with overlap from continuous recordings: a block of a recording
+        # still shares its recording's particulars with the learned blocks around it,
+        # so whole recordings (runs) are held out, in turns, as a device meets new ones.
+        blocks = [np.flatnonzero(run_of == r) for r in rng.permutation(np.unique(run_of))]
+    else:
+        blocks = line_blocks(n_nominal, runs, gap)
+    whole_runs = gap > 0 and len(np.unique(run_of)) > 1
     splits = []
-    for _ in range(N_SPLITS):
+    for k in range(N_SPLITS):
         held: list[int] = []
-        for b in rng.permutation(len(blocks)):
-            if sum(len(blocks[i]) for i in held) >= (1.0 - LEARN_FRACTION) * n_nominal:
-                break
+        for b in np.roll(np.arange(len(blocks)), -k) if whole_runs else rng.permutation(len(blocks)):
+            size = sum(len(blocks[i]) for i in held)
+            if size >= (1.0 - LEARN_FRACTION) * n_nominal or (
+                    whole_runs and held and size + len(blocks[b]) > 0.5 * n_nominal):
+                break  # (whole runs: no more than half the lines held out, but at least one run)
             held.append(int(b))
         if len(held) == len(blocks):  # too few blocks: keep one to learn
             held.pop()
