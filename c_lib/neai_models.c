@@ -538,7 +538,7 @@ static float neai_knn_apply(const neai_model_cfg *c, const float *s, const float
 }
 
 /* ---- COV: full covariance of the union of 3 clusters --------------------- */
-/* Sigma = (1 - reg) C + reg tr(C)/dim I (shrinkage) plus a tiny ridge;
+/* Sigma = (1 - a) C + a tr(C)/dim I (shrinkage a = max(reg, dim / (n + dim))) plus a tiny ridge;
  * d^2 = (x - mean)' Sigma^-1 (x - mean) / dim (Hotelling's T2 per feature);
  * the reference is its exact in-sample mean tr(Sigma^-1 C) / dim. The
  * Cholesky factor is recomputed at every detect (dim^3 / 6 operations). */
@@ -592,7 +592,11 @@ static void neai_cov_prepare(const neai_model_cfg *c, const float *s, float *wor
         trace += m[neai_tri((uint16_t)dim, j, j)];
     }
     trace = trace / (float)dim;
-    alpha = c->reg < 0.0f ? 0.0f : (c->reg > 1.0f ? 1.0f : c->reg);
+    /* at least dim / (n + dim): few examples give a noisy covariance, so more
+     * shrinkage; it vanishes as the device learns more (n is order-free) */
+    alpha = (float)dim / (total + (float)dim);
+    alpha = c->reg > alpha ? c->reg : alpha;
+    alpha = alpha > 1.0f ? 1.0f : alpha;
     ridge = alpha * trace + 1e-6f * trace + 1e-30f;
     /* Cholesky of Sigma into l (packed upper: l[tri(j, i)] = L[i][j], i >= j) */
     for (i = 0; i < dim; i++) {
