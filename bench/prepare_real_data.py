@@ -7,7 +7,7 @@ section 1 (numbers only, no header, one separator: a single space, `.` decimals,
 `%.6g`), so that benchmarks and end-to-end tests can import them as a user would.
 
     python bench/prepare_real_data.py                       # ../shared/data -> bench/real_data
-    python bench/prepare_real_data.py --data /work/shared/data --out /tmp/real --json
+    python bench/prepare_real_data.py --data ../shared/data --out /tmp/real --json
 
 Output layout (all paths relative to --out)::
 

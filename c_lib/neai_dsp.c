@@ -144,6 +144,201 @@ static void neai_pre_raw(const neai_pre_cfg *c, const float *in, float *out)
     }
 }
 
+/* ---- the fixed-point spectrum (c->fixed) ----------------------------------
+ * The same power spectrum as neai_axis_power's float one, for cores without an
+ * FPU, where every float operation is a library call (~100 instructions on a
+ * Cortex-M0+): the samples become integers, the FFT runs in integers, and only
+ * the pass band's bins come back as floats. Integers give the same bits on
+ * every core. The int32 values live in the float work buffer, reached through
+ * memcpy (no aliasing; compilers turn it into plain loads and stores).
+ *
+ * Scale: the axis's largest |x| has biased exponent emax; a sample with
+ * exponent e and 24-bit mantissa m becomes q = +-(m >> (emax - e)) (|q| <
+ * 2^24); the middle of the axis's range is removed and the result shifted
+ * right by sr bits, the fewest that leave the range below 2^14 (so a small
+ * vibration on a large offset keeps its 13 bits): x = q * 2^G, G = 150 - emax - sr. After the
+ * segment's own mean is removed and the Q15 window applied, |x| <= 2^14, so
+ * each complex input (two samples) has magnitude < 2^15. Every radix-2 stage halves
+ * its outputs, which keeps every value's magnitude below 2^15 and every Q14
+ * twiddle product below 2^30. The power of a bin, from the real FFT's split
+ * halved once more, is below 2^31, and equals the float spectrum's power times
+ * 2^(2G - 2 - 2 log2(seg_len/2)); segments are summed after a right shift of
+ * ceil(log2(segments)) bits. Right shifts of negative values are arithmetic
+ * (implementation-defined in C99; what every compiler we build with does). */
+static int32_t neai_wget(const float *w, uint32_t i)
+{
+    int32_t v;
+    __builtin_memcpy(&v, &w[i], sizeof v);
+    return v;
+}
+
+static void neai_wset(float *w, uint32_t i, int32_t v)
+{
+    __builtin_memcpy(&w[i], &v, sizeof v);
+}
+
+static uint32_t neai_fbits(float x)
+{
+    uint32_t u;
+    __builtin_memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+/* Integer complex FFT of m points (re/im interleaved int32 in w), each stage
+ * halving its outputs; itwiddle is the Q14 table of `stride * m` points. */
+static void neai_cfft_fixed(float *w, uint16_t m, const int16_t *itwiddle, uint16_t stride, const uint16_t *bitrev)
+{
+    uint16_t i, len, half, start, k, step;
+    for (i = 0; i < m; i++) {
+        uint16_t j = bitrev[i];
+        if (j > i) {
+            int32_t tr = neai_wget(w, 2u * i), ti = neai_wget(w, 2u * i + 1u);
+            neai_wset(w, 2u * i, neai_wget(w, 2u * j));
+            neai_wset(w, 2u * i + 1u, neai_wget(w, 2u * j + 1u));
+            neai_wset(w, 2u * j, tr);
+            neai_wset(w, 2u * j + 1u, ti);
+        }
+    }
+    for (len = 2; len <= m; len = (uint16_t)(len << 1)) {
+        half = (uint16_t)(len >> 1);
+        step = (uint16_t)((m / len) * stride);
+        for (start = 0; start < m; start = (uint16_t)(start + len)) {
+            for (k = 0; k < half; k++) {
+                int32_t wr = itwiddle[2u * k * step], wi = itwiddle[2u * k * step + 1u];
+                uint32_t a = 2u * (start + k), b = 2u * (start + k + half);
+                int32_t ar = neai_wget(w, a), ai = neai_wget(w, a + 1u);
+                int32_t xr = neai_wget(w, b), xi = neai_wget(w, b + 1u);
+                int32_t br = (xr * wr - xi * wi) >> 14;
+                int32_t bi = (xr * wi + xi * wr) >> 14;
+                neai_wset(w, a, (ar + br) >> 1);
+                neai_wset(w, a + 1u, (ai + bi) >> 1);
+                neai_wset(w, b, (ar - br) >> 1);
+                neai_wset(w, b + 1u, (ai - bi) >> 1);
+            }
+        }
+    }
+}
+
+/* Integer power spectrum of the n = seg_len samples in w (as neai_rfft_power
+ * lays it out: bin k at [2k], bin n/2 at [1]), each power shifted right by `sh`
+ * and added to acc (acc == w: stored). */
+static void neai_rfft_power_fixed(float *w, float *acc, uint16_t n, const int16_t *itwiddle, const uint16_t *bitrev,
+                                  uint16_t sh, uint8_t add)
+{
+    uint16_t h = (uint16_t)(n >> 1), k;
+    int32_t z0r, z0i, d, e;
+    neai_cfft_fixed(w, h, itwiddle, 2u, bitrev);
+    for (k = 1; k <= (uint16_t)(h >> 1); k++) {
+        uint16_t c = (uint16_t)(h - k);
+        int32_t ar = neai_wget(w, 2u * k), ai = neai_wget(w, 2u * k + 1u);
+        int32_t br = neai_wget(w, 2u * c), bi = neai_wget(w, 2u * c + 1u);
+        int32_t er = (ar + br) >> 1, ei = (ai - bi) >> 1;
+        int32_t or_ = (ai + bi) >> 1, oi = -((ar - br) >> 1);
+        int32_t wr = itwiddle[2u * k], wi = itwiddle[2u * k + 1u];
+        int32_t tr = (or_ * wr - oi * wi) >> 14, ti = (or_ * wi + oi * wr) >> 14;
+        int32_t xr = (er + tr) >> 1, xi = (ei + ti) >> 1;
+        int32_t yr = (er - tr) >> 1, yi = (ei - ti) >> 1;
+        uint32_t pk = (uint32_t)(xr * xr + xi * xi) >> sh, pc = (uint32_t)(yr * yr + yi * yi) >> sh;
+        neai_wset(acc, 2u * k, (int32_t)(add ? (uint32_t)neai_wget(acc, 2u * k) + pk : pk));
+        neai_wset(acc, 2u * c, (int32_t)(add ? (uint32_t)neai_wget(acc, 2u * c) + pc : pc));
+    }
+    z0r = neai_wget(w, 0u);
+    z0i = neai_wget(w, 1u);
+    d = (z0r + z0i) >> 1; /* bin 0 (DC) */
+    e = (z0r - z0i) >> 1; /* bin n/2 (Nyquist) */
+    neai_wset(acc, 0u, (int32_t)(add ? (uint32_t)neai_wget(acc, 0u) + ((uint32_t)(d * d) >> sh)
+                                     : (uint32_t)(d * d) >> sh));
+    neai_wset(acc, 1u, (int32_t)(add ? (uint32_t)neai_wget(acc, 1u) + ((uint32_t)(e * e) >> sh)
+                                     : (uint32_t)(e * e) >> sh));
+}
+
+/* 2^p as a float, 0 below the normal range (the float spectrum would be as good
+ * as 0 there), +inf above it (the float spectrum overflows too). */
+static float neai_pow2f(int32_t p)
+{
+    uint32_t u;
+    float f;
+    if (p < -126) {
+        return 0.0f;
+    }
+    u = p > 127 ? 0x7f800000u : (uint32_t)(p + 127) << 23;
+    __builtin_memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* x as an integer of the axis's scale: +-(24-bit mantissa >> (emax - e)), so
+ * |q| < 2^24 and q = x * 2^(150 - emax), truncated (0 for denormals). */
+static int32_t neai_fixed_sample(float x, uint32_t emax)
+{
+    uint32_t u = neai_fbits(x), e = (u >> 23) & 0xffu, d = emax - e;
+    int32_t q = (e == 0u || d > 24u) ? 0 : (int32_t)(((u & 0x7fffffu) | 0x800000u) >> d);
+    return (u >> 31) ? -q : q;
+}
+
+/* Orders float bit patterns as unsigned integers order the floats they hold. */
+static uint32_t neai_fkey(uint32_t u)
+{
+    return u ^ ((uint32_t)((int32_t)u >> 31) | 0x80000000u);
+}
+
+static const float *neai_axis_power_fixed(const neai_pre_cfg *c, const float *in, uint16_t axis, float *work)
+{
+    uint16_t s, i, n = c->seg_len, h = (uint16_t)(n >> 1), sh = 0, log_h = 0, sr = 0;
+    uint16_t first = c->band_edges[0], end = c->band_edges[c->bands ? c->bands : 1u];
+    float *acc = c->nb_segments > 1u ? &work[n] : work;
+    uint32_t lo = 0xffffffffu, hi = 0, emax, range, k;
+    int32_t qlo, qhi, mid;
+    float scale;
+    for (i = 0; i < c->buffer_size; i++) { /* the axis's smallest and largest sample */
+        uint32_t key = neai_fkey(neai_fbits(in[(uint32_t)i * c->nb_axes + axis]));
+        lo = key < lo ? key : lo;
+        hi = key > hi ? key : hi;
+    }
+    lo ^= (lo & 0x80000000u) ? 0x80000000u : 0xffffffffu; /* back to bit patterns */
+    hi ^= (hi & 0x80000000u) ? 0x80000000u : 0xffffffffu;
+    emax = ((lo & 0x7fffffffu) > (hi & 0x7fffffffu) ? lo & 0x7fffffffu : hi & 0x7fffffffu) >> 23;
+    { /* the bit patterns back to floats, then to integers of the axis's scale */
+        float flo, fhi;
+        __builtin_memcpy(&flo, &lo, sizeof flo);
+        __builtin_memcpy(&fhi, &hi, sizeof fhi);
+        qlo = neai_fixed_sample(flo, emax);
+        qhi = neai_fixed_sample(fhi, emax);
+    }
+    mid = qlo + (qhi - qlo) / 2;
+    range = (uint32_t)(qhi - qlo);
+    while ((range >> sr) >= (1u << 14)) { /* then |q - mid| >> sr < 2^13 */
+        sr++;
+    }
+    while ((1u << sh) < c->nb_segments) {
+        sh++;
+    }
+    while ((1u << log_h) < h) {
+        log_h++;
+    }
+    for (s = 0; s < c->nb_segments; s++) {
+        const float *seg = &in[(uint32_t)s * c->seg_hop * c->nb_axes];
+        int32_t sum = 0, smean;
+        for (i = 0; i < n; i++) {
+            int32_t x = (neai_fixed_sample(seg[(uint32_t)i * c->nb_axes + axis], emax) - mid) >> sr;
+            neai_wset(work, i, x);
+            sum += x;
+        }
+        smean = sum / (int32_t)n;
+        for (i = 0; i < n; i++) {
+            int32_t x = neai_wget(work, i) - smean;
+            neai_wset(work, i, c->iwindow ? (x * c->iwindow[i]) >> 15 : x);
+        }
+        neai_rfft_power_fixed(work, acc, n, c->itwiddle, c->bitrev, sh, (uint8_t)(s > 0u));
+    }
+    /* back to the float spectrum's units: 2^(2 + 2 log2(h) - 2G + sh), G = 150 - emax - sr */
+    scale = range ? neai_pow2f((int32_t)(2u + 2u * log_h + sh) - 2 * (150 - (int32_t)emax - (int32_t)sr)) : 0.0f;
+    for (k = first; k < end; k++) {
+        uint32_t slot = k == h ? 1u : 2u * k;
+        acc[slot] = (float)(uint32_t)neai_wget(acc, slot) * scale;
+    }
+    return acc;
+}
+
 /* Power spectrum of one axis, summed over the segments (Welch's method without
  * the final division by nb_segments, which callers fold into their own
  * scaling). Returns `spec`, laid out as neai_rfft_power leaves it: the power of
@@ -155,6 +350,9 @@ static const float *neai_axis_power(const neai_pre_cfg *c, const float *in, uint
 {
     uint16_t s, i, n = c->seg_len;
     float *acc = c->nb_segments > 1u ? &work[n] : work;
+    if (c->fixed) {
+        return neai_axis_power_fixed(c, in, axis, work);
+    }
     for (s = 0; s < c->nb_segments; s++) {
         const float *seg = &in[(uint32_t)s * c->seg_hop * c->nb_axes];
         float mean = 0.0f;

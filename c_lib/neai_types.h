@@ -57,11 +57,16 @@ typedef struct {
                             * (axes*(axes-1)/2 values, pairs (0,1), (0,2).. (1,2)..);   *
                             * COV: 1 = standard deviations on the diagonal and          *
                             * correlations off it, 0 = variances and covariances        */
+    uint16_t fixed;        /* FFT, SPECTRAL: 1 = the power spectrum is computed in      *
+                            * fixed point (integer FFT, itwiddle/iwindow tables): the   *
+                            * cheap spectrum for cores without an FPU                   */
     const float *twiddle;  /* FFT, SPECTRAL: seg_len/2 pairs (cos, -sin)                */
     const float *window;   /* FFT, SPECTRAL: seg_len coefficients, or 0 for rectangular */
     const uint16_t *band_edges; /* FFT: bands + 1 bin indices, first >= 1; SPECTRAL:
                                  * max(bands, 1) + 1 (the pass band alone when 0 bands) */
     const uint16_t *bitrev;     /* FFT, SPECTRAL: bit-reversal permutation of seg_len/2 points */
+    const int16_t *itwiddle;    /* fixed: the twiddles in Q14 (round(16384 cos), round(-16384 sin)) */
+    const int16_t *iwindow;     /* fixed: the window in Q15 (round(32767 w)), or 0 for rectangular */
 } neai_pre_cfg;
 
 /* ---- frequency filter (the project's, applied before the preprocessing) -- */

@@ -12,6 +12,7 @@ from textual.worker import Worker, WorkerState
 
 from .engine.errors import Cancelled, NeaiError
 from .engine.project import Project, Workspace
+from .keyboard import OrderedKeys
 from .screens.dialogs import ErrorScreen, HelpScreen
 from .screens.home import HomeScreen
 from .screens.project import ProjectScreen
@@ -51,7 +52,7 @@ def few_colours(color_system: str | None) -> bool:
     return color_system in ("standard", "windows")
 
 
-class NeaiApp(App[int]):
+class NeaiApp(OrderedKeys, App[int]):
     """NanoEdge AI Studio in the terminal."""
 
     CSS_PATH = "app.tcss"
@@ -63,6 +64,7 @@ class NeaiApp(App[int]):
 
     def __init__(self, workspace: Path | str | None = None, project: Path | str | None = None) -> None:
         super().__init__()
+        self._init_ordered_keys()
         self.workspace = Workspace(workspace)
         self.start_project = Path(project) if project else None
         self.project_screens: dict[Path, ProjectScreen] = {}

@@ -82,6 +82,15 @@ class SignalImported(Message):
 
 
 @dataclass
+class ImportNeedsReshape(Message):
+    """An import failed on a file the data manipulation tool can turn into signals
+    (one sample per line, a header, timestamps): offer the tool with the file."""
+
+    path: str
+    error: Any
+
+
+@dataclass
 class SignalRemoved(Message):
     signal_id: str
 
@@ -226,3 +235,29 @@ class DataloggerGenerated(Message):
 
     result: Any
     source: str = ""
+
+
+@dataclass
+class DataActionDone(Message):
+    """`data_ops.run_action` finished: a `DataResult` (a file written) or a `Preview`."""
+
+    result: Any
+    first_line: list[float] = field(default_factory=list)
+
+
+@dataclass
+class DataFileInspected(Message):
+    """`data_ops.preview` of the first file a Signal files form names (or why not)."""
+
+    path: str
+    preview: Any = None
+    error: str = ""
+
+
+@dataclass
+class DataResultImported(Message):
+    """A Signal files result was imported into a project (`SignalEntry`)."""
+
+    project: str
+    entry: Any
+    screen: Any = None  # the project's screen when it is open in the app

@@ -125,6 +125,19 @@ def test_instructions_and_cycles_are_counted(core, images):
     assert m.last_instructions == 0 and m.call("probe_count", 300) == m.call("probe_count", 300, count=False)
 
 
+@pytest.mark.parametrize("core", CORES)
+def test_counting_after_uncounted_calls_counts_everything(core, images):
+    # unicorn binds block hooks at translation: code first run uncounted must be
+    # translated again, or a later counted call misses it.
+    fresh = ArmMachine(images[core], core)
+    fresh.call("probe_count", 200)
+    expected = fresh.last_instructions
+    m = ArmMachine(images[core], core)
+    m.call("probe_count", 200, count=False)
+    m.call("probe_count", 200)
+    assert m.last_instructions == expected > 100
+
+
 def test_block_counting_equals_per_instruction_hook(images):
     import unicorn
 

@@ -290,9 +290,15 @@ def test_emulate_learns_the_past_and_detects_later_and_abnormal(sample_project, 
     assert [r["similarity"] for r in json.loads(own.stdout)["results"]] == sims
 
 
-def test_emulate_without_learning_reports_the_filling_window(sample_project, tmp_path):
+def test_emulate_without_learning_is_refused_and_too_little_reports_the_state(sample_project, tmp_path):
+    # Issue 16: detecting with an untrained library is a usage error (it gave 0 on every line, exit 0).
     detect = write_signals(tmp_path / "d.csv", np.loadtxt(SAMPLE / "nominal.csv")[:80])
-    res = json.loads(neai("emulate", sample_project["zip"], "--detect", detect, "--json").stdout)["results"]
+    refused = neai("emulate", sample_project["zip"], "--detect", detect, check=False)
+    assert refused.returncode == 2 and "learns on the device" in refused.stderr and "--learn" in refused.stderr
+    # Learning too little still runs, and every line says why its similarity is 0.
+    one = write_signals(tmp_path / "one.csv", np.loadtxt(SAMPLE / "nominal.csv")[:1])
+    res = json.loads(neai("emulate", sample_project["zip"], "--learn", one, "--detect", detect,
+                          "--json").stdout)["results"]
     assert all(r == {"similarity": 0, "status": "NEAI_NOT_ENOUGH_CALL_TO_LEARNING"} for r in res)
 
 

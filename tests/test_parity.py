@@ -35,6 +35,13 @@ PIPELINES = [
     {"pre": {"kind": "spectral", "bands": 0, "window": "none", "segments": 1, "low": 0.0, "high": 1.0,
              "time_stats": False},
      "model": {"kind": "proto", "k": 8, "reg": 0.1, "calib": 2.5, "warmup": 2}},
+    # fixed-point spectra (the cheap ones for cores without an FPU): integer FFT
+    {"pre": {"kind": "fft", "bands": 4, "spacing": "linear", "window": "hann", "log": True, "norm": "relative",
+             "segments": 4, "low": 0.0, "high": 0.5, "fixed": True},
+     "model": {"kind": "proto", "k": 4, "reg": 0.01, "calib": 2.0, "warmup": 5}},
+    {"pre": {"kind": "spectral", "bands": 4, "window": "none", "segments": 1, "low": 0.0, "high": 1.0,
+             "time_stats": False, "fixed": True},
+     "model": {"kind": "gauss", "reg": 0.01, "calib": 3.0, "warmup": 5}},
     # the learners added for anomalies the two above miss
     {"pre": {"kind": "stats", "cross": True}, "model": {"kind": "cov", "reg": 0.1, "calib": 1.5}},
     {"pre": {"kind": "fft", "bands": 8, "spacing": "linear", "window": "hann", "log": True, "norm": "none"},
@@ -44,7 +51,7 @@ PIPELINES = [
     {"pre": {"kind": "fft", "bands": 4, "spacing": "log", "window": "hann", "log": True, "norm": "none"},
      "model": {"kind": "knn", "k": 16, "reg": 0.001, "shift": 0, "calib": 1.5}},
 ]
-NEW_KINDS = PIPELINES[7:]
+NEW_KINDS = PIPELINES[9:]
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +101,7 @@ def test_stats_features_match_numpy():
 def pipeline_id(p: dict) -> str:
     pre = p["pre"]
     extra = "".join(f"-{k}{pre[k]}" for k in ("segments", "low") if pre.get(k, 0) not in (0, 1, 0.0))
+    extra += "-fixed" if pre.get("fixed") else ""
     return f"{pre['kind']}{extra}-{pre.get('bands', '')}-{p['model']['kind']}"
 
 
@@ -116,7 +124,8 @@ def test_search_build_equals_deployed_build(tmp_path, lines, pipeline):
 
 # (pipeline, lines learned, nominal and abnormal lines detected): fewer lines for
 # the spectral statistics, whose per-bin logs are slow to emulate in soft float.
-ARM_CASES = [(PIPELINES[0], 30, 10), (PIPELINES[5], 12, 4)] + [(p, 24, 6) for p in NEW_KINDS[1:3]] + [
+ARM_CASES = [(PIPELINES[0], 30, 10), (PIPELINES[5], 12, 4), (PIPELINES[7], 20, 6), (PIPELINES[8], 12, 4)] + [
+    (p, 24, 6) for p in NEW_KINDS[1:3]] + [
     # the covariance model on the axes' covariance: its Cholesky factor is recomputed at every
     # detect (dim^3/6 operations), so on 33 features it costs more than the 100 000 instructions
     # the fan target allows; the search weighs that through the per-core cost

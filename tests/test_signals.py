@@ -18,7 +18,7 @@ from neai_tui.engine.signals import (
     read_signals,
 )
 
-DATA = Path("/work/shared/data")
+from .conftest import SHARED_DATA as DATA  # found relative to the checkout: ../shared/data
 
 
 def _digest(path: Path) -> str:

@@ -266,10 +266,10 @@ async def test_new_project_form_creates_a_project(workspace):
         form.query_one("#type", Select).value = "n-class"
         form.query_one("#axes", Input).value = "3"
         form.query_one("#max-ram", Input).value = "8"
-        form.query_one("#target", Input).value = "nucleo-l4"
+        form.query_one("#target", Input).value = "nucleo-l43"
         await pilot.pause()
         matches = form.query_one("#target-matches")
-        assert matches.option_count == 2  # NUCLEO-L432KC, NUCLEO-L476RG
+        assert matches.option_count == 2  # NUCLEO-L432KC, NUCLEO-L433RC-P
         form.query_one("#target", Input).focus()
         await pilot.press("down", "enter")  # ↓ moves to the matches, enter picks the first
         assert form.query_one("#target", Input).value == "NUCLEO-L432KC"

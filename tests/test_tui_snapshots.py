@@ -115,3 +115,53 @@ def test_benchmark_snapshot(snap_compare, snapshot_workspace, monkeypatch):
         await settle(pilot)
 
     assert snap_compare(NeaiApp(workspace=snapshot_workspace), terminal_size=TERMINAL, run_before=show_benchmark)
+
+
+# -- issue 16: every screen and dialog at 80x24, the steps at 120x40 too ----------------------------
+# (name, keys from the home screen of a workspace holding the fan project)
+SCREENS = [
+    ("new_project", ["n"]),
+    ("help_home", ["question_mark"]),
+    ("workspace_prompt", ["w"]),
+    ("delete_confirm", ["x"]),
+    ("settings_step", ["enter"]),
+    ("settings_field", ["enter", "enter"]),  # the focused field itself is marked
+    ("signals_checks", ["enter", "2"]),
+    ("import_dialog", ["enter", "2", "i"]),
+    ("filter_dialog", ["enter", "2", "F"]),
+    ("benchmark_step", ["enter", "3"]),
+    ("new_benchmark_dialog", ["enter", "3", "b"]),
+    ("emulator_step", ["enter", "4"]),
+    ("validation_step", ["enter", "5"]),
+    ("deployment_step", ["enter", "6"]),
+    ("tools_reshape", ["t"]),
+    ("tools_sampling", ["t", "escape", "2"]),
+    ("tools_datalogger", ["t", "escape", "3"]),
+    ("tools_in_project", ["enter", "t"]),
+    ("error_dialog", ["t", "ctrl+r"]),  # the form is empty: "no recordings given"
+]
+STEPS_120 = ["settings_step", "signals_checks", "benchmark_step", "emulator_step", "validation_step",
+             "deployment_step"]
+
+
+def _press(keys):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("name,keys", SCREENS, ids=[name for name, _ in SCREENS])
+def test_every_screen_at_80x24(snap_compare, snapshot_workspace, name, keys):
+    fan_project(snapshot_workspace)
+    assert snap_compare(NeaiApp(workspace=snapshot_workspace), terminal_size=TERMINAL, run_before=_press(keys))
+
+
+@pytest.mark.parametrize("name", STEPS_120)
+def test_the_steps_at_120x40(snap_compare, snapshot_workspace, name):
+    fan_project(snapshot_workspace)
+    keys = dict(SCREENS)[name]
+    assert snap_compare(NeaiApp(workspace=snapshot_workspace), terminal_size=(120, 40), run_before=_press(keys))

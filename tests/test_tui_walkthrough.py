@@ -48,7 +48,11 @@ async def test_every_key_of_every_step_is_in_the_key_bar_at_80_columns(workspace
             assert len(bar.splitlines()) <= 2, bar
             assert " esc Back " in bar and " q Quit " in bar, bar  # the last keys: nothing was cut
             for binding in pane.KEYS:
-                assert f" {app.get_key_display(binding)} {binding.description} " in bar, (pane.STEP, bar)
+                shown = f" {app.get_key_display(binding)} {binding.description} "
+                if screen.pane(pane.STEP).check_key(binding.action.split("(")[0]) is False:
+                    assert shown not in bar, (pane.STEP, bar)  # another kind's key (issue 16: Classify...)
+                    continue
+                assert shown in bar, (pane.STEP, bar)
             assert "1-6 Steps" in bar and "? help" in bar and "^p palette" in bar
         assert screen.query_one(KeyBar).size.height == 2
 

@@ -34,29 +34,29 @@ BENCHMARK_SECONDS = 3
 class TmuxSession:
     def __init__(self, command: str, env: dict[str, str], width: int = WIDTH, height: int = HEIGHT) -> None:
         self.name = f"neai-tui-{uuid.uuid4().hex[:8]}"
+        self.server = ["-L", self.name]  # a tmux server of its own: nothing shared with the user's sessions
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         # After the app exits the shell prints its exit status and waits, so the pane
         # (and any traceback in it) can still be captured.
         script = f"cd {shlex.quote(str(REPO))} && env {exports} {command}; echo {EXIT_MARK}=$?; sleep 30"
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), "sh", "-c", script],
+            ["tmux", *self.server, "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), "sh", "-c", script],
             check=True,
         )
 
     def capture(self) -> str:
         return subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], check=True, capture_output=True, text=True
+            ["tmux", *self.server, "capture-pane", "-p", "-t", self.name], check=True, capture_output=True, text=True
         ).stdout
 
-    def keys(self, *keys: str, pause: float = 0.05) -> None:
-        """tmux key names: Enter, Escape, Tab, Down, C-s, C-u, or single characters."""
-        for key in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
-            time.sleep(pause)
+    def keys(self, *keys: str) -> None:
+        """tmux key names: Enter, Escape, Tab, Down, C-s, C-u, or single characters. All in
+        one burst, without pauses (issue 16: no key may be lost or land in the wrong field,
+        however fast it comes): the app must queue them until the focused widget is ready."""
+        subprocess.run(["tmux", *self.server, "send-keys", "-t", self.name, *keys], check=True)
 
     def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
-        time.sleep(0.05)
+        subprocess.run(["tmux", *self.server, "send-keys", "-t", self.name, "-l", text], check=True)
 
     def wait_for(self, *texts: str, timeout: float = 15.0) -> str:
         deadline = time.monotonic() + timeout
@@ -81,7 +81,7 @@ class TmuxSession:
         return screen
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run(["tmux", *self.server, "kill-server"], capture_output=True)
 
 
 def start_app(tmp: str) -> TmuxSession:
@@ -151,7 +151,6 @@ def drive(verbose: bool = False) -> None:
             # A short benchmark.
             session.keys("3", "b")
             session.wait_for("Stop after")
-            time.sleep(0.3)  # the dialog takes its first focus before the keys below
             session.keys("Tab", "Tab", "C-u")
             session.type(str(BENCHMARK_SECONDS))
             session.keys("Tab", "C-u")
@@ -187,7 +186,9 @@ def drive(verbose: bool = False) -> None:
             screen = session.wait_for("Help:")
             show("help", screen)
             session.keys("Escape")
-            time.sleep(0.3)
+            # The one pause a terminal needs: ESC followed at once by a letter is how
+            # terminals send alt+letter, so a lone escape must stand apart from the next key.
+            time.sleep(0.2)
             quit_app(session, show)
         finally:
             session.close()
@@ -226,7 +227,6 @@ def drive_nclass(verbose: bool = False) -> None:
 
             session.keys("3", "b")
             session.wait_for("Stop after")
-            time.sleep(0.3)  # the dialog takes its first focus before the keys below
             session.keys("Tab", "Tab", "C-u")
             session.type(str(BENCHMARK_SECONDS))
             session.wait_for(f"Limit {BENCHMARK_SECONDS} ")

@@ -42,6 +42,7 @@ from .toolchain import (
     COMMON_FLAGS,
     TARGET_FLAGS,
     CoreSpec,
+    abi_cflags,
     atomic_target,
     define_flags,
     include_flags,
@@ -120,7 +121,7 @@ def link_image(
             script.write_text(LINKER_SCRIPT)
             keep = [f"-Wl,-u,{sym}" for sym in entry_symbols]
             run_checked(
-                [*zig_command(), "cc", "-target", spec.zig_target, f"-mcpu={spec.mcpu}", opt,
+                [*zig_command(), "cc", "-target", spec.zig_target, f"-mcpu={spec.mcpu}", *abi_cflags(spec), opt,
                  *_LINK_FLAGS, *TARGET_FLAGS, *include_flags(include_dirs), *define_flags(defines),
                  "-T", script, "-Wl,--gc-sections", f"-Wl,--entry={entry_symbols[0]}", *keep,
                  *map(str, extra_sources), str(lib_a), "-o", tmp_elf],
@@ -356,11 +357,12 @@ class ArmMachine:
         self.uc.mem_map(SCRATCH_BASE, scratch_bytes)
         self._segments, self._symbols, attrs, self._static_end = self._read_image()
         self._check_attributes(attrs)
-        self._counter = _Counter(BRANCH_PENALTY.get(self.spec.name, 2), not self.spec.hard_float)
+        self._counter = _Counter(BRANCH_PENALTY.get(self.spec.name, 2), not self.spec.has_fpu)
         self.last_instructions = 0
         self.last_cycles = 0
         self.last_stack_bytes = 0
         self.peak_stack_bytes = 0
+        self._uncounted_code = False  # translated blocks exist that carry no counting hook
         self.reset()
 
     # -- image
@@ -396,7 +398,9 @@ class ArmMachine:
         fp_arch, vfp_args = attrs.get("TAG_FP_ARCH", 0), attrs.get("TAG_ABI_VFP_ARGS", 0)
         if self.spec.hard_float and (vfp_args != 1 or not fp_arch):
             raise ToolchainError(f"{self.elf.name} is not a hard-float FPU build, but {self.spec.name} expects one")
-        if not self.spec.hard_float and (fp_arch or vfp_args == 1):
+        if self.spec.float_abi == "softfp" and (vfp_args == 1 or not fp_arch):
+            raise ToolchainError(f"{self.elf.name} is not a softfp build (the FPU, floats passed in core registers)")
+        if not self.spec.has_fpu and (fp_arch or vfp_args == 1):
             raise ToolchainError(f"{self.elf.name} uses the FPU or its calling convention; "
                                  f"{self.spec.name} has no FPU")
 
@@ -493,6 +497,12 @@ class ArmMachine:
         counter = self._counter
         counter.instructions = counter.cycles = 0
         counter.expect = counter.fpu_at = -1
+        if count and self._uncounted_code:
+            # unicorn binds block hooks when it translates code: blocks translated by an
+            # uncounted call would run uncounted. Drop them so they are translated again.
+            uc.ctl_flush_tb()
+            self._uncounted_code = False
+        self._uncounted_code |= not count
         hook = uc.hook_add(self._hook_block, self._on_block) if count else None
         try:
             uc.emu_start(entry | 1, STOP_ADDR, timeout=int(self.timeout_s * 1e6))

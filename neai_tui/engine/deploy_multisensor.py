@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import codegen, csearch
+from .cost import instructions, multisensor_terms
 from .csearch import c_lib_dir
 from .deploy import DeployResult, build_and_verify, default_zip_path, library_metadata, write_zip
 from .errors import UsageError
@@ -68,13 +69,13 @@ def generate_sources(
     return [c_lib_dir() / "neai_multisensor.c"], [gen, c_lib_dir()]
 
 
-def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, optimize="size", opt="-Os"
-                       ) -> DeployResult:
-    from .toolchain import resolve_core
+def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, optimize="size", opt="-Os",
+                       build: dict | None = None) -> DeployResult:
+    from .toolchain import build_tag, build_variant, resolve_core
 
     record = find_library(project, lib_id)
     tgt = resolve_target(target or project.settings.target)
-    core = resolve_core(tgt.core)
+    core = build_variant(resolve_core(tgt.core), **(build or {}))
     data = load_multisensor_data(project)
     variables = data.axes
     pipeline = record["pipeline"]
@@ -93,7 +94,8 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, op
     knowledge_bytes = 4 * state_floats(inner["model"], dim)
     lib_name = record["id"]
 
-    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix, optimize)
+    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix, optimize,
+                                                                    build_tag(core))
     if out_path.suffix.lower() != ".zip":
         raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
 
@@ -116,6 +118,7 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, op
             {"axes": variables, "buffer_size": 1, "values_per_line": variables, "layout": "multisensor",
              "window": window},
             so_name, optimize=optimize,
+            estimated_instructions=instructions(multisensor_terms(pipeline, variables), core.name),
         )
         metadata["multisensor"] = True
         metadata["window_bytes"] = 4 * window * variables

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import codegen, codegen_trained
+from .cost import instructions, trained_terms
 from .csearch import c_lib_dir
 from .emulator_trained import KNOWLEDGE_FILE, STATE_NAMES, TrainedLibrary
 from .errors import InputError, ToolchainError, UsageError
@@ -154,6 +155,9 @@ def verify_trained(emu_lib, host_so, core, lib_type, symbols, suffix, axes, buff
     rows that must give NEAI_UNKNOWN_ERROR); ``opt`` the level ``emu_lib`` was built with."""
     from .armrun import ArmMachine, link_image, measure_elf
 
+    from .toolchain import resolve_core
+
+    core_label = resolve_core(core).name
     elf = link_image(emu_lib, core, symbols, Path(work_dir) / "verify.elf", opt=opt)
     footprint = measure_elf(elf)
     arm = ArmMachine(elf, core)
@@ -218,11 +222,11 @@ def verify_trained(emu_lib, host_so, core, lib_type, symbols, suffix, axes, buff
         "instructions_per_detect": int(max(instr)) if instr else 0,
         "cycles_per_detect": int(max(cycles)) if cycles else 0,
         "instructions_per_learn": 0,
-        "core": core,
+        "core": core_label,
     }
     if not result["identical"]:
         raise ToolchainError(
-            f"the {core} build, the host build and the model disagree on {max(mismatches, 1)} of {len(rows)} lines:\n  "
+            f"the {core_label} build, the host build and the model disagree on {max(mismatches, 1)} of {len(rows)} lines:\n  "
             + "\n  ".join(problems),
             "This is a bug in neai-tui: please report it with the project; nothing was deployed.",
         )
@@ -285,7 +289,7 @@ def build_and_verify(fitted, pre: dict, data, lib_name: str, suffix: str | None,
     sources = [c_lib_dir() / codegen_trained.source_file(lib_type)]
     includes = [gen, c_lib_dir()]
     say(f"compiling for {core.name} ({opt}) with the bundled compiler")
-    lib_a = compile_static_lib(sources, tmp / "libneai.a", core.name, include_dirs=includes, opt=opt)
+    lib_a = compile_static_lib(sources, tmp / "libneai.a", core, include_dirs=includes, opt=opt)
     say("compiling the host build for the emulator")
     host_so = compile_host_shared(sources, tmp / "emulator" / SO_NAME, include_dirs=includes)
 
@@ -306,14 +310,14 @@ def build_and_verify(fitted, pre: dict, data, lib_name: str, suffix: str | None,
     emu_core = emulation_spec(core)
     emu_lib = lib_a
     if emu_core.name != core.name:
-        emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core.name, include_dirs=includes,
+        emu_lib = compile_static_lib(sources, tmp / "emu" / "libneai.a", emu_core, include_dirs=includes,
                                      opt=opt)
-    check = verify_trained(emu_lib, host_so, emu_core.name, lib_type, symbols, codegen.check_suffix(suffix)[1:],
+    check = verify_trained(emu_lib, host_so, emu_core, lib_type, symbols, codegen.check_suffix(suffix)[1:],
                            axes, buffer_size, len(classes), knowledge, rows, expected, tmp, opt=opt)
     if emu_core.name != core.name:
         from .armrun import link_image, measure_elf
 
-        real = measure_elf(link_image(lib_a, core.name, symbols, tmp / "real.elf", opt=opt))
+        real = measure_elf(link_image(lib_a, core, symbols, tmp / "real.elf", opt=opt))
         check["code_flash_bytes"] = real.flash_bytes
         check["flash_bytes"] = real.flash_bytes + check["knowledge_bytes"]
         check["static_ram_bytes"] = real.ram_bytes
@@ -323,9 +327,9 @@ def build_and_verify(fitted, pre: dict, data, lib_name: str, suffix: str | None,
 
 
 def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, out=None, say=None,
-                   optimize="size", opt="-Os"):
+                   optimize="size", opt="-Os", build: dict | None = None):
     from .deploy import DeployResult, default_zip_path, library_metadata, write_zip
-    from .toolchain import resolve_core
+    from .toolchain import build_tag, build_variant, resolve_core
 
     say = say or (lambda _msg: None)
     lib_type = project.settings.type
@@ -333,14 +337,15 @@ def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, o
         raise UsageError(f"{lib_type} projects are not trained libraries", "Use `neai deploy` on the project.")
     record = find_library(project, lib_id)
     tgt = resolve_target(target or project.settings.target)
-    core = resolve_core(tgt.core)
+    core = build_variant(resolve_core(tgt.core), **(build or {}))
     bench = Benchmark.load(project, record["benchmark"])
     seed = int(bench.state["seed"])
     lib_name = record["id"]
     pipeline = record["pipeline"]
     codegen.check_suffix(suffix)  # refuse a bad suffix before any work
 
-    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix, optimize)
+    out_path = Path(out).expanduser() if out else default_zip_path(project, lib_name, core.name, suffix, optimize,
+                                                                    build_tag(core))
     if out_path.suffix.lower() != ".zip":
         raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
 
@@ -353,7 +358,7 @@ def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, o
 
     with tempfile.TemporaryDirectory(prefix="neai-deploy-") as tmp_name:
         tmp = Path(tmp_name)
-        built = build_and_verify(fitted, pipeline["pre"], data, lib_name, suffix, core.name, seed, tmp, say, opt=opt)
+        built = build_and_verify(fitted, pipeline["pre"], data, lib_name, suffix, core, seed, tmp, say, opt=opt)
         check, gen, ktext = built.check, built.gen, built.knowledge_text
         lib_a, host_so = built.lib_a, built.host_so
         metadata = library_metadata(
@@ -363,6 +368,9 @@ def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, o
             {"axes": axes, "buffer_size": buffer_size, "values_per_line": axes * buffer_size,
              "training_layout": "target-first" if lib_type == "extrapolation" else "buffers"},
             SO_NAME, optimize=optimize,
+            estimated_instructions=instructions(
+                trained_terms(fitted, pipeline["pre"], axes, buffer_size,
+                              data.filter.sections if data.filter is not None else 0), core.name),
         )
         metadata["knowledge_header"] = kheader
         metadata["fitted_on"] = {"lines": int(len(data.lines)), "seed": seed}

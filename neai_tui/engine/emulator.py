@@ -103,6 +103,12 @@ def emulate(
     layout = meta["data"].get("layout", "buffers")  # Multi-sensor: one sample per line
     learn_rows = [read_inference_file(Path(p), axes, buffer_size, layout) for p in learn]
     detect_rows = read_inference_file(Path(detect), axes, buffer_size, layout) if detect else None
+    if detect is not None and not any(len(rows) for rows in learn_rows):
+        raise UsageError(
+            f"{zip_path} is an anomaly-detection library: it ships untrained and learns on the device, so "
+            "detecting without learning gives 0 on every line",
+            "Give the normal signals to learn first: `--learn NOMINAL.csv --detect FILE` (--learn repeats).",
+        )
     lib.init()
     if sensitivity is not None:
         if not sensitivity >= 0:

@@ -183,10 +183,21 @@ class EmulatorSession:
             raise InputError(f"init failed: {STATE_NAMES.get(state, state)}", "Deploy the library again.")
         self.initialised = True
 
-    def learn(self, path: Path | str, line_range: str = "") -> dict:
-        """Learn the chosen lines, one learn() call each: {"lines", "learned", "states"}."""
+    def live_rows(self, values: np.ndarray, source: str) -> Rows:
+        """Lines that came from a live port (`live_port.read_live_lines`), as the file rows are."""
+        values = np.asarray(values, dtype=np.float64)
+        expected = self.axes * self.buffer_size if self.layout != "multisensor" else self.axes
+        if values.ndim != 2 or values.shape[1] != expected or not len(values):
+            raise InputError(f"{source}: the lines hold {values.shape[-1] if values.ndim == 2 else 0} values, the "
+                             f"library takes {expected}",
+                             "Check that the board sends the project's axes and buffer size, one buffer per line.")
+        return Rows(Path(source), 1, len(values), values)
+
+    def learn(self, path: Path | str | Rows, line_range: str = "") -> dict:
+        """Learn the chosen lines (of a file, or live `Rows`), one learn() call each:
+        {"lines", "learned", "states"}."""
         self._need_anomaly("learning")
-        rows = self.read_rows(path, line_range)
+        rows = path if isinstance(path, Rows) else self.read_rows(path, line_range)
         states: dict[str, int] = {}
         for row in rows.values:
             name = STATE_NAMES.get(self.library.learn(row), "?")
@@ -194,9 +205,13 @@ class EmulatorSession:
         return {"lines": len(rows.values), "learned": self.learned, "states": states, "first": rows.first,
                 "last": rows.last, "path": rows.path}
 
-    def detect(self, path: Path | str | None = None, line_range: str = "") -> DetectReport:
-        """Detect the chosen lines (or, without a path, the last ones detected again)."""
-        rows = self.read_rows(path, line_range) if path is not None else self.last_rows
+    def detect(self, path: Path | str | Rows | None = None, line_range: str = "") -> DetectReport:
+        """Detect the chosen lines (of a file, or live `Rows`; without either, the last ones
+        detected again)."""
+        if isinstance(path, Rows):
+            rows = path
+        else:
+            rows = self.read_rows(path, line_range) if path is not None else self.last_rows
         if rows is None:
             raise UsageError("no lines to detect yet", "Choose a file (and a range) first.")
         if self.library is None:

@@ -210,16 +210,17 @@ def _write_support(directory: Path) -> tuple[Path, Path]:
     return ld, startup
 
 
-def _gcc_command(core: str, sources: Iterable[Path], lib_a: Path, include_dirs: Iterable[Path],
-                 ld: Path, out_elf: Path, defines: Mapping[str, str | None] | None) -> list[str]:
+def _gcc_command(core: str, sources: Iterable[Path], lib_a: Path | None, include_dirs: Iterable[Path],
+                 ld: Path, out_elf: Path, defines: Mapping[str, str | None] | None,
+                 specs: str = "rdimon.specs") -> list[str]:
     spec = resolve_core(core)
     return [
         GCC, *spec.gcc_flags, "-std=c99", "-O2", "-Wall", "-Wextra",
         "-ffunction-sections", "-fdata-sections",
         *[f"-I{d}" for d in include_dirs], *define_flags(defines),
-        "-nostartfiles", "--specs=rdimon.specs", "-T", str(ld), "-Wl,--gc-sections",
+        "-nostartfiles", f"--specs={specs}", "-T", str(ld), "-Wl,--gc-sections",
         "-Wl,-z,noexecstack",  # Debian newlib objects lack .note.GNU-stack: ld warns otherwise
-        *map(str, sources), str(lib_a), "-lm", "-o", str(out_elf),
+        *map(str, sources), *([str(lib_a)] if lib_a is not None else []), "-lm", "-o", str(out_elf),
     ]
 
 
@@ -239,17 +240,25 @@ def build_firmware(
     Raises ToolchainError with GCC's output when it fails (or warns, with
     ``fatal_warnings``). The ELF boots on the QEMU board of ``QEMU_MACHINES[core]``.
     """
+    return _link_firmware([Path(main_c), *map(Path, extra_sources)], Path(lib_a), [Path(include_dir)], out_elf,
+                          core, defines, "rdimon.specs", f"building firmware from {Path(main_c).name}",
+                          fatal_warnings)
+
+
+def _link_firmware(sources: list[Path], lib_a: Path | None, include_dirs: list[Path], out_elf: Path | str,
+                   core: str, defines: Mapping[str, str | None] | None, specs: str, what: str,
+                   fatal_warnings: bool) -> Path:
+    """Startup + ``sources`` (+ ``lib_a``) with GCC into ``out_elf`` (replaced only when built)."""
     _require_gcc()
     out_elf = Path(out_elf)
     out_elf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="neai-fw-") as tmp:
         ld, startup = _write_support(Path(tmp))
         tmp_elf = Path(tmp) / "firmware.elf"
-        cmd = _gcc_command(core, [startup, Path(main_c), *map(Path, extra_sources)], Path(lib_a),
-                           [Path(include_dir)], ld, tmp_elf, defines)
-        warnings = _run_gcc(cmd, f"building firmware from {Path(main_c).name}")
+        cmd = _gcc_command(core, [startup, *sources], lib_a, include_dirs, ld, tmp_elf, defines, specs=specs)
+        warnings = _run_gcc(cmd, what)
         if warnings and fatal_warnings:
-            raise ToolchainError(f"building firmware from {Path(main_c).name} gave warnings:\n{warnings}")
+            raise ToolchainError(f"{what} gave warnings:\n{warnings}")
         os.replace(tmp_elf, out_elf)
     return out_elf
 
@@ -302,3 +311,39 @@ def run_qemu(elf: Path | str, timeout: float = 30, *, core: str = "cortex-m4f", 
     if check and proc.returncode != 0:
         raise ToolchainError(f"the firmware exited with code {proc.returncode}:\n{proc.stdout}{proc.stderr}")
     return proc.stdout
+
+
+# --------------------------------------------------------------------------- a UART firmware
+
+def build_uart_firmware(
+    sources: Iterable[Path | str],
+    out_elf: Path | str,
+    core: str = "cortex-m4f",
+    *,
+    include_dirs: Iterable[Path | str] = (),
+    defines: Mapping[str, str | None] | None = None,
+    fatal_warnings: bool = True,
+) -> Path:
+    """A firmware that prints through a UART (newlib's _write(), which ``sources`` provide,
+    with nosys stubs) instead of semihosting; it still exits through semihosting, so QEMU
+    stops when main() returns. With ``fatal_warnings`` GCC's -Wall -Wextra must be silent."""
+    return _link_firmware([Path(s) for s in sources], None, [Path(d) for d in include_dirs], out_elf, core, defines,
+                          "nosys.specs", "building the UART firmware", fatal_warnings)
+
+
+def start_qemu_uart(elf: Path | str, port: int, *, core: str = "cortex-m4f") -> subprocess.Popen:
+    """Boot ``elf`` on the QEMU board for ``core`` with its UART0 on a TCP server at
+    127.0.0.1:``port`` (pyserial: ``socket://127.0.0.1:PORT``). The guest starts once a
+    client connects; semihosting output (and QEMU's own messages) go to the process's
+    stdout/stderr pipes. The caller waits for (or kills) the process."""
+    if not qemu_available():
+        raise ToolchainError(f"{QEMU} is not installed", "Install it, e.g. `apt-get install qemu-system-arm`.")
+    machine = QEMU_MACHINES.get(resolve_core(core).name)
+    if machine is None:
+        raise ToolchainError(f"no QEMU board to run a {core} firmware", f"Boards exist for {', '.join(QEMU_MACHINES)}.")
+    cmd = [QEMU, "-M", machine, "-nographic", "-monitor", "none",
+           "-serial", f"tcp:127.0.0.1:{int(port)},server=on,wait=on",
+           # semihosting output would follow the first serial port: send it to stdout
+           "-chardev", "stdio,id=semihosting", "-semihosting-config", "enable=on,target=native,chardev=semihosting",
+           "-kernel", str(elf)]
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

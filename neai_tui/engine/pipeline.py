@@ -69,10 +69,13 @@ class PreCfg(ctypes.Structure):
         ("nb_segments", ctypes.c_uint16),
         ("time_stats", ctypes.c_uint16),
         ("cross", ctypes.c_uint16),
+        ("fixed", ctypes.c_uint16),
         ("twiddle", ctypes.POINTER(ctypes.c_float)),
         ("window", ctypes.POINTER(ctypes.c_float)),
         ("band_edges", ctypes.POINTER(ctypes.c_uint16)),
         ("bitrev", ctypes.POINTER(ctypes.c_uint16)),
+        ("itwiddle", ctypes.POINTER(ctypes.c_int16)),
+        ("iwindow", ctypes.POINTER(ctypes.c_int16)),
     ]
 
 
@@ -117,6 +120,8 @@ class PreTables:
     window: np.ndarray  # float32
     band_edges: np.ndarray  # uint16
     bitrev: np.ndarray  # uint16
+    itwiddle: np.ndarray  # int16, the twiddles in Q14 (fixed-point spectra)
+    iwindow: np.ndarray  # int16, the window in Q15 (fixed-point spectra)
 
 
 def is_power_of_two(n: int) -> bool:
@@ -208,12 +213,32 @@ def cross_pairs(axes: int) -> int:
 def pre_tables(pre: dict, buffer_size: int) -> PreTables:
     empty_f = np.zeros(0, dtype=np.float32)
     empty_u = np.zeros(0, dtype=np.uint16)
+    empty_i = np.zeros(0, dtype=np.int16)
     if pre["kind"] not in SPECTRUM_KINDS:
-        return PreTables(empty_f, empty_f, empty_u, empty_u)
+        return PreTables(empty_f, empty_f, empty_u, empty_u, empty_i, empty_i)
     n = segmentation(pre, buffer_size)[0]
     twiddle, bitrev, hann = _fft_tables(n)
-    window = hann if pre.get("window", "none") == "hann" else empty_f
-    return PreTables(twiddle, window, band_edges(pre, buffer_size), bitrev)
+    hann_window = pre.get("window", "none") == "hann"
+    if pre.get("fixed"):
+        itwiddle, ihann = _fixed_tables(n)
+        return PreTables(empty_f, empty_f, band_edges(pre, buffer_size), bitrev, itwiddle,
+                         ihann if hann_window else empty_i)
+    return PreTables(twiddle, hann if hann_window else empty_f, band_edges(pre, buffer_size), bitrev,
+                     empty_i, empty_i)
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(Q14 twiddles, Q15 Hann window) of an n-point fixed-point real FFT, read-only."""
+    k = np.arange(n // 2)
+    angle = 2.0 * np.pi * k / n
+    itwiddle = np.empty(n, dtype=np.int16)
+    itwiddle[0::2] = np.round(16384.0 * np.cos(angle))
+    itwiddle[1::2] = np.round(-16384.0 * np.sin(angle))
+    ihann = np.round(32767.0 * (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n))).astype(np.int16)
+    for table in (itwiddle, ihann):
+        table.flags.writeable = False
+    return itwiddle, ihann
 
 
 @functools.lru_cache(maxsize=16)
@@ -235,8 +260,9 @@ def _fft_tables(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 # The integer fields of neai_pre_cfg in declaration order (the pointers follow).
 PRE_FIELDS = ("kind", "nb_axes", "buffer_size", "nb_features", "decim", "norm", "bands", "log_scale",
-              "seg_len", "seg_hop", "nb_segments", "time_stats", "cross")
-PRE_POINTERS = (("float", "twiddle"), ("float", "window"), ("uint16_t", "band_edges"), ("uint16_t", "bitrev"))
+              "seg_len", "seg_hop", "nb_segments", "time_stats", "cross", "fixed")
+PRE_POINTERS = (("float", "twiddle"), ("float", "window"), ("uint16_t", "band_edges"), ("uint16_t", "bitrev"),
+                ("int16_t", "itwiddle"), ("int16_t", "iwindow"))
 
 
 def pre_fields(pre: dict, axes: int, buffer_size: int) -> dict[str, int]:
@@ -261,6 +287,7 @@ def pre_fields(pre: dict, axes: int, buffer_size: int) -> dict[str, int]:
         "time_stats": int(bool(pre.get("time_stats", False))) if kind == "spectral" else 0,
         "cross": (int(bool(pre.get("cross", False)) and axes > 1) if kind == "stats"
                   else int(bool(pre.get("correlation", False))) if kind == "cov" else 0),
+        "fixed": int(bool(pre.get("fixed", False))) if spectrum else 0,
     }
 
 
@@ -433,14 +460,14 @@ def make_pre_cfg(pre: dict, axes: int, buffer_size: int) -> tuple[PreCfg, PreTab
     def ptr(array: np.ndarray, ctype):
         return array.ctypes.data_as(ctypes.POINTER(ctype)) if array.size else ctypes.POINTER(ctype)()
 
-    ctypes_of = {"float": ctypes.c_float, "uint16_t": ctypes.c_uint16}
+    ctypes_of = {"float": ctypes.c_float, "uint16_t": ctypes.c_uint16, "int16_t": ctypes.c_int16}
     for ctype, name in PRE_POINTERS:
         setattr(cfg, name, ptr(getattr(tables, name), ctypes_of[ctype]))
     return cfg, tables
 
 
 def _spectrum_text(pre: dict) -> list[str]:
-    parts = []
+    parts = ["fixed-point"] if pre.get("fixed") else []
     if int(pre.get("segments", 1)) > 1:
         parts.append(f"mean of {int(pre['segments'])} segments")
     low, high = float(pre.get("low", 0.0)), float(pre.get("high", 1.0))
@@ -516,8 +543,10 @@ def describe(pipeline: dict) -> str:
 # "welch" is what averaging several segments adds to a spectrum kind,
 # "time_stats" what the statistics block adds to spectral statistics (less than
 # "stats": they share the mean/std helper and the API's checks).
+# "fixed" is what the fixed-point spectrum adds (integer FFT and scaling, measured
+# on M4F: its tables are half the float ones, counted apart).
 CODE_BYTES = {"api": 900, "raw": 300, "fft": 900, "stats": 700, "spectral": 1300, "welch": 100, "time_stats": 450,
-              "cross": 150, "cov": 350}
+              "cross": 150, "cov": 350, "fixed": 400}
 # Models: the slot (cluster) machinery they share, then each one's own code.
 MODEL_CODE_BYTES = {"slots": 1100, "gauss": 250, "proto": 480, "knn": 930, "cov": 1400, "hst": 820}
 STACK_BYTES = 160
@@ -528,6 +557,8 @@ def pre_code_bytes(pre: dict) -> int:
     code = CODE_BYTES[pre["kind"]]
     if pre["kind"] in SPECTRUM_KINDS and int(pre.get("segments", 1)) > 1:
         code += CODE_BYTES["welch"]
+    if pre["kind"] in SPECTRUM_KINDS and pre.get("fixed"):
+        code += CODE_BYTES["fixed"]
     if pre["kind"] == "spectral" and pre.get("time_stats"):
         code += CODE_BYTES["time_stats"]
     if pre["kind"] == "stats" and pre.get("cross"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import math
 import os
 import re
 import shutil
@@ -69,6 +70,10 @@ class ProjectSettings:
     # {"sampling_rate_hz", "low_hz", "high_hz"} (None = not set). With a cut-off, the
     # benchmark and the libraries filter every buffer with it (see filtering.py).
     frequency_filter: dict | None = None
+    # Longest inference (learn/detect, or the trained types' inference) in ms at the
+    # target's clock (targets.clock_mhz), as estimated by cost.py; None = no limit.
+    # Candidates over it are excluded from the benchmark like those over RAM/flash.
+    max_time_ms: float | None = None
 
     def validate(self) -> None:
         if self.type not in PROJECT_TYPES:
@@ -85,6 +90,7 @@ class ProjectSettings:
         for label, value in (("max RAM", self.max_ram_kb), ("max flash", self.max_flash_kb)):
             if value is not None and value <= 0:
                 raise UsageError(f"{label} must be a positive number of KB, not {value}", "Omit it for no limit.")
+        validate_max_time(self.max_time_ms)
         resolve_target(self.target)
         if not self.name.strip():
             raise UsageError("the project name is empty", "Give --name NAME.")
@@ -106,6 +112,17 @@ class ProjectSettings:
     @property
     def core(self) -> str:
         return resolve_target(self.target).core
+
+
+def validate_max_time(value) -> None:
+    """A maximum inference time is a positive, finite number of milliseconds (or None)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise UsageError(
+            f"the maximum inference time must be a positive number of milliseconds, not {value!r}",
+            "Give e.g. --max-time 5 (5 ms per inference at the target's clock), or omit it for no limit.",
+        )
 
 
 def validate_frequency_filter(settings: dict) -> None:
@@ -414,8 +431,9 @@ class Project:
             self.signal_path(entry), axes=self.settings.axes, sep=entry.sep, layout=self.settings.layout
         ).values
 
-    def check(self, optional: bool = False) -> list[Problem]:
-        """All findings on the project's signals: blocking checks, then the optional ones."""
+    def check(self, optional: bool = False, limits: bool = False) -> list[Problem]:
+        """All findings on the project's signals: blocking checks, then the optional ones;
+        with `limits`, the RAM/flash check too (it loads the data, as a benchmark does)."""
         from .signals import check_signals, optional_checks, read_signals
 
         problems: list[Problem] = []
@@ -431,7 +449,16 @@ class Project:
                     data.values, self.settings.axes, path, layout=self.settings.layout, line_numbers=data.line_numbers
                 )
         problems += self.readiness_problems()
+        if limits and not any(p.severity == "error" for p in problems):
+            problems += self.limit_problems()
         return problems
+
+    def limit_problems(self) -> list[Problem]:
+        """The RAM/flash check: blocking when no candidate of the search space fits
+        the project's limits (limits.py); nothing without limits."""
+        from .limits import limit_problems
+
+        return limit_problems(self)
 
     def readiness_problems(self) -> list[Problem]:
         """What keeps the benchmark from starting (missing roles, classes...)."""
@@ -507,8 +534,13 @@ class Workspace:
             )
         return out
 
+    @staticmethod
+    def folder_name(name: str) -> str:
+        """The folder a project called `name` gets: letters, digits, '_' and '-'."""
+        return re.sub(r"[^A-Za-z0-9_-]+", "-", name.strip()).strip("-").lower() or "project"
+
     def new_project_dir(self, name: str) -> Path:
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name.strip()).strip("-").lower() or "project"
+        slug = self.folder_name(name)
         candidate = self.root / slug
         n = 2
         while candidate.exists():

@@ -33,8 +33,10 @@ import numpy as np
 
 from .errors import Cancelled, UsageError
 from .project import Project
+from .scoring import Limits
 from .storage import append_jsonl, append_jsonl_many, atomic_write_json, read_json, read_jsonl
 from .strategy import GENERATION_SIZE, STRATEGIES, TOP_N, Proposer, pipeline_key
+from .cost import core_space
 from .tasks import Task, task_for
 
 __all__ = ["GENERATION_SIZE", "TOP_N", "run_benchmark", "pipeline_key"]
@@ -78,16 +80,19 @@ class BenchResult:
     evals_done: int
     elapsed_s: float
     status: str
+    # Candidates left out for their size: {"ram": n, "flash": n, "both": n,
+    # "min_ram": bytes, "min_flash": bytes} over the benchmark (see limits.py).
+    excluded: dict | None = None
 
 
 # ----------------------------------------------------------- worker processes
 _WORKER = None
 
 
-def _init_worker(task: Task, data, seed: int, max_ram, max_flash) -> None:
+def _init_worker(task: Task, data, seed: int, limits: Limits) -> None:
     global _WORKER
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _WORKER = task.evaluator(data, seed, max_ram, max_flash)
+    _WORKER = task.evaluator(data, seed, limits=limits)
 
 
 def _work(batch: list[tuple[int, dict]], prune_below: float | None) -> list[tuple[int, dict]]:
@@ -98,19 +103,19 @@ def _work(batch: list[tuple[int, dict]], prune_below: float | None) -> list[tupl
 _DASK_EVALUATORS: dict[str, object] = {}
 
 
-def _dask_work(key: str, task: Task, data, seed: int, max_ram, max_flash, batch, prune_below):
+def _dask_work(key: str, task: Task, data, seed: int, limits: Limits, batch, prune_below):
     """Runs on a Dask worker: one evaluator (and feature cache) per benchmark per worker."""
     evaluator = _DASK_EVALUATORS.get(key)
     if evaluator is None:
         _DASK_EVALUATORS.clear()
-        evaluator = _DASK_EVALUATORS[key] = task.evaluator(data, seed, max_ram, max_flash)
+        evaluator = _DASK_EVALUATORS[key] = task.evaluator(data, seed, limits=limits)
     return [(index, evaluator.evaluate(p, prune_below)) for index, p in batch]
 
 
 class _DaskPool:
     """The slice of a process pool the engine uses, on an existing Dask cluster."""
 
-    def __init__(self, address: str, key: str, task: Task, data, seed: int, max_ram, max_flash):
+    def __init__(self, address: str, key: str, task: Task, data, seed: int, limits: Limits):
         try:
             from distributed import Client
         except ImportError:
@@ -122,7 +127,7 @@ class _DaskPool:
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"cannot reach the Dask scheduler at {address} ({exc})",
                              "Check the address (tcp://HOST:PORT) and that the scheduler runs.") from None
-        self.args = (key, task, self.client.scatter(data, broadcast=True), seed, max_ram, max_flash)
+        self.args = (key, task, self.client.scatter(data, broadcast=True), seed, limits)
 
     @property
     def workers(self) -> int:
@@ -167,15 +172,17 @@ class Benchmark:
         self.state: dict = {}
 
     @classmethod
-    def create(cls, project: Project, seed: int | None, cores: int) -> "Benchmark":
+    def create(cls, project: Project, seed: int | None, cores: int, keep_selection: bool = False) -> "Benchmark":
         existing = {b["id"] for b in list_benchmarks(project)}
         n = 1
         while f"b{n}" in existing or (benchmarks_dir(project) / f"b{n}").exists():
             n += 1
         bench = cls(project, f"b{n}")
         bench.dir.mkdir(parents=True)
-        # A new benchmark's best becomes the default library again.
-        (project.path / "selected.json").unlink(missing_ok=True)
+        # A new benchmark's best becomes the default library again, unless the
+        # user asked to keep the chosen one.
+        if not keep_selection:
+            (project.path / "selected.json").unlink(missing_ok=True)
         bench.state = {
             "id": bench.id,
             "created": _now(),
@@ -227,12 +234,16 @@ class Benchmark:
 
 
 def pareto_front(results: list[dict]) -> list[dict]:
-    """Libraries no other beats on score, RAM and flash at once (best score first),
-    so a user can trade a little score for a smaller library."""
-    ranked = sorted(results, key=lambda r: (-r["score"], r["ram_bytes"], r["flash_bytes"], r["index"]))
+    """Libraries no other beats on score, RAM, flash and instructions per inference
+    at once (best score first), so a user can trade a little score for a smaller or
+    faster library. Results of benchmarks older than the cost model count as 0
+    instructions."""
+    ranked = sorted(results, key=lambda r: (-r["score"], r["ram_bytes"], r["flash_bytes"],
+                                            r.get("instructions", 0), r["index"]))
     front: list[dict] = []
     for r in ranked:  # every earlier one has a score >= r's
-        if not any(f["ram_bytes"] <= r["ram_bytes"] and f["flash_bytes"] <= r["flash_bytes"] for f in front):
+        if not any(f["ram_bytes"] <= r["ram_bytes"] and f["flash_bytes"] <= r["flash_bytes"]
+                   and f.get("instructions", 0) <= r.get("instructions", 0) for f in front):
             front.append(r)
     return front
 
@@ -256,6 +267,7 @@ def run_benchmark(
     cancel: threading.Event | None = None,
     strategy: str = "tpe",
     scheduler: str | None = None,
+    keep_selection: bool = False,
 ) -> BenchResult:
     """Run (or resume) a benchmark until the time or evaluation budget, the
     cancel event, or convergence. The best library so far is always on disk."""
@@ -263,16 +275,17 @@ def run_benchmark(
         raise UsageError(f"--cores must be 1 or more, not {cores}", "Use --cores N with N >= 1.")
     task = task_for(project.settings.type, project.settings.multisensor)
     data = task.load(project)
+    footprint = _check_space_fits(project, task, data)
     resume_id = None if new else latest_unfinished(project)
-    bench = Benchmark.load(project, resume_id) if resume_id else Benchmark.create(project, seed, cores)
+    bench = (Benchmark.load(project, resume_id) if resume_id
+             else Benchmark.create(project, seed, cores, keep_selection=keep_selection))
     state = bench.state
     seed = state["seed"]
     strategy = state.setdefault("strategy", strategy)
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown search strategy '{strategy}'", f"Use one of: {', '.join(STRATEGIES)}.")
-    max_ram = project.settings.max_ram_kb * 1024 if project.settings.max_ram_kb else None
-    max_flash = project.settings.max_flash_kb * 1024 if project.settings.max_flash_kb else None
-    pres = task.preprocessing_space(data)
+    limits = Limits.of(project.settings)
+    pres = core_space(task.preprocessing_space(data), limits.core)
     models = task.model_space(data)
     frequency_filter = task.frequency_filter(data)
     if "evals_done" in state and state.get("evals_done") and state.get("frequency_filter") != frequency_filter:
@@ -281,13 +294,26 @@ def run_benchmark(
             "Start a new benchmark (`neai bench DIR --new`, or New in the benchmark dialog), or set the filter back.",
         )
     state["frequency_filter"] = frequency_filter
+    if footprint is not None:  # what the space holds under the project's limits
+        state["space_fit"] = {"fit": footprint.fit, "exact": footprint.exact, "min_ram": footprint.min_ram,
+                              "min_flash": footprint.min_flash}
+    else:
+        state.pop("space_fit", None)
+    if state.get("evals_done") and state.setdefault("core", limits.core) != limits.core:
+        raise UsageError(
+            f"the project's target core changed since benchmark {bench.id} started ({state['core']} -> {limits.core})",
+            "Start a new benchmark (`neai bench DIR --new`, or New in the benchmark dialog): costs and candidates "
+            "depend on the core.",
+        )
+    state["core"] = limits.core
+    state["max_time_ms"] = limits.max_time_ms
     state["space_size"] = len(pres) * len(models)
     state["task"] = task.name
     state["data"] = task.summary(data)
     state["status"] = "running"
     bench.save()
 
-    evaluator = task.evaluator(data, seed, max_ram, max_flash)
+    evaluator = task.evaluator(data, seed, limits=limits)
     # The 10 best of the completed generations: a generation cut short (time, stop,
     # budget, crash) is run again from the state it started from, so that the run
     # continues exactly where it stopped.
@@ -313,12 +339,12 @@ def run_benchmark(
     pool = None
     if scheduler:
         data_key = f"{project.path.resolve()}:{bench.id}:{seed}:{time.time_ns()}"
-        pool = _DaskPool(scheduler, data_key, task, data, seed, max_ram, max_flash)
+        pool = _DaskPool(scheduler, data_key, task, data, seed, limits)
         cores = pool.workers
     elif cores > 1:
         pool = ProcessPoolExecutor(
             max_workers=cores, mp_context=get_context("spawn"), initializer=_init_worker,
-            initargs=(task, data, seed, max_ram, max_flash),
+            initargs=(task, data, seed, limits),
         )
 
     def elapsed() -> float:
@@ -415,6 +441,8 @@ def run_benchmark(
                 learned.append(_learned_score(result))
                 if learned[-1] is not None:
                     history.append((pipeline, learned[-1]))
+                if result["status"] == "too-big":
+                    _count_excluded(state, index, result, limits)
                 if result["status"] != "ok":
                     continue
                 record = {
@@ -425,6 +453,7 @@ def run_benchmark(
                     "pipeline_text": describe(pipeline),
                     **({"frequency_filter": frequency_filter} if frequency_filter else {}),
                     **{k: result[k] for k in ("score", "metrics", "ram_bytes", "flash_bytes")},
+                    **({"instructions": result["instructions"]} if "instructions" in result else {}),
                     "found_after_s": round(elapsed(), 2),
                 }
                 records.append(record)
@@ -468,6 +497,7 @@ def run_benchmark(
                         "metrics": best["metrics"],
                         "ram_bytes": best["ram_bytes"],
                         "flash_bytes": best["flash_bytes"],
+                        **({"instructions": best["instructions"]} if "instructions" in best else {}),
                     },
                 )
             bench.save()
@@ -502,7 +532,77 @@ def run_benchmark(
         bench.save()
     if status == "stopped" and best is None and cancel.is_set():
         raise Cancelled("the benchmark was stopped before any library was found", "Run `neai bench DIR` to resume.")
-    return BenchResult(bench.id, best, state["evals_done"], state["elapsed_s"], status)
+    excluded = dict(state["excluded"]) if state.get("excluded") else None
+    if excluded is not None and state.get("space_fit"):
+        excluded["space_fit"] = state["space_fit"]
+        excluded["space_size"] = state["space_size"]
+    return BenchResult(bench.id, best, state["evals_done"], state["elapsed_s"], status, excluded)
+
+
+def _check_space_fits(project: Project, task: Task, data):
+    """The blocking "check for RAM/flash": a LimitError (exit 2) naming the limit
+    when no candidate of the space can fit the project's limits; else the
+    space's footprint (None without limits)."""
+    from .limits import LimitError, limit_bytes, limit_problems, space_footprint
+
+    if limit_bytes(project.settings) == (None, None):
+        return None
+    footprint = space_footprint(project, task, data)
+    problems = limit_problems(project, footprint)
+    if problems:
+        raise LimitError(problems[0].message, problems[0].hint)
+    return footprint
+
+
+def _count_excluded(state: dict, index: int, result: dict, limits: Limits) -> None:
+    """Count a candidate left out for its size or time, by the limit(s) it exceeds
+    (once: a generation cut short is evaluated again when the benchmark resumes)."""
+    excluded = state.setdefault("excluded", {"ram": 0, "flash": 0, "both": 0})
+    if index < state.get("excluded_next_index", 0):
+        return
+    state["excluded_next_index"] = index + 1
+    ram, flash = result.get("ram_bytes"), result.get("flash_bytes")
+    if result.get("limit") == "time":  # within RAM and flash, too slow on the core
+        excluded["time"] = excluded.get("time", 0) + 1
+    else:
+        over_ram = limits.max_ram is not None and ram is not None and ram > limits.max_ram
+        over_flash = limits.max_flash is not None and flash is not None and flash > limits.max_flash
+        key = "both" if over_ram and over_flash else "ram" if over_ram else "flash"
+        excluded[key] += 1
+    for name, value in (("min_ram", ram), ("min_flash", flash)):
+        if value is not None and (excluded.get(name) is None or value < excluded[name]):
+            excluded[name] = value
+
+
+def describe_excluded(excluded: dict | None, settings) -> str:
+    """'1200 candidates were over the limits (800 over max RAM 1.00 KB only, ...);
+    the smallest needed 1.30 KB RAM and 1.53 KB flash' ('' when none was)."""
+    from .limits import kb, limit_bytes
+
+    if not excluded:
+        return ""
+    total = sum(excluded.get(k, 0) for k in ("ram", "flash", "both", "time"))
+    if not total:
+        return ""
+    max_ram, max_flash = limit_bytes(settings)
+    parts = []
+    if excluded.get("ram"):
+        parts.append(f"{excluded['ram']} over max RAM {kb(max_ram)} only")
+    if excluded.get("flash"):
+        parts.append(f"{excluded['flash']} over max flash {kb(max_flash)} only")
+    if excluded.get("both"):
+        parts.append(f"{excluded['both']} over both")
+    if excluded.get("time"):
+        parts.append(f"{excluded['time']} over max time {settings.max_time_ms:g} ms per inference")
+    smallest = (f"; the least RAM among them {kb(excluded.get('min_ram'))}, the least flash "
+                f"{kb(excluded.get('min_flash'))}" if excluded.get("min_ram") is not None else "")
+    text = f"{total} candidate(s) were over the limits ({', '.join(parts)}){smallest}"
+    space = excluded.get("space_fit")
+    if space and space.get("fit"):
+        text += (f"; {'' if space.get('exact') else 'at most '}{space['fit']} of the space's "
+                 f"{excluded.get('space_size')} candidates fit (the smallest: {kb(space['min_ram'])} RAM, "
+                 f"{kb(space['min_flash'])} flash)")
+    return text
 
 
 def _evaluate_all(todo, evaluator, pool, threshold, cancel, time_limit, started):
@@ -609,12 +709,18 @@ class _Ahead:
 
 def list_libraries(project: Project) -> list[dict]:
     """The candidate libraries of every benchmark: its 10 best, then the rest of
-    its Pareto set over score, RAM and flash (`"pareto": true` marks members)."""
+    its Pareto set over score, RAM, flash and instructions (`"pareto": true` marks
+    members). `instructions` is the search's estimate per inference on the core the
+    benchmark ran for (`core`), `time_ms` the same at the project's target clock."""
+    from .cost import milliseconds
+
     selected = selected_library_id(project)
+    limits = Limits.of(project.settings)
     out = []
     for info in list_benchmarks(project):
         bench = Benchmark.load(project, info["id"])
         best = bench.best()
+        core = bench.state.get("core")
         results = bench.results()
         top = sorted(results, key=lambda r: (-r["score"], r["index"]))[:TOP_N]
         front = pareto_front(results)
@@ -632,6 +738,11 @@ def list_libraries(project: Project) -> list[dict]:
                 "selected": record["id"] == selected,
                 "pareto": record["id"] in front_ids,
             }
+            if "instructions" in record and core:
+                lib["instructions"] = record["instructions"]
+                lib["core"] = core
+                clock = limits.clock_mhz if core == limits.core else None
+                lib["time_ms"] = round(milliseconds(record["instructions"], core, clock), 3) if clock else None
             if best and best["id"] == record["id"]:
                 lib["min_learning_iterations"] = best.get("min_learning_iterations")
             out.append(lib)

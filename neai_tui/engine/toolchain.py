@@ -76,10 +76,20 @@ class CoreSpec:
     # Unicorn cannot run every core's code; this names the core whose build of the
     # same sources it runs instead (identical float results, close instruction counts).
     emulation_core: str | None = None
+    # A deployment's compilation options (build_variant): -ffunction-sections and
+    # -fdata-sections on or off, and checked extra flags (check_extra_flags).
+    sections: bool = True
+    extra_cflags: tuple[str, ...] = ()
 
     @property
     def hard_float(self) -> bool:
+        """Floats passed in FPU registers (-mfloat-abi=hard)."""
         return self.float_abi == "hard"
+
+    @property
+    def has_fpu(self) -> bool:
+        """The code uses FPU instructions (hard, or softfp: the FPU with the soft calling convention)."""
+        return self.fpu is not None
 
     @property
     def cpu_name(self) -> str:
@@ -144,9 +154,125 @@ def resolve_core(name: str | CoreSpec) -> CoreSpec:
 
 
 def emulation_spec(core: str | CoreSpec) -> CoreSpec:
-    """The core whose build the emulator (unicorn) runs for ``core``: itself but for M55."""
+    """The core whose build the emulator (unicorn) runs for ``core``: itself but for M55
+    (then the stand-in core with the same compilation options)."""
     spec = resolve_core(core)
-    return resolve_core(spec.emulation_core) if spec.emulation_core else spec
+    if not spec.emulation_core:
+        return spec
+    return build_variant(resolve_core(spec.emulation_core), float_abi=spec.float_abi, sections=spec.sections,
+                         extra_flags=spec.extra_cflags)
+
+
+# --------------------------------------------------------------------------- compilation options
+
+FLOAT_ABIS = ("hard", "softfp")
+# Extra compiler flags a deployment may add: code generation only. Anything that could
+# name a path (-I, -include, --sysroot, @file, -o), reach the assembler or linker (-Wa,
+# -Wl, -Xlinker, -Xclang), change the ABI or the target (-mfloat-abi, -mfpu, -mcpu,
+# -march, -target, -fshort-enums, -fshort-wchar, -mthumb/-marm) or the float results
+# (-ffast-math, -ffp-contract, -funsafe-math-optimizations, -freciprocal-math) is refused:
+# the Cortex-M build must stay bit-identical to the host build.
+EXTRA_FLAG_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"-f(no-)?unroll-loops", "loop unrolling"),
+    (r"-f(no-)?inline-functions", "inlining"),
+    (r"-fno-inline", "no inlining"),
+    (r"-f(no-)?(omit-frame-pointer|jump-tables|builtin|strict-aliasing|merge-all-constants|optimize-sibling-calls)",
+     "code generation"),
+    (r"-f(no-)?(slp-)?vectorize", "auto-vectorisation"),
+    (r"-mno-unaligned-access|-munaligned-access", "unaligned accesses"),
+    (r"-mslow-flash-data|-mlong-calls|-mno-long-calls|-mexecute-only|-mpure-code", "flash access"),
+    (r"-W(no-)?[a-z][a-z0-9-]*", "warnings"),
+)
+_REFUSED = (
+    (r"-(I|L|l|o|B|F|iquote|isystem|idirafter|include|imacros|isysroot|-sysroot|specs)", "names a path"),
+    (r"@", "reads flags from a file"),
+    (r"-(Wl|Wa|Wp)|-X", "passes options to the linker, assembler or preprocessor"),
+    (r"-m(float-abi|fpu|cpu|arch|tune|abi|thumb|arm|big-endian|little-endian)|--?target|-march",
+     "changes the target or its ABI (use the core and --float-abi)"),
+    (r"-f(no-)?short-(enums|wchar)|-fpack-struct|-fsigned-char|-funsigned-char", "changes the ABI"),
+    (r"-f(no-)?(fast-math|fp-contract|unsafe-math|reciprocal-math|associative-math|finite-math|denormal|rounding-math)"
+     r"|-ffp-|-ffloat-", "changes float results: the library must match the host build bit for bit"),
+    (r"-O", "sets the optimisation level (use --optimize)"),
+    (r"-D|-U", "changes the library's configuration"),
+    (r"-f(sanitize|instrument|profile|coverage|plugin|pass-plugin|stack-protector|exceptions|pic|PIC|pie|PIE)",
+     "adds runtime code or changes relocation"),
+)
+
+
+def check_extra_flags(flags: Iterable[str] | str | None) -> tuple[str, ...]:
+    """The extra compiler flags of a deployment, each checked against the allow-list
+    (UsageError naming the first refused flag and why)."""
+    if flags is None:
+        return ()
+    if isinstance(flags, str):
+        import shlex
+
+        try:
+            flags = shlex.split(flags)
+        except ValueError as exc:
+            raise UsageError(f"cannot read the extra flags: {exc}", "Separate flags with spaces, e.g. -funroll-loops.") from None
+    out = []
+    for flag in flags:
+        flag = str(flag)
+        if flag in out:
+            continue
+        if any(re.fullmatch(pattern, flag) for pattern, _ in EXTRA_FLAG_PATTERNS):
+            if flag.startswith(("-Wl", "-Wa", "-Wp")):  # -W...: never a pass-through
+                raise UsageError(f"extra flag '{flag}' passes options to the linker or assembler", _FLAGS_HINT)
+            out.append(flag)
+            continue
+        why = next((reason for pattern, reason in _REFUSED if re.match(pattern, flag)), None)
+        raise UsageError(
+            f"extra flag '{flag}' is refused: " + (why or "it is not one of the allowed code-generation flags"),
+            _FLAGS_HINT,
+        )
+    return tuple(out)
+
+
+_FLAGS_HINT = ("Allowed: -f(no-)unroll-loops, -f(no-)inline-functions, -fno-inline, -f(no-)omit-frame-pointer, "
+               "-f(no-)jump-tables, -f(no-)builtin, -f(no-)strict-aliasing, -f(no-)vectorize, "
+               "-m(no-)unaligned-access, -mslow-flash-data, -mlong-calls, -mexecute-only, -W… warnings. "
+               "Paths, the ABI, the target, float maths and the optimisation level cannot be changed this way.")
+
+
+def build_variant(core: str | CoreSpec, *, float_abi: str | None = None, sections: bool = True,
+                  extra_flags: Iterable[str] | str | None = None) -> CoreSpec:
+    """The core with a deployment's compilation options: the float ABI where the core has an
+    FPU (hard: floats in FPU registers, the default; softfp: the FPU with the soft calling
+    convention, for firmware built -mfloat-abi=softfp), -ffunction-/-fdata-sections, and
+    checked extra flags."""
+    from dataclasses import replace
+
+    spec = resolve_core(core)
+    extra = check_extra_flags(extra_flags)
+    abi = (float_abi or "").strip().lower() or spec.float_abi
+    if abi != spec.float_abi:
+        if not spec.has_fpu:
+            raise UsageError(f"{spec.name} has no FPU: its float ABI is soft",
+                             "Leave the float ABI at its default, or choose a core with an FPU (cortex-m4f, m7, m33, m55).")
+        if abi not in FLOAT_ABIS:
+            raise UsageError(f"unknown float ABI '{float_abi}'",
+                             "Use hard (floats in FPU registers; the default) or softfp (the FPU with the soft "
+                             "calling convention).")
+        cpu = spec.gcc_flags[0].split("=", 1)[1]
+        names_fpu = any(f.startswith("-mfpu=") for f in spec.gcc_flags)
+        spec = replace(spec, zig_target=_SOFT if abi == "softfp" else _HARD, float_abi=abi,
+                       gcc_flags=_gcc(cpu, abi, spec.fpu if names_fpu else None))
+    return replace(spec, sections=bool(sections), extra_cflags=extra)
+
+
+def build_tag(spec: CoreSpec) -> str:
+    """A short name of the options that differ from the core's defaults ("" for none), e.g.
+    "_softfp_nosections_x3f2a": builds that differ get their own zip."""
+    base = resolve_core(spec.name)
+    tag = ""
+    if spec.float_abi != base.float_abi:
+        tag += f"_{spec.float_abi}"
+    if not spec.sections:
+        tag += "_nosections"
+    if spec.extra_cflags:
+        tag += "_x" + hashlib.sha256(" ".join(spec.extra_cflags).encode()).hexdigest()[:4]
+    return tag
 
 
 # --------------------------------------------------------------------------- flags
@@ -168,6 +294,7 @@ COMMON_FLAGS: tuple[str, ...] = (
     "-Werror",
 )
 TARGET_FLAGS: tuple[str, ...] = ("-fshort-enums",)
+SECTION_FLAGS: tuple[str, ...] = ("-ffunction-sections", "-fdata-sections")
 # The host build is for this machine only but may be copied to a sibling machine
 # (the emulator folder of a library zip): baseline CPU, no -march=native surprises.
 HOST_FLAGS: tuple[str, ...] = ("-mcpu=baseline", "-O2")
@@ -177,7 +304,8 @@ _OPT_LEVELS = ("-O1", "-O2", "-O3", "-Os", "-Oz")
 # the user's words for the Cortex-M build's level. The host build stays -O2; with
 # -ffp-contract=off both levels give the host build's results bit for bit, and
 # every deploy checks it again before writing a zip.
-OPTIMIZE_LEVELS: dict[str, str] = {"size": "-Os", "speed": "-O2"}
+OPTIMIZE_LEVELS: dict[str, str] = {"size": "-Os", "speed": "-O2", "smallest": "-Oz", "fastest": "-O3",
+                                   "basic": "-O1"}
 DEFAULT_OPTIMIZE = "size"
 
 
@@ -187,7 +315,8 @@ def optimize_flag(optimize: str | None) -> tuple[str, str]:
     if name not in OPTIMIZE_LEVELS:
         raise UsageError(
             f"unknown optimisation '{optimize}'",
-            "Use size (-Os, the smallest flash; the default) or speed (-O2, fewer instructions, more flash).",
+            "Use size (-Os; the default), speed (-O2, fewer instructions, more flash), smallest (-Oz), "
+            "fastest (-O3) or basic (-O1).",
         )
     return name, OPTIMIZE_LEVELS[name]
 
@@ -261,8 +390,15 @@ def _check_opt(opt: str) -> str:
 def target_cflags(core: str | CoreSpec, opt: str = DEFAULT_OPT) -> list[str]:
     """Complete zig cc flags (without -c/-o/-I/-D) for a Cortex-M core."""
     spec = resolve_core(core)
-    return ["-target", spec.zig_target, f"-mcpu={spec.mcpu}", _check_opt(opt),
-            *COMMON_FLAGS, *TARGET_FLAGS]
+    common = COMMON_FLAGS if spec.sections else tuple(f for f in COMMON_FLAGS if f not in SECTION_FLAGS)
+    return ["-target", spec.zig_target, f"-mcpu={spec.mcpu}", *abi_cflags(spec), _check_opt(opt),
+            *common, *TARGET_FLAGS, *spec.extra_cflags]
+
+
+def abi_cflags(spec: CoreSpec) -> tuple[str, ...]:
+    """softfp needs saying: with the soft-float (eabi) target alone, clang calls the
+    __aeabi_f* helpers instead of using the FPU (zig passes this flag on to clang)."""
+    return ("-mfloat-abi=softfp",) if spec.float_abi == "softfp" else ()
 
 
 def host_cflags() -> list[str]:
@@ -576,20 +712,19 @@ def verify_static_lib(
             problems.append(f"{name}: not an M-profile object")
         vfp_args = attrs.get("TAG_ABI_VFP_ARGS", 0)
         fp_arch = attrs.get("TAG_FP_ARCH", 0)
-        if spec.hard_float:
-            if vfp_args != 1:
-                problems.append(f"{name}: soft-float calling convention, expected hard-float (VFP registers)")
+        if spec.hard_float and vfp_args != 1:
+            problems.append(f"{name}: soft-float calling convention, expected hard-float (VFP registers)")
+        if not spec.hard_float and vfp_args not in (0, None):
+            problems.append(f"{name}: hard-float calling convention, expected {spec.float_abi} on {spec.name}")
+        if spec.has_fpu:
             if not fp_arch:
-                problems.append(f"{name}: tagged hard-float but compiled without an FPU: "
-                                "it would return wrong numbers in a hard-float firmware")
+                problems.append(f"{name}: compiled without an FPU for {spec.name} ({spec.float_abi} float): "
+                                "it would return wrong numbers in a firmware that uses the FPU")
             elif spec.fp_arch is not None and fp_arch != spec.fp_arch:
                 problems.append(f"{name}: Tag_FP_arch {fp_arch}, expected {spec.fp_arch} ({spec.fpu})")
-        else:
-            if vfp_args not in (0, None):
-                problems.append(f"{name}: hard-float calling convention on soft-float core {spec.name}")
-            if fp_arch:
-                problems.append(f"{name}: uses FPU instructions (Tag_FP_arch {fp_arch}) on {spec.name}, "
-                                "which has no FPU")
+        elif fp_arch:
+            problems.append(f"{name}: uses FPU instructions (Tag_FP_arch {fp_arch}) on {spec.name}, "
+                            "which has no FPU")
         if attrs.get("TAG_ABI_ENUM_SIZE") not in (1, None):
             problems.append(f"{name}: enums are not short (-fshort-enums) as arm-none-eabi-gcc expects")
         bad = [s for s in obj.sections if s.startswith(_FORBIDDEN_SECTIONS)]
@@ -609,6 +744,10 @@ def verify_static_lib(
     )
     if unresolved:
         problems.append(f"calls functions the library does not define: {', '.join(unresolved)}")
+    soft_floats = sorted(u for u in undefined if re.fullmatch(r"__aeabi_f(add|sub|mul|div)", u))
+    if spec.has_fpu and soft_floats:
+        problems.append(f"calls software float helpers ({', '.join(soft_floats)}) though {spec.name} has an FPU: "
+                        f"the {spec.float_abi} build did not use it")
     report.undefined = sorted(undefined)
     report.soft_double = sorted(u for u in undefined if re.match(r"__aeabi_(d\w+|[fi]2d|l2d|ul2d|ui2d)$", u))
     if problems:

@@ -55,3 +55,27 @@ def save_workspace(folder: Path | str) -> Path:
 def workspace_overridden() -> bool:
     """True when NEAI_WORKSPACE is set: it wins over the saved folder."""
     return bool(os.environ.get("NEAI_WORKSPACE"))
+
+
+# -- favourite targets (`neai targets --favourite`, the TUI's target lists) ------------------------
+
+
+def favourite_targets() -> list[str]:
+    """The user's favourite boards and MCUs, by catalogue name, in the order added."""
+    value = load_config().get("favourite_targets")
+    return [str(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def set_favourite_target(name: str, favourite: bool = True) -> list[str]:
+    """Add (or remove) a target to the favourites; returns them. The name is checked and
+    stored as the catalogue spells it."""
+    from .targets import resolve_target
+
+    target = resolve_target(name)
+    config = load_config()
+    current = [n for n in favourite_targets() if n != target.name]
+    if favourite:
+        current.append(target.name)
+    config["favourite_targets"] = current
+    atomic_write_json(config_dir() / CONFIG_FILE, config)
+    return current

@@ -33,7 +33,7 @@ class Verification:
 def verify_anomaly(
     lib_a: Path,
     host_so: Path,
-    core: str,
+    core,  # a core name or a CoreSpec (a deployment's build variant)
     symbols: list[str],
     suffix: str,
     axes: int,
@@ -47,6 +47,9 @@ def verify_anomaly(
     """``opt``: the optimisation level ``lib_a`` was built with (the image is linked alike)."""
     from .armrun import ArmMachine, link_image, measure_elf
 
+    from .toolchain import resolve_core
+
+    core_label = resolve_core(core).name
     s = f"_{suffix}" if suffix else ""
     elf = link_image(lib_a, core, symbols, Path(work_dir) / "verify.elf", opt=opt)
     footprint = measure_elf(elf)
@@ -89,11 +92,11 @@ def verify_anomaly(
         instructions_per_detect=int(max(detect_instr)) if detect_instr else 0,
         cycles_per_detect=int(max(detect_cycles)) if detect_cycles else 0,
         instructions_per_learn=int(max(learn_instr)) if learn_instr else 0,
-        core=core,
+        core=core_label,
     )
     if not result.identical:
         raise ToolchainError(
-            f"the {core} build and the host build disagree on {mismatches} of {result.lines_compared} lines",
+            f"the {core_label} build and the host build disagree on {mismatches} of {result.lines_compared} lines",
             "This is a bug in neai-tui: please report it with the project; nothing was deployed.",
         )
     return result

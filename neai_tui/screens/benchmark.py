@@ -25,6 +25,7 @@ from ..messages import (
     LibraryResultsComputed,
 )
 from ..widgets.keybar import KeyBar
+from ..widgets.log import WrappingLog
 from ..widgets.table import Table
 from ..widgets.format import (
     SHORT_METRIC_NAMES,
@@ -44,7 +45,8 @@ from .base import StepPane
 from .dialogs import Dialog
 
 VIEWS = ("results-tab", "evolution-tab", "learning-tab", "log-tab", "libraries-tab")
-LIBRARY_COLUMNS = ("Sel.", "Library", "Score", "RAM", "Flash", "Bench.", "Pipeline")
+# The pipeline is in the detail line under the table (whole, never cut at 80 columns).
+LIBRARY_COLUMNS = ("Sel.", "Library", "Score", "RAM", "Flash", "Bench.", "Metrics")
 LOG_EVERY_S = 5.0
 
 
@@ -58,6 +60,7 @@ class BenchmarkRequest:
     cores: int = 1
     seed: int | None = None
     scheduler: str | None = None  # a Dask scheduler address (neai bench --scheduler)
+    keep_selection: bool | None = None  # with a chosen library: keep it chosen? (asked in the dialog)
 
     def describe(self) -> str:
         limit = (f"{format_number(self.time_limit)} s" if self.time_limit is not None
@@ -147,7 +150,7 @@ def fill_library_table(table: DataTable, libraries: list[dict]) -> None:
             format_bytes(lib.get("ram_bytes")),
             format_bytes(lib.get("flash_bytes")),
             str(lib.get("benchmark", "")),
-            str(lib.get("pipeline", "")),
+            short_metrics(lib.get("metrics")),
             key=str(lib.get("id", index)),
         )
     ids = [str(lib.get("id")) for lib in libraries]
@@ -238,7 +241,8 @@ class BenchmarkPane(StepPane):
         self.stop_requested = False  # p or s: the run did not end on its own limit
         self.worker_count = 1  # of the latest progress report
         self.last_rate = 0.0
-        self.request: BenchmarkRequest | None = None
+        self.request: BenchmarkRequest | None = None  # the run going on (a resumed run: what is left of it)
+        self.budget: BenchmarkRequest | None = None  # what the user chose in the dialog, kept across pause/resume
         self.points: list[tuple[float, float]] = []
         self.best: dict | None = None
         self.results: dict | None = None
@@ -246,7 +250,7 @@ class BenchmarkPane(StepPane):
         self.results_pending: str | None = None
         self.results_running = False
         self.libraries: list[dict] = []
-        self.run_started_at: float | None = None  # elapsed_s of the first report of this run
+        self.run_started_at: float | None = None  # the benchmark's elapsed_s when this run started
         self.last_elapsed = 0.0
         self.last_log = 0.0
         self.last_point = 0.0
@@ -268,7 +272,7 @@ class BenchmarkPane(StepPane):
             with TabPane("Learning", id="learning-tab"):
                 yield PlotView(id="learning-plot")
             with TabPane("Log", id="log-tab"):
-                yield RichLog(id="bench-log", max_lines=1000, wrap=True, min_width=20)
+                yield WrappingLog(id="bench-log", max_lines=1000, wrap=True, min_width=20)
             with TabPane("Libraries", id="libraries-tab"):
                 table = Table(id="bench-libraries", cursor_type="row", zebra_stripes=True)
                 table.add_columns(*LIBRARY_COLUMNS)
@@ -385,7 +389,8 @@ class BenchmarkPane(StepPane):
             if request is not None:
                 self.start(request)
 
-        self.app.push_screen(NewBenchmarkScreen(self.project, self.request), chosen)
+        chosen_lib = next((lib["id"] for lib in self.libraries if lib.get("selected")), None)
+        self.app.push_screen(NewBenchmarkScreen(self.project, self.budget, chosen_lib), chosen)
 
     def action_pause(self) -> None:
         if self.cancel is not None:
@@ -407,18 +412,25 @@ class BenchmarkPane(StepPane):
         request = self.request or BenchmarkRequest(new=False, time_limit=None, cores=os.cpu_count() or 1)
         request = replace(request, new=False, seed=None)
         if request.time_limit is not None and self.paused and self.run_started_at is not None:
+            # A paused run goes on for what is left of the budget the user chose.
             used = self.last_elapsed - self.run_started_at
             request = replace(request, time_limit=max(1.0, request.time_limit - used))
-        self.start(request)
+        elif self.budget is not None:
+            request = replace(request, time_limit=self.budget.time_limit)
+        self.start(request, resumed_after_pause=self.paused)
 
     # -- running ---------------------------------------------------------------------------
-    def start(self, request: BenchmarkRequest) -> None:
+    def start(self, request: BenchmarkRequest, resumed_after_pause: bool = False) -> None:
         self.request = request
+        if not resumed_after_pause:
+            self.budget = request
         self.cancel = threading.Event()
         self.paused = False
         self.stop_requested = False
         self.last_rate = 0.0
-        self.run_started_at = None
+        # Where the benchmark's clock stood when this run started (a resumed benchmark
+        # goes on from its saved elapsed time): what a pause leaves of the time limit.
+        self.run_started_at = 0.0 if request.new else self.last_elapsed
         if request.new:
             self.points = []
             self.results = None
@@ -438,6 +450,8 @@ class BenchmarkPane(StepPane):
         if request.cores > 1:
             start_resource_tracker()
         options = {"scheduler": request.scheduler} if request.scheduler else {}
+        if request.new and request.keep_selection:
+            options["keep_selection"] = True
         result = run_benchmark(
             self.project, time_limit=request.time_limit, max_evals=request.max_evals, cores=request.cores,
             seed=request.seed, new=request.new, cancel=cancel,
@@ -449,7 +463,7 @@ class BenchmarkPane(StepPane):
         report = message.progress
         elapsed = float(field(report, "elapsed_s") or 0.0)
         self.last_elapsed = elapsed
-        if self.run_started_at is None:
+        if self.run_started_at is None or self.run_started_at > elapsed:
             self.run_started_at = elapsed
         self.show_progress(report)
         score = field(report, "best_score")
@@ -482,13 +496,16 @@ class BenchmarkPane(StepPane):
         status = field(result, "status", "")
         bench = field(result, "benchmark", "") or ""
         evals = field(result, "evals_done")
+        if field(result, "elapsed_s") is not None:
+            self.last_elapsed = float(field(result, "elapsed_s"))
         if self.paused:
             summary = f"Paused: benchmark {bench}. r resumes it."
         elif status == "stopped" and self.stop_requested:
             summary = f"Stopped: benchmark {bench}. r resumes it, b starts another."
         elif status == "stopped":  # its time or evaluation limit
-            limit = (f"{format_number(self.request.time_limit)} s" if self.request and self.request.time_limit
-                     else f"{self.request.max_evals} evaluations" if self.request and self.request.max_evals
+            budget = self.budget or self.request  # a paused run's budget is the one chosen, not what was left
+            limit = (f"{format_number(budget.time_limit)} s" if budget and budget.time_limit
+                     else f"{budget.max_evals} evaluations" if budget and budget.max_evals
                      else "limit")
             summary = f"Done: benchmark {bench} ran its {limit}. r runs it longer, b starts another."
         else:
@@ -632,10 +649,12 @@ class NewBenchmarkScreen(Dialog):
         Binding("ctrl+s", "start", "Start", id="new_bench.start"),
     ]
 
-    def __init__(self, project: Project, previous: BenchmarkRequest | None = None) -> None:
+    def __init__(self, project: Project, previous: BenchmarkRequest | None = None,
+                 chosen_library: str | None = None) -> None:
         super().__init__()
         self.project = project
         self.previous = previous
+        self.chosen_library = chosen_library
         self.unfinished = unfinished_benchmark(project)
 
     def compose(self) -> ComposeResult:
@@ -661,6 +680,12 @@ class NewBenchmarkScreen(Dialog):
                                           id="bench-seed", placeholder="blank = random (new benchmarks)", compact=True))
             yield field_row("Dask", Input(previous.scheduler or "", id="bench-scheduler", compact=True,
                                           placeholder="optional scheduler address (tcp://host:8786)"))
+            if self.chosen_library:
+                # A new benchmark must not drop the user's choice without asking.
+                yield field_row("Chosen lib", Select(
+                    [(f"keep {self.chosen_library} chosen", "keep"), ("let the new best replace it", "replace")],
+                    value="replace" if previous.keep_selection is False else "keep", allow_blank=False,
+                    id="bench-keep", compact=True), id="bench-keep-row")
             yield Static(self._data_note(), classes="dialog-note")
             with Horizontal(classes="buttons"):
                 yield Button("Start (ctrl+s)", id="start", variant="primary", compact=True)
@@ -710,7 +735,8 @@ class NewBenchmarkScreen(Dialog):
             raise UsageError(f"cores must be 1 or more, not {cores}", f"This machine has {os.cpu_count()}.")
         seed = optional_int(self.query_one("#bench-seed", Input).value, "the seed")
         scheduler = self.query_one("#bench-scheduler", Input).value.strip() or None
-        return BenchmarkRequest(new, time_limit, max_evals, cores, seed if new else None, scheduler)
+        keep = self.query_one("#bench-keep", Select).value == "keep" if self.chosen_library else None
+        return BenchmarkRequest(new, time_limit, max_evals, cores, seed if new else None, scheduler, keep)
 
     @on(Button.Pressed, "#start")
     @on(Input.Submitted)

@@ -18,7 +18,7 @@ from ..engine.project import Project
 from ..messages import DeployProgressed, LibraryDeployed
 from ..widgets.table import Table
 from ..widgets.format import format_bytes, format_number, grid, short_metrics
-from ..widgets.forms import TargetPicker, field_row
+from ..widgets.forms import TargetPicker, TickBox, field_row
 from ..widgets.suggest import PathSuggester
 from .base import StepPane
 from .benchmark import LIBRARY_COLUMNS, fill_library_table, show_library_detail, table_cursor_key
@@ -27,7 +27,11 @@ VIEWS = ("build-tab", "result-tab", "hello-tab")
 OPTIMIZE_CHOICES = (
     ("size (-Os): the smallest flash", "size"),
     ("speed (-O2): fewer instructions, more flash", "speed"),
+    ("smallest (-Oz)", "smallest"),
+    ("fastest (-O3)", "fastest"),
+    ("basic (-O1)", "basic"),
 )
+FLOAT_ABI_CHOICES = (("hard: floats in FPU registers", "hard"), ("softfp: FPU, soft calls", "softfp"))
 
 
 def optimize_text(name: str | None) -> str:
@@ -44,27 +48,47 @@ def init_function(project_type: str, suffix: str) -> str:
     return f"neai_{API_NAMES.get(project_type, 'anomalydetection')}_init{suffix}()"
 
 
-def compile_options(target: str, suffix: str, project_type: str = "anomaly", optimize: str = "size") -> Text:
+def compile_options(target: str, suffix: str, project_type: str = "anomaly", optimize: str = "size",
+                    float_abi: str | None = None, sections: bool = True, extra_flags: str = "") -> Text:
     """What the build will use: core, float ABI, optimisation, the flags a firmware must link with, names."""
     from ..engine.codegen import check_suffix, header_name
     from ..engine.targets import resolve_target
-    from ..engine.toolchain import resolve_core
+    from ..engine.toolchain import build_variant, resolve_core
 
     try:
-        core = resolve_core(resolve_target(target).core)
+        t = resolve_target(target)
+        base = resolve_core(t.core)
+        core = build_variant(base, float_abi=float_abi if base.has_fpu else None, sections=sections,
+                             extra_flags=extra_flags)
         s = check_suffix(suffix or None)
     except NeaiError as exc:
         return Text(exc.message, style="red")
     out = Text()
     out.append("Core ", style="bold")
     out.append(f"{core.name}, {core.float_abi} float{' (' + core.fpu + ')' if core.fpu else ''}, "
-               f"optimised for {optimize_text(optimize)}\n")
+               f"optimised for {optimize_text(optimize)}"
+               + ("" if sections else ", no per-function sections")
+               + (f", {' '.join(core.extra_cflags)}" if core.extra_cflags else "") + "\n")
+    if t.kind != "core":
+        out.append("Target ", style="bold")
+        out.append(f"{t.name}: {t.memory_text()}\n")
     out.append("Link with ", style="bold")
     out.append(" ".join(core.gcc_flags) + "\n")
     out.append("Names ", style="bold")
     out.append(f"{header_name(suffix or None)}, {init_function(project_type, s)} …" if s else
                f"{header_name(None)}; a suffix renames every symbol so several libraries link together")
     return out
+
+
+def timing_rows(timing: dict | None) -> list[tuple[str, str]]:
+    """The time one inference takes at the target's clock, and the search's estimate."""
+    if not timing:
+        return []
+    text = f"{timing['ms_per_inference']:.2f} ms at {format_number(timing['clock_mhz'])} MHz"
+    if "estimated_instructions" in timing:
+        text += (f"  (estimated {timing['estimated_instructions']} instructions, "
+                 f"{timing.get('estimate_error_pct', 0):+.1f} %)")
+    return [("Time", text)]
 
 
 class DeploymentPane(StepPane):
@@ -74,7 +98,9 @@ class DeploymentPane(StepPane):
         "Build the library zip: choose the library in the table (the chosen one is marked ✓), the target "
         "(type to search the catalogue), an optional suffix (several libraries in one firmware), what the "
         "compiler optimises for (size: -Os, the smallest flash; speed: -O2, fewer instructions for more flash; "
-        "enter opens the choice) and the output path (blank = the project's deploy/ folder). d builds it for the target's core, checks the Cortex-M "
+        "smallest -Oz, fastest -O3, basic -O1; enter opens the choice), the float ABI on cores with an FPU (hard, "
+        "or softfp for a firmware built -mfloat-abi=softfp), per-function sections (on: the firmware's "
+        "--gc-sections drops what it does not call), allow-listed extra flags, and the output path (blank = the project's deploy/ folder). d builds it for the target's core, checks the Cortex-M "
         "build against the host build on an emulated core, and measures flash, RAM and cycles. The Hello "
         "World tab shows a main.c that compiles as it is; y copies it (terminal clipboard)."
     )
@@ -106,6 +132,11 @@ class DeploymentPane(StepPane):
                                                     compact=True))
                     yield field_row("Optimise for", Select(OPTIMIZE_CHOICES, value="size", allow_blank=False,
                                                            id="deploy-optimize", compact=True))
+                    yield field_row("Float ABI", Select(FLOAT_ABI_CHOICES, value="hard", allow_blank=False,
+                                                        id="deploy-float-abi", compact=True),
+                                    TickBox("Sections", value=True, id="deploy-sections", compact=True))
+                    yield field_row("Extra flags", Input(id="deploy-cflags", compact=True,
+                                                         placeholder="optional, e.g. -funroll-loops (allow-listed)"))
                     yield field_row("Output zip", Input(id="deploy-out", placeholder="blank = the project's deploy/",
                                                         suggester=PathSuggester(), compact=True))
                     yield Static(id="deploy-options", classes="pane-text")
@@ -140,13 +171,37 @@ class DeploymentPane(StepPane):
         value = self.query_one("#deploy-optimize", Select).value
         return value if isinstance(value, str) else "size"
 
-    @on(Input.Changed, "#deploy-target, #deploy-suffix")
-    @on(Select.Changed, "#deploy-optimize")
+    def build_options(self) -> dict:
+        """The compilation options that differ from the defaults (deploy's keywords)."""
+        from ..engine.targets import resolve_target
+        from ..engine.toolchain import resolve_core
+
+        options: dict = {}
+        abi = self.query_one("#deploy-float-abi", Select).value
+        try:
+            has_fpu = resolve_core(resolve_target(self.query_one(TargetPicker).value
+                                                  or self.project.settings.target).core).has_fpu
+        except NeaiError:
+            has_fpu = True
+        if isinstance(abi, str) and abi != "hard" and has_fpu:
+            options["float_abi"] = abi
+        if not self.query_one("#deploy-sections", TickBox).value:
+            options["sections"] = False
+        flags = self.query_one("#deploy-cflags", Input).value.strip()
+        if flags:
+            options["extra_flags"] = flags
+        return options
+
+    @on(Input.Changed, "#deploy-target, #deploy-suffix, #deploy-cflags")
+    @on(Select.Changed, "#deploy-optimize, #deploy-float-abi")
+    @on(TickBox.Changed, "#deploy-sections")
     def show_options(self) -> None:
         target = self.query_one(TargetPicker).value or self.project.settings.target
         suffix = self.query_one("#deploy-suffix", Input).value.strip()
+        options = self.build_options()
         self.query_one("#deploy-options", Static).update(
-            compile_options(target, suffix, self.project.settings.type, self.optimize))
+            compile_options(target, suffix, self.project.settings.type, self.optimize, options.get("float_abi"),
+                            options.get("sections", True), options.get("extra_flags", "")))
 
     def check_key(self, action: str) -> bool | None:
         if action == "deploy":
@@ -170,16 +225,16 @@ class DeploymentPane(StepPane):
         self.refresh_keys()
         self.set_status("deploy-status", f"Building {'library ' + lib_id if lib_id else 'the selected library'}…",
                         "bold")
-        self.deploy(lib_id, target, suffix, out, optimize)
+        self.deploy(lib_id, target, suffix, out, optimize, self.build_options())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="deploy", description="deployment")
     def deploy(self, lib_id: str | None, target: str | None, suffix: str | None, out: str | None,
-               optimize: str = "size") -> None:
+               optimize: str = "size", build: dict | None = None) -> None:
         from ..engine.deploy import deploy
         from ..engine.emulator_session import library_file_text
 
         result = deploy(self.project, lib_id=lib_id, target=target, suffix=suffix, out=out, optimize=optimize,
-                        progress=lambda text: self.post_message(DeployProgressed(str(text))))
+                        progress=lambda text: self.post_message(DeployProgressed(str(text))), **(build or {}))
         path = Path(result.zip_path)
         try:
             hello = library_file_text(path, "main.c")
@@ -222,7 +277,8 @@ class DeploymentPane(StepPane):
                 ("Library", f"{metadata.get('library_id', '–')} ({metadata.get('type', '')})"),
                 ("Target", f"{target} ({core}, {metadata.get('float_abi', '')} float)" if core and core != target
                  else target or "–"),
-                ("Optimised for", optimize_text(metadata.get("optimize"))),
+                ("Optimised for", optimize_text(metadata.get("optimize"))
+                 + _build_text(metadata.get("build") or {})),
                 ("Flash", format_bytes(measured.get("flash_bytes", metadata.get("flash_bytes")))
                  + ("  measured" if measured else "")
                  + (f" (knowledge {format_bytes(measured['knowledge_bytes'])})" if measured.get("knowledge_bytes")
@@ -232,6 +288,8 @@ class DeploymentPane(StepPane):
                     if "static_ram_bytes" in measured else "")),
                 (f"Per {call}", (f"{cycles} cycles, " if cycles is not None else "")
                  + f"{instructions if instructions is not None else '–'} instructions" if measured else "–"),
+                *timing_rows(metadata.get("timing")),
+                ("Target", _share_text(metadata.get("target_info") or {})),
                 ("Verified", f"Cortex-M build = host build on {measured.get('lines_compared')} lines"
                  if measured.get("identical") else "–"),
                 ("Score", format_number(metadata.get("score"))),
@@ -258,3 +316,23 @@ class DeploymentPane(StepPane):
             self.refresh_keys()
             if state != WorkerState.SUCCESS:
                 self.set_status("deploy-status", "Deployment failed; see the message. d tries again.", "red")
+
+
+def _build_text(build: dict) -> str:
+    """The compilation options besides the level, as the Result tab shows them."""
+    parts = []
+    if build.get("float_abi") == "softfp":
+        parts.append("softfp")
+    if build.get("sections") is False:
+        parts.append("no per-function sections")
+    if build.get("extra_flags"):
+        parts.append(" ".join(build["extra_flags"]))
+    return f", {', '.join(parts)}" if parts else ""
+
+
+def _share_text(info: dict) -> str:
+    """The library's share of the target's memory (the time per call is the Time row)."""
+    shares = [f"{100 * info[k + '_share']:.1f} % of {k.replace('ram', 'RAM')}" for k in ("flash", "ram")
+              if info.get(k + "_share") is not None]
+    name = info.get("name", "")
+    return f"{name}: {', '.join(shares)}" if shares else f"{name or '–'} (memory unknown: a bare core)"

@@ -301,6 +301,19 @@ class FileBrowserScreen(Dialog):
         self.dismiss(None)
 
 
+LIMIT_PLACEHOLDER = "blank = half the target's (none for a core)"
+
+
+def _default_limits(target: str) -> tuple[float | None, float | None]:
+    """A new project's limits for a target name (none while it is not a catalogue name)."""
+    from ..engine.targets import default_limits
+
+    try:
+        return default_limits(target.strip() or DEFAULT_TARGET)
+    except NeaiError:
+        return None, None
+
+
 class NewProjectScreen(Dialog):
     """The new-project form; dismisses with the created `Project`, or None."""
 
@@ -326,9 +339,11 @@ class NewProjectScreen(Dialog):
             yield field_row("", TickBox("Multi-sensor: N variables, one sample per line", id="multisensor",
                                         compact=True), id="multisensor-row")
             yield field_row("Description", Input(placeholder="optional", id="description", compact=True))
-            yield field_row("Max RAM KB", Input(placeholder="blank = no limit", type="number", id="max-ram", compact=True))
+            yield field_row("Max RAM KB", Input(placeholder=LIMIT_PLACEHOLDER, type="number", id="max-ram", compact=True))
             yield field_row("Max flash KB",
-                            Input(placeholder="blank = no limit", type="number", id="max-flash", compact=True))
+                            Input(placeholder=LIMIT_PLACEHOLDER, type="number", id="max-flash", compact=True))
+            yield field_row("Max time ms",
+                            Input(placeholder="blank = no limit", type="number", id="max-time", compact=True))
             yield TargetPicker(DEFAULT_TARGET, id="target-picker")
             with Horizontal(classes="buttons"):
                 yield Button("Create", id="create", variant="primary", compact=True)
@@ -345,6 +360,14 @@ class NewProjectScreen(Dialog):
         if event.value != "anomaly":
             self.query_one("#multisensor", TickBox).value = False
 
+    @on(Input.Changed, "#target")
+    def _target_changed(self, event: Input.Changed) -> None:
+        """Blank limits take a share of the target's memory: say how much."""
+        ram, flash = _default_limits(event.value)
+        for field_id, value in (("#max-ram", ram), ("#max-flash", flash)):
+            self.query_one(field_id, Input).placeholder = (
+                f"blank = {value:g} (half the target's)" if value else LIMIT_PLACEHOLDER)
+
     @on(TickBox.Changed, "#multisensor")
     def _multisensor_changed(self, event: TickBox.Changed) -> None:
         self.query_one("#axes-label", Label).update("Variables" if event.value else "Axes")
@@ -356,15 +379,20 @@ class NewProjectScreen(Dialog):
             axes = int(axes_text)
         except ValueError:
             raise NeaiError(f"the number of axes must be a whole number, not '{axes_text}'", "Give 1..64.") from None
+        target = self.query_one(TargetPicker).value or DEFAULT_TARGET
+        ram, flash = _default_limits(target)
+        max_ram = optional_float(self.query_one("#max-ram", Input).value, "max RAM", "KB")
+        max_flash = optional_float(self.query_one("#max-flash", Input).value, "max flash", "KB")
         return ProjectSettings(
             name=self.query_one("#name", Input).value.strip(),
             type=str(self.query_one("#type", Select).value),
             axes=axes,
             multisensor=self.query_one("#multisensor", TickBox).value,
             description=self.query_one("#description", Input).value.strip(),
-            max_ram_kb=optional_float(self.query_one("#max-ram", Input).value, "max RAM", "KB"),
-            max_flash_kb=optional_float(self.query_one("#max-flash", Input).value, "max flash", "KB"),
-            target=self.query_one(TargetPicker).value or DEFAULT_TARGET,
+            max_ram_kb=max_ram if max_ram is not None else ram,
+            max_flash_kb=max_flash if max_flash is not None else flash,
+            target=target,
+            max_time_ms=optional_float(self.query_one("#max-time", Input).value, "max time", "ms"),
         )
 
     @on(Button.Pressed, "#create")
@@ -451,10 +479,11 @@ class ImportScreen(Dialog):
         Binding("ctrl+o", "browse", "Browse", id="import.browse"),
     ]
 
-    def __init__(self, project_type: str, start: str = "") -> None:
+    def __init__(self, project_type: str, start: str = "", base: Path | None = None) -> None:
         super().__init__()
         self.project_type = project_type
         self.start = start
+        self.base = base  # the project folder: relative paths are its (said in the field)
         self.guessed_role = "nominal"  # the role last set from the file name (the default first)
 
     @on(Input.Changed, "#path")
@@ -471,8 +500,9 @@ class ImportScreen(Dialog):
             yield Label(f"Import signals ({TYPE_TITLES.get(self.project_type, self.project_type)})", id="dialog-title")
             yield field_row(
                 "File",
-                Input(self.start, placeholder=".csv or .txt (→ completes, ctrl+o browses)", id="path",
-                      suggester=PathSuggester(), compact=True),
+                Input(self.start, id="path", compact=True, suggester=PathSuggester(self.base),
+                      placeholder=(f"relative to {self.base.name}/, or ~/…, /… (→ completes, ctrl+o)" if self.base
+                                   else ".csv or .txt (→ completes, ctrl+o browses)")),
             )
             yield from import_fields(self.project_type)
             yield Static(

@@ -8,13 +8,15 @@ range. Results are plotted and listed.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Input, Label, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from ..engine.errors import NeaiError, UsageError
@@ -34,9 +36,12 @@ from ..widgets.plot import PlotSpec, PlotView, Rule, Series
 from ..widgets.result_plots import WRONG, class_marker, extrapolation_spec
 from ..widgets.suggest import PathSuggester
 from .base import StepPane
-from .dialogs import PromptScreen
+from ..widgets.format import optional_int
+from ..widgets.keybar import KeyBar
+from .dialogs import Dialog, PromptScreen
 
 THRESHOLD = 90
+RUN_ACTIONS = {"anomaly": "detect", "n-class": "classify", "one-class": "outlier", "extrapolation": "extrapolate"}
 SENSITIVITY_STEP = 0.1
 
 
@@ -131,17 +136,24 @@ class EmulatorPane(StepPane):
         "chosen library if none exists; z opens any zip). Anomaly detection learns on the device: l learns "
         "the learn file's lines (a range such as 1-100, blank = all), the count learned grows; n forgets "
         "everything (initialise); d detects the detect file's lines. + and - change the sensitivity and "
-        "detect the same lines again through the C. Other library types run inference with d."
+        "detect the same lines again through the C. Other library types run inference with d. p reads lines "
+        "from a live serial port (a board running the datalogger; any pyserial URL: /dev/ttyACM0, "
+        "socket://host:port) and learns or detects them."
     )
     KEYS = [
         Binding("l", "learn", "Learn"),
+        # d runs the library with its kind's own verb (one of these is live per project).
         Binding("d", "detect", "Detect"),
+        Binding("d", "classify", "Classify"),
+        Binding("d", "outlier", "Outlier?"),
+        Binding("d", "extrapolate", "Extrapolate"),
         Binding("n", "initialise", "Init"),
         Binding("plus", "sensitivity(1)", "Sens.+", key_display="+"),
         Binding("minus", "sensitivity(-1)", "Sens.-", key_display="-"),
         Binding("v", "next_view", "View"),
         Binding("B", "build", "Build zip"),
         Binding("z", "open_zip", "Open zip…"),
+        Binding("p", "live_port", "Live port…"),
     ]
 
     def __init__(self, project: Project, **kwargs) -> None:
@@ -152,6 +164,7 @@ class EmulatorPane(StepPane):
         self.libraries: list[dict] = []
         self.report = None
         self.busy = False
+        self.live = LiveRequest()  # the last live-port settings
 
     def compose(self) -> ComposeResult:
         learn, detect = default_files(self.project)
@@ -169,8 +182,7 @@ class EmulatorPane(StepPane):
                         id="emu-sensitivity-row", label_id="emu-sensitivity-label")
         with TabbedContent(id="emu-views"):
             with TabPane("Plot", id="emu-plot-tab"):
-                yield PlotView(PlotSpec(empty_text="Learn, then detect: the similarity of each line appears here."),
-                               id="emu-plot")
+                yield PlotView(PlotSpec(empty_text=self.first_hint()), id="emu-plot")
             with TabPane("List", id="emu-list-tab"):
                 table = Table(id="emu-results", cursor_type="row", zebra_stripes=True)
                 yield table
@@ -187,6 +199,14 @@ class EmulatorPane(StepPane):
         self.query_one("#emu-sensitivity-label").display = anomaly
         self.query_one("#emu-sensitivity").display = anomaly
         self.query_one("#emu-detect-label").update("Detect file" if anomaly else "Run file")
+
+    def first_hint(self) -> str:
+        verbs = {"anomaly": "Learn, then detect: the similarity of each line appears here.",
+                 "n-class": "d classifies the run file's lines: the class of each line and its probability appear "
+                            "here.",
+                 "one-class": "d tells, line by line, whether the run file's lines are outliers.",
+                 "extrapolation": "d extrapolates the run file's lines: the value of each line appears here."}
+        return verbs.get(self.kind, "")
 
     def on_step_shown(self) -> None:
         self.load_zips()
@@ -280,15 +300,35 @@ class EmulatorPane(StepPane):
         self.refresh_keys()
 
     # -- keys ------------------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        """The library type: the open zip's, else the project's (before any zip exists)."""
+        return self.session.type if self.session is not None else self.project.settings.type
+
     def check_key(self, action: str) -> bool | None:
-        anomaly = self.session is not None and self.session.type == "anomaly"
-        if action in ("learn", "initialise", "sensitivity"):
-            if self.session is not None and not anomaly:
+        # Each kind's own keys from the start: no learn/init/sensitivity for a trained
+        # type, and d named for what it does (detect, classify, outlier?, extrapolate).
+        anomaly = self.kind == "anomaly"
+        if action in ("learn", "initialise", "sensitivity", "detect"):
+            if not anomaly:
                 return False
-            return True if anomaly and not self.busy else None
-        if action == "detect":
+            return True if self.session is not None and not self.busy else None
+        if action == "live_port":
+            return True if self.session is not None and not self.busy else None
+        if action in RUN_ACTIONS.values():
+            if RUN_ACTIONS.get(self.kind) != action:
+                return False
             return True if self.session is not None and not self.busy else None
         return True
+
+    def action_classify(self) -> None:
+        self.action_detect()
+
+    def action_outlier(self) -> None:
+        self.action_detect()
+
+    def action_extrapolate(self) -> None:
+        self.action_detect()
 
     def action_next_view(self) -> None:
         tabs = self.query_one("#emu-views", TabbedContent)
@@ -366,7 +406,7 @@ class EmulatorPane(StepPane):
 
     @on(Input.Submitted, "#emu-detect-file, #emu-detect-range")
     def _detect_submitted(self) -> None:
-        if self.check_key("detect"):
+        if self.check_key(RUN_ACTIONS.get(self.kind, "detect")):
             self.action_detect()
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="emulator", description="detecting")
@@ -455,6 +495,49 @@ class EmulatorPane(StepPane):
         if worker.group == "emu-build":
             self.refresh_keys()
 
+    # -- a live serial port -----------------------------------------------------------------------
+    def action_live_port(self) -> None:
+        if not self._need_session():
+            return
+        if self.busy:
+            self.notify("Busy: wait for the current step to finish.", severity="warning")
+            return
+        anomaly = self.session.type == "anomaly"
+
+        def chosen(request: "LiveRequest | None") -> None:
+            if request is None:
+                return
+            self.live = request
+            self._set_busy(True, f"Reading {request.lines} lines from {request.url}…")
+            self.read_live(request)
+
+        self.app.push_screen(LivePortScreen(self.live, anomaly), chosen)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="emulator", description="reading the live port")
+    def read_live(self, request: "LiveRequest") -> None:
+        from ..engine.live_port import read_live_lines
+
+        session = self.session
+        expected = session.axes * session.buffer_size if session.layout != "multisensor" else session.axes
+
+        def progress(p) -> None:
+            self.app.call_from_thread(self.show_status, f"{request.url}: {p.lines}/{request.lines} lines"
+                                      + (f", {p.dropped} dropped" if p.dropped else "") + "…", "bold")
+
+        live = read_live_lines(request.url, request.lines, baud=request.baud, values_per_line=expected,
+                               timeout_s=request.timeout_s, progress=progress)
+        with self.lock:
+            rows = session.live_rows(live.values, request.url)
+            if request.action == "learn":
+                report = session.learn(rows)
+                self.post_message(EmulatorLearned(report))
+            else:
+                self.post_message(EmulatorDetected(session.detect(rows)))
+        if live.dropped or live.reason != "max-lines":
+            why = {"idle": "the port went quiet", "stopped": "stopped"}.get(live.reason, live.reason)
+            self.app.call_from_thread(self.notify, f"{live.lines} line(s) used, {live.dropped} dropped"
+                                      + (f"; {why}" if live.reason != "max-lines" else ""), title="Live port")
+
     # -- other zips and building one -------------------------------------------------------------
     def action_open_zip(self) -> None:
         def chosen(path: str | None) -> None:
@@ -503,3 +586,74 @@ class EmulatorPane(StepPane):
         screen = self.screen
         if hasattr(screen, "zips_changed"):
             screen.zips_changed()
+
+
+@dataclass
+class LiveRequest:
+    url: str = ""
+    baud: int = 115200
+    lines: int = 20
+    action: str = "detect"  # "learn" | "detect"
+    timeout_s: float = 10.0
+
+
+class LivePortScreen(Dialog):
+    """Which port, at which speed, how many lines, and learn or detect them."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="live.cancel"),
+        Binding("ctrl+s", "submit", "Read", id="live.submit"),
+    ]
+
+    def __init__(self, last: LiveRequest, anomaly: bool) -> None:
+        super().__init__()
+        self.last = last
+        self.anomaly = anomaly
+
+    def compose(self) -> ComposeResult:
+        from ..engine.serial_capture import list_ports
+
+        ports = list_ports()
+        seen = ", ".join(device for device, _ in ports[:4]) or "none found"
+        actions = [("learn them (learn())", "learn"), ("detect them (detect())", "detect")] if self.anomaly else \
+            [("run the library on them", "detect")]
+        with Vertical(id="dialog", classes="form-dialog"):
+            yield Label("Lines from a live serial port", id="dialog-title")
+            yield field_row("Port", Input(self.last.url, id="live-url", compact=True,
+                                          placeholder="/dev/ttyACM0, COM3, socket://host:port, loop://"))
+            yield field_row("Baud", Input(str(self.last.baud), type="integer", id="live-baud", compact=True))
+            yield field_row("Lines", Input(str(self.last.lines), type="integer", id="live-lines", compact=True))
+            yield field_row("Then", Select(actions, value=self.last.action if self.anomaly else "detect",
+                                           allow_blank=False, id="live-action", compact=True))
+            yield Static(Text(f"Ports on this machine: {seen}. The board prints one buffer per line (the "
+                              "datalogger of the Tools screen does); a first line cut short and lines of another "
+                              f"length are dropped. Gives up after {self.last.timeout_s:g} s without data."),
+                         classes="dialog-note")
+            with Horizontal(classes="buttons"):
+                yield Button("Read (ctrl+s)", id="read", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#live-url", Input).focus()
+
+    @on(Button.Pressed, "#read")
+    @on(Input.Submitted)
+    def action_submit(self) -> None:
+        url = self.query_one("#live-url", Input).value.strip()
+        try:
+            if not url:
+                raise UsageError("no port given", "Type a device such as /dev/ttyACM0 or a URL such as socket://host:port.")
+            baud = optional_int(self.query_one("#live-baud", Input).value, "the baud rate") or 115200
+            lines = optional_int(self.query_one("#live-lines", Input).value, "the number of lines") or 20
+            if baud < 1 or lines < 1:
+                raise UsageError("the baud rate and the line count must be 1 or more", "e.g. 115200 baud, 20 lines.")
+        except NeaiError as exc:
+            self.show_error("Check the form", exc)
+            return
+        action = str(self.query_one("#live-action", Select).value)
+        self.dismiss(LiveRequest(url, baud, lines, action, self.last.timeout_s))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

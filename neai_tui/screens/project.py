@@ -60,6 +60,7 @@ class ProjectScreen(NeaiScreen):
             for n, (key, title) in enumerate(STEPS, start=1)
         ),
         *_pane_bindings(),
+        Binding("t", "tools", "Tools", id="project.tools"),
         Binding("escape", "back", "Back", id="project.back"),
     ]
 
@@ -165,12 +166,16 @@ class ProjectScreen(NeaiScreen):
 
     @on(OptionList.OptionSelected, "#steps")
     def _step_selected(self, event: OptionList.OptionSelected) -> None:
-        # Enter on a step moves into its pane: its first focusable widget.
+        # Enter on a step moves into its pane: its first field, table or list (a
+        # scrolling container holding fields is passed over for its first field).
         pane = self.pane(event.option.id or "settings")
-        for widget in pane.query("*"):
-            if widget.focusable and widget.display and widget.visible:
+        candidates = [w for w in pane.query("*") if w.focusable and w.display and w.visible]
+        for widget in candidates:
+            if not any(other is not widget and widget in other.ancestors for other in candidates):
                 widget.focus()
                 return
+        if candidates:
+            candidates[0].focus()
 
     def action_back(self) -> None:
         steps = self.query_one("#steps", OptionList)
@@ -231,8 +236,32 @@ class ProjectScreen(NeaiScreen):
                     f"key {binding.key_display or binding.key} in the {pane.STEP} step",
                     lambda step=pane.STEP, action=binding.action: self.run_worker(self.run_pane_action(step, action)),
                 ))
+        for tool, title, words in (("reshape", "data manipulation", "reshape recordings into signal files, "
+                                                                       "buffers, columns, decimate"),
+                                   ("sampling", "sampling finder", "which sampling rate and buffer size"),
+                                   ("datalogger", "datalogger", "firmware that logs buffers over a serial port")):
+            commands.append((f"Tools: {title}", f"{words} (key t; the result imports into this project)",
+                             lambda tool=tool: self.action_tools(tool)))
         commands.append(("Home", "Back to the workspace's projects", self.app.pop_screen))
         return commands
+
+    # -- the data tools, inside the project ------------------------------------------
+    def action_tools(self, tool: str | None = None, reshape_inputs: str | None = None) -> None:
+        """The Tools screen for this project: its fields remembered, paths relative to
+        the project, the rate its rate, and i imports a result (with its role or class)."""
+        from .tools import ToolsScreen
+
+        screen = ToolsScreen(self.project, reshape_inputs=reshape_inputs, on_import=self.import_from_tools)
+        self.app.push_screen(screen)
+        if tool is not None and tool != "reshape":
+            screen.call_after_refresh(screen.action_tool, tool)
+
+    def import_from_tools(self, request) -> None:
+        async def run() -> None:
+            pane = await self.ensure_pane("signals")
+            pane.import_signal(request)
+
+        self.run_worker(run(), group="tools-import")
 
     # -- shared state ----------------------------------------------------------------
     def project_changed(self) -> None:

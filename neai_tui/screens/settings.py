@@ -28,6 +28,23 @@ def target_text(name: str) -> str:
     return f"{t.name} ({', '.join([*mcu, t.core, f'{t.flash_kb} KB flash', f'{t.ram_kb} KB RAM'])})"
 
 
+def time_text(settings) -> str:
+    """The core, its clock and the time limit as instructions, e.g. 'cortex-m0plus at 64 MHz, soft
+    float; max 4 ms = ~179 523 instructions'."""
+    from ..engine.cost import SHORT_CLASS_TITLES as CLASS_TITLES
+    from ..engine.cost import core_class
+    from ..engine.scoring import Limits
+
+    try:
+        limits = Limits.of(settings)
+    except NeaiError:
+        return "unknown target"
+    text = f"{limits.core} at {format_number(limits.clock_mhz)} MHz, {CLASS_TITLES[core_class(limits.core)]}"
+    if limits.max_instructions:
+        text += f"; max {format_number(limits.max_time_ms)} ms = ~{limits.max_instructions:,} instructions".replace(",", " ")
+    return text
+
+
 def _kb(value) -> str:
     return "" if value is None else format_number(value)
 
@@ -36,7 +53,9 @@ class SettingsPane(StepPane):
     STEP = "settings"
     TITLE = "Project settings"
     HELP = (
-        "Edit the project's name, description, RAM and flash limits and target, then ctrl+s saves. "
+        "Edit the project's name, description, RAM, flash and inference-time limits and target, then ctrl+s "
+        "saves. The time limit is in milliseconds per inference at the target's clock; the benchmark "
+        "excludes candidates estimated slower, as it does those over RAM or flash. "
         "The type and the sensor (axes or Multi-sensor variables) are fixed once signals are imported, "
         "because every imported file was checked against them."
     )
@@ -61,6 +80,8 @@ class SettingsPane(StepPane):
             yield field_row("Max RAM KB", Input(type="number", id="settings-ram", placeholder="blank = no limit", compact=True))
             yield field_row("Max flash KB",
                             Input(type="number", id="settings-flash", placeholder="blank = no limit", compact=True))
+            yield field_row("Max time ms",
+                            Input(type="number", id="settings-time", placeholder="blank = no limit", compact=True))
             yield TargetPicker(self.project.settings.target, input_id="settings-target", id="settings-target-picker")
             yield Static(id="settings-facts", classes="pane-text")
             yield Static(id="settings-status", classes="pane-note")
@@ -78,6 +99,7 @@ class SettingsPane(StepPane):
         self.query_one("#settings-multisensor-row").display = s.type == "anomaly"
         self.query_one("#settings-ram", Input).value = _kb(s.max_ram_kb)
         self.query_one("#settings-flash", Input).value = _kb(s.max_flash_kb)
+        self.query_one("#settings-time", Input).value = _kb(s.max_time_ms)
         self.query_one(TargetPicker).value = s.target
         self.show_project()
 
@@ -98,6 +120,7 @@ class SettingsPane(StepPane):
             freq_text = ", ".join(parts) + " (stored; not applied by the benchmark yet)"
         rows = [
             ("Target", target_text(s.target)),
+            ("Inference time", time_text(s)),
             ("Buffer size", f"{buffer} samples" if buffer else "set by the first imported signal file"),
             ("Frequency filter", freq_text),
             ("Folder", str(self.project.path)),
@@ -131,6 +154,7 @@ class SettingsPane(StepPane):
             "multisensor": self.query_one("#settings-multisensor", TickBox).value,
             "max_ram_kb": optional_float(self.query_one("#settings-ram", Input).value, "max RAM", "KB"),
             "max_flash_kb": optional_float(self.query_one("#settings-flash", Input).value, "max flash", "KB"),
+            "max_time_ms": optional_float(self.query_one("#settings-time", Input).value, "max time", "ms"),
             "target": self.query_one(TargetPicker).value,
         }
 
@@ -151,6 +175,12 @@ class SettingsPane(StepPane):
         self.show_project()
         self.set_status("settings-status", "Saved.", "green")
         self.notify("Settings saved.", title=self.project.settings.name)
+        from ..engine.limits import libraries_over_limits
+
+        for lib, reasons in libraries_over_limits(self.project, getattr(self.screen, "libraries", None) or []):
+            self.notify(f"The chosen library {lib['id']} no longer fits: {'; '.join(reasons)}. Choose another "
+                        "(step 3, Libraries) or run a new benchmark; deployment refuses it.",
+                        title="Limits", severity="warning", timeout=12)
         screen = self.screen
         if hasattr(screen, "project_changed"):
             screen.project_changed()

@@ -22,6 +22,7 @@ from ..messages import (
     CaptureFinished,
     CaptureProgressed,
     ChecksDone,
+    ImportNeedsReshape,
     PreviewReady,
     SettingsSaved,
     SignalImported,
@@ -167,14 +168,40 @@ class SignalsPane(StepPane):
             if request is not None:
                 self.import_signal(request)
 
-        self.app.push_screen(ImportScreen(self.project.settings.type), imported)
+        self.app.push_screen(ImportScreen(self.project.settings.type, base=self.project.path), imported)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import", description="importing signals")
     def import_signal(self, request: ImportRequest) -> None:
-        entry = self.project.import_signal(
-            request.path, role=request.role, class_name=request.class_name, couple=request.couple
-        )
+        from ..engine.errors import InputError
+        from ..engine.tool_memory import resolve_in
+
+        try:
+            entry = self.project.import_signal(
+                resolve_in(self.project.path, request.path), role=request.role, class_name=request.class_name,
+                couple=request.couple,
+            )
+        except InputError as exc:
+            if "tools reshape" not in exc.hint and "tools reshape" not in exc.message:
+                raise
+            self.post_message(ImportNeedsReshape(str(resolve_in(self.project.path, request.path)), exc))
+            return
         self.post_message(SignalImported(entry))
+
+    def on_import_needs_reshape(self, message: ImportNeedsReshape) -> None:
+        from ..app import describe_failure
+
+        _, text = describe_failure(message.error)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.screen.action_tools("reshape", message.path)
+
+        self.app.push_screen(ConfirmScreen(
+            "Cannot import: recordings, not signals",
+            f"{text}\n\nOpen the data manipulation tool with this file filled in? It cuts the recording into "
+            "buffers; i there imports the result into this project.",
+            "Open the tool",
+        ), answered)
 
     def on_signal_imported(self, message: SignalImported) -> None:
         entry = message.entry

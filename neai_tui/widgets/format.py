@@ -128,7 +128,10 @@ def optional_int(text: str, label: str) -> int | None:
 # The engine's hints name `neai` commands (they serve the CLI too); in the TUI the
 # same step is a key. Most specific patterns first.
 TUI_HINTS = (
-    (r"`neai tools reshape[^`]*`", "the Tools screen's data manipulation (key t on the home screen)"),
+    (r"`neai tools reshape[^`]*`", "the Tools screen's data manipulation (key t, in a project or at home)"),
+    (r"`neai set (?:DIR|PROJECT|\S+) --max-(ram|flash) ([\d.]+)`", r"Project settings (step 1): max \1 \2 KB"),
+    (r"`neai set [^`]*`", "Project settings (step 1)"),
+    (r"`neai deploy DIR --force`", "the Deployment step (6), answering yes to build it anyway"),
     (r"`neai import DIR FILE --role (\w+) --couple (\d+)`",
      r"the Signals step (2, key i): role \1, couple \2"),
     (r"`neai import DIR FILE --class NAME`", "the Signals step (2, key i), one file per class"),

@@ -68,12 +68,27 @@ class TargetInput(Input):
     """The target field: ↓ moves to the list of matching targets; enter takes the
     highlighted match when the text is not a target name yet."""
 
-    BINDINGS = [Binding("down", "pick", "Pick from the list", id="target.pick")]
+    BINDINGS = [
+        Binding("down", "pick", "Pick from the list", id="target.pick"),
+        Binding("ctrl+o", "catalogue", "Catalogue", id="target.catalogue"),
+    ]
 
     def action_pick(self) -> None:
         picker = self.picker
         if picker is not None:
             picker.query_one(OptionList).focus()
+
+    def action_catalogue(self) -> None:
+        """The whole catalogue: boards and MCUs in two lists, search, favourites."""
+        from ..screens.targets import TargetCatalogueScreen
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.value = name
+                self.cursor_position = len(name)
+            self.focus()
+
+        self.app.push_screen(TargetCatalogueScreen(self.value), chosen)
 
     @property
     def picker(self) -> "TargetPicker | None":
@@ -89,13 +104,14 @@ class TargetInput(Input):
         await super().action_submit()
 
 
-def target_line(target) -> str:
+def target_line(target, favourite: bool = False) -> str:
     """One short line per target (a board's line names its MCU and core): one row each at 80 columns."""
+    mark = "★ " if favourite else ""
     if target.kind == "core":
-        return f"{target.name}  core"
+        return f"{mark}{target.name}  core"
     if target.mcu and target.mcu != target.name:
-        return f"{target.name}  {target.mcu}, {target.core}"
-    return f"{target.name}  {target.kind.upper() if target.kind == 'mcu' else target.kind}, {target.core}"
+        return f"{mark}{target.name}  {target.mcu}, {target.core}"
+    return f"{mark}{target.name}  {target.kind.upper() if target.kind == 'mcu' else target.kind}, {target.core}"
 
 
 class TargetPicker(Vertical):
@@ -116,7 +132,7 @@ class TargetPicker(Vertical):
     def compose(self) -> ComposeResult:
         yield field_row(
             self.label,
-            TargetInput(self.initial, placeholder="board, MCU or core (type to search, ↓ to pick)",
+            TargetInput(self.initial, placeholder="board, MCU or core (type to search, ↓ picks, ^o lists all)",
                         id=self.input_id, compact=True),
         )
         yield OptionList(id=f"{self.input_id}-matches", compact=True)
@@ -155,10 +171,13 @@ class TargetPicker(Vertical):
         return True
 
     def show_matches(self, text: str) -> None:
-        matches = search_targets(text)
+        from ..engine.user_config import favourite_targets
+
+        liked = favourite_targets()
+        matches = search_targets(text, favourites=liked)
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options(Option(target_line(t), id=t.name) for t in matches[:40])
+        options.add_options(Option(target_line(t, t.name in liked), id=t.name) for t in matches[:40])
         if matches:
             options.highlighted = 0
 

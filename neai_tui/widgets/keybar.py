@@ -16,6 +16,8 @@ from rich.text import Text
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 
+from ..keyboard import is_printable_key, is_text_field
+
 
 RIGHT_ACTIONS = ("help", "app.help")  # always visible, on the right, with the palette
 MAX_LINES = 2
@@ -51,18 +53,39 @@ class KeyBar(Widget):
             self._fit_height()
             self.refresh()
 
+    def key_states(self) -> list[tuple[str, object, bool]]:
+        """(key, binding, enabled) of every key the bar may show. A text field being
+        edited owns the printable keys (Textual leaves their bindings out while it
+        has the focus): they are listed as unavailable, so the bar says why a
+        letter or digit types instead of acting, and keeps its layout."""
+        out = [(key, active.binding, active.enabled) for key, active in self.screen.active_bindings.items()]
+        focused = self.screen.focused
+        if not is_text_field(focused):
+            return out
+        known = {key for key, _, _ in out}
+        for node in focused.ancestors:
+            for key, binding in node._bindings:
+                if key in known or not is_printable_key(key):
+                    continue
+                if self.app._check_action_state(binding.action, node) is False:
+                    continue
+                known.add(key)
+                out.append((key, binding, False))
+            if node.is_modal:
+                break
+        return out
+
     def entries(self) -> list[tuple[str, str, bool]]:
         """(keys, description, enabled) in the order they are shown."""
         seen: set[str] = set()
         bindings = []
-        for key, active in self.screen.active_bindings.items():
-            binding = active.binding
+        for key, binding, enabled in self.key_states():
             if key == self.app.COMMAND_PALETTE_BINDING or binding.action in RIGHT_ACTIONS:
                 continue  # drawn on the right
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            bindings.append((binding, active.enabled))
+            bindings.append((binding, enabled))
         order = getattr(self.screen, "key_order", None)
         if order is not None:  # the screen knows which keys matter most (stable sort)
             bindings.sort(key=lambda item: order(item[0]))
@@ -92,11 +115,12 @@ class KeyBar(Widget):
     def _right(self) -> Text:
         key_style = self.get_component_rich_style("keybar--key", partial=True)
         right = Text(no_wrap=True)
-        for active in self.screen.active_bindings.values():
-            if active.binding.action in RIGHT_ACTIONS and active.binding.show:
+        for _, binding, enabled in self.key_states():
+            if binding.action in RIGHT_ACTIONS and binding.show:
+                style = key_style if enabled else self.get_component_rich_style("keybar--disabled", partial=True)
                 right.append("▏" if not right else "")
-                right.append(f"{self.app.get_key_display(active.binding)} ", style=key_style)
-                right.append(f"{active.binding.description.lower()} ")
+                right.append(f"{self.app.get_key_display(binding)} ", style=style)
+                right.append(f"{binding.description.lower()} ")
                 break
         palette = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
         if palette is not None and self.app.ENABLE_COMMAND_PALETTE:

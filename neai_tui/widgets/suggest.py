@@ -10,14 +10,17 @@ from textual.suggester import Suggester
 class PathSuggester(Suggester):
     """Suggests the first file or folder that completes what was typed (→ accepts)."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: Path | None = None) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
+        self.base = base  # relative paths complete in this folder (a project's), else the current one
 
     async def get_suggestion(self, value: str) -> str | None:
         if not value:
             return None
         expanded = os.path.expanduser(value)
         folder, prefix = os.path.split(expanded)
+        if self.base is not None and not os.path.isabs(expanded):
+            folder = os.path.join(str(self.base), folder)
         try:
             names = sorted(os.listdir(folder or "."))
         except OSError:

@@ -41,8 +41,10 @@ class Task:
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
         raise NotImplementedError
 
-    def evaluator(self, data, seed: int, max_ram, max_flash):
-        """An object with evaluate(pipeline, prune_below) -> dict (status, score, metrics, ram_bytes, flash_bytes)."""
+    def evaluator(self, data, seed: int, max_ram=None, max_flash=None, *, limits=None):
+        """An object with evaluate(pipeline, prune_below) -> dict (status, score, metrics, ram_bytes,
+        flash_bytes, instructions). `limits` (scoring.Limits: RAM, flash, time, core) is what
+        candidates are judged against; max_ram/max_flash alone mean Limits(max_ram, max_flash)."""
         raise NotImplementedError
 
     def finalise(self, evaluator, record: dict) -> dict:

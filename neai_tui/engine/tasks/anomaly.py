@@ -28,7 +28,8 @@ from ..overlap import file_runs
 from ..pipeline import (COV_MAX_DIM, MIN_SEGMENT, estimate_memory, guard_bounds, is_power_of_two, model_blocks,
                         nb_features, pass_band, pre_signature)
 from ..project import Project
-from ..scoring import ci95, resource_term
+from ..cost import anomaly_terms
+from ..scoring import Limits, ci95
 from . import Task
 from .orders import ORDER_NAMES, learning_orders, regime_labels, worst_curve
 
@@ -405,10 +406,12 @@ class AnomalyEvaluator:
     """Evaluates pipelines on fixed splits, each in every learning order;
     caches features per preprocessing."""
 
-    def __init__(self, data: AnomalyData, seed: int, max_ram: float | None, max_flash: float | None):
+    def __init__(self, data: AnomalyData, seed: int, max_ram: float | None = None, max_flash: float | None = None,
+                 *, limits: Limits | None = None):
         self.data = data
-        self.max_ram = max_ram
-        self.max_flash = max_flash
+        self.limits = limits or Limits(max_ram, max_flash)
+        self.max_ram = self.limits.max_ram
+        self.max_flash = self.limits.max_flash
         self.splits = {
             couple: make_splits(len(nom), len(abn), seed, couple, data.runs.get(couple), data.gaps.get(couple, 0),
                                 data.regimes.get(couple))
@@ -446,12 +449,16 @@ class AnomalyEvaluator:
         ram, flash = estimate_memory(pipeline, self.data.axes, self.data.buffer_size)
         filter_ram, filter_flash = filter_memory(self.data.filter, self.data.axes, self.data.buffer_size)
         ram, flash = ram + filter_ram, flash + filter_flash
-        if (self.max_ram and ram > self.max_ram) or (self.max_flash and flash > self.max_flash):
+        d = self.data
+        instructions = self.limits.instructions(
+            anomaly_terms(pipeline, d.axes, d.buffer_size, d.filter.sections if d.filter is not None else 0))
+        too_big = self.limits.over(ram, flash, instructions)
+        if too_big:
+            return too_big
+        if not fits(pipeline["model"], nb_features(pipeline["pre"], d.axes, d.buffer_size)):
             return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
-        if not fits(pipeline["model"], nb_features(pipeline["pre"], self.data.axes, self.data.buffer_size)):
-            return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
-        resource = resource_term(ram, flash, self.max_ram, self.max_flash)
-        blocks = model_blocks(pipeline["pre"], self.data.axes)
+        resource = self.limits.resource(ram, flash, instructions)
+        blocks = model_blocks(pipeline["pre"], d.axes)
         rows, names = [], []  # (score, ba, margin) per (split, order, couple)
         for split_i, _, name, both, order, detect, n_nom in self.runs(pipeline):
             if prune_below is not None and split_i == FIRST_SPLITS and rows:
@@ -462,7 +469,7 @@ class AnomalyEvaluator:
                 prune_below = None
             rows.append(score_split(pipeline["model"], both, order, detect, n_nom, resource, blocks))
             names.append(name)
-        return worst_split_result(rows, ram, flash, names)
+        return {**worst_split_result(rows, ram, flash, names), "instructions": instructions}
 
     def learning_curve(self, pipeline: dict) -> dict:
         """Balanced accuracy against the number of learned lines, in the worst
@@ -508,8 +515,8 @@ class AnomalyTask(Task):
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
         return neighbour(model, rng)
 
-    def evaluator(self, data: AnomalyData, seed: int, max_ram, max_flash) -> AnomalyEvaluator:
-        return AnomalyEvaluator(data, seed, max_ram, max_flash)
+    def evaluator(self, data: AnomalyData, seed: int, max_ram=None, max_flash=None, *, limits=None) -> AnomalyEvaluator:
+        return AnomalyEvaluator(data, seed, max_ram, max_flash, limits=limits)
 
     def finalise(self, evaluator: AnomalyEvaluator, record: dict) -> dict:
         return evaluator.learning_curve(record["pipeline"])

@@ -41,7 +41,8 @@ from ..errors import InputError, UsageError
 from ..pipeline import describe as describe_pipeline
 from ..pipeline import estimate_memory as estimate_pipeline_memory
 from ..project import Project
-from ..scoring import resource_term
+from ..cost import multisensor_terms
+from ..scoring import Limits
 from . import Task
 from ..pipeline import guard_bounds, model_blocks, nb_features
 from .anomaly import (_balanced_accuracy, counts_grid, distinct, fft_space, fits, recommended_minimum, score_split,
@@ -259,10 +260,12 @@ class MultiSensorEvaluator:
 
     CACHE_BYTES = 256 << 20  # features kept across candidates (per process)
 
-    def __init__(self, data: MultiSensorData, seed: int, max_ram: float | None, max_flash: float | None):
+    def __init__(self, data: MultiSensorData, seed: int, max_ram: float | None = None,
+                 max_flash: float | None = None, *, limits: Limits | None = None):
         self.data = data
-        self.max_ram = max_ram
-        self.max_flash = max_flash
+        self.limits = limits or Limits(max_ram, max_flash)
+        self.max_ram = self.limits.max_ram
+        self.max_flash = self.limits.max_flash
         self.seed = seed  # the folds follow time, they draw nothing at random
         self.splits = {couple: make_time_splits(len(nom), data.gap) for couple, nom, _ in data.couples}
         self._cache: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -311,12 +314,14 @@ class MultiSensorEvaluator:
 
     def evaluate(self, pipeline: dict, prune_below: float | None = None) -> dict:
         ram, flash = estimate_memory(pipeline, self.data.axes)
-        if (self.max_ram and ram > self.max_ram) or (self.max_flash and flash > self.max_flash):
-            return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
+        instructions = self.limits.instructions(multisensor_terms(pipeline, self.data.axes))
+        too_big = self.limits.over(ram, flash, instructions)
+        if too_big:
+            return too_big
         inner, w = strip_window(pipeline)
         if not fits(inner["model"], nb_features(inner["pre"], self.data.axes, w)):
             return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
-        resource = resource_term(ram, flash, self.max_ram, self.max_flash)
+        resource = self.limits.resource(ram, flash, instructions)
         blocks = model_blocks(inner["pre"], self.data.axes)
         rows, names = [], []  # (score, ba, margin) per (fold, order, couple)
         for fold, _, name, both, learn, detect, n_nom in self.folds(pipeline):
@@ -327,7 +332,7 @@ class MultiSensorEvaluator:
                 prune_below = None
             rows.append(self._run_split(pipeline["model"], both, learn, detect, n_nom, resource, blocks))
             names.append(name)
-        return worst_split_result(rows, ram, flash, names)
+        return {**worst_split_result(rows, ram, flash, names), "instructions": instructions}
 
     @staticmethod
     def _run_split(model, both, learn, detect, n_nom: int, resource: float, blocks: int = 0):
@@ -382,8 +387,9 @@ class MultiSensorTask(Task):
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
         return neighbour(model, rng)
 
-    def evaluator(self, data: MultiSensorData, seed: int, max_ram, max_flash) -> MultiSensorEvaluator:
-        return MultiSensorEvaluator(data, seed, max_ram, max_flash)
+    def evaluator(self, data: MultiSensorData, seed: int, max_ram=None, max_flash=None, *,
+                  limits=None) -> MultiSensorEvaluator:
+        return MultiSensorEvaluator(data, seed, max_ram, max_flash, limits=limits)
 
     def describe(self, pipeline: dict) -> str:
         return describe(pipeline)

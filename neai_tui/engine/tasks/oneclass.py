@@ -74,8 +74,8 @@ def synthetic_outliers(lines: np.ndarray, axes: int, buffer_size: int, seed: int
 
 
 class OneClassEvaluator(TrainedEvaluator):
-    def __init__(self, data: TrainedData, seed: int, max_ram, max_flash):
-        super().__init__(data, seed, max_ram, max_flash)
+    def __init__(self, data: TrainedData, seed: int, max_ram=None, max_flash=None, *, limits=None):
+        super().__init__(data, seed, max_ram, max_flash, limits=limits)
         self.extra_inputs = [synthetic_outliers(data.lines, data.axes, data.buffer_size, self.seed)]
 
     def split_result(self, fitted, feats, split, extra) -> dict:

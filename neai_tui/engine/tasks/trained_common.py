@@ -34,8 +34,10 @@ predictions become a score and metrics; everything else is here:
 * **Judging**: a candidate's score is its worst split's score; after the first
   2 splits a candidate already at or below the current 10th best is rejected
   without the rest (exact successive halving, as for anomaly detection). Size
-  comes from `trained.estimate_memory` on the fitted model (the largest over
-  the splits); past the project's RAM or flash limit the candidate is "too-big".
+  comes from `trained.estimate_memory` on the fitted model and the
+  instructions per inference from `cost.trained_terms` (each the largest over
+  the splits); past the project's RAM, flash or time limit the candidate is
+  "too-big".
   Each split score is 100 × (w_main·main + w_second·secondary + 0.1·resource),
   the weights and measures being set per task (see each task module).
 * Features come from the C front end (csearch.features, float32), computed once
@@ -57,7 +59,8 @@ from ..filtering import memory as filter_memory
 from ..overlap import file_runs
 from ..errors import InputError, UsageError
 from ..project import TYPE_TITLES, Project
-from ..scoring import resource_term
+from ..cost import trained_terms
+from ..scoring import Limits
 from . import Task
 from .anomaly import AXIS_RELATIONS, filter_design
 from .anomaly import preprocessing_space as _anomaly_preprocessing_space
@@ -338,11 +341,13 @@ class TrainedEvaluator:
     resource)` -> that split's score, and `aggregate(rows)` -> the metrics.
     """
 
-    def __init__(self, data: TrainedData, seed: int, max_ram: float | None, max_flash: float | None):
+    def __init__(self, data: TrainedData, seed: int, max_ram: float | None = None, max_flash: float | None = None,
+                 *, limits: Limits | None = None):
         self.data = data
         self.seed = int(seed)
-        self.max_ram = max_ram
-        self.max_flash = max_flash
+        self.limits = limits or Limits(max_ram, max_flash)
+        self.max_ram = self.limits.max_ram
+        self.max_flash = self.limits.max_flash
         self.splits = make_splits(data, self.seed)
         self.min_fit_lines = min(len(s.fit) for s in self.splits)
         self.extra_inputs: list[np.ndarray] = []  # other raw lines to featurise with each preprocessing
@@ -387,6 +392,8 @@ class TrainedEvaluator:
         trained = _trained()
         ram, flash = filter_memory(self.data.filter, self.data.axes, self.data.buffer_size)
         extra_ram, extra_flash = ram, flash
+        instructions = 0
+        sections = self.data.filter.sections if self.data.filter is not None else 0
         rows: list[dict] = []
         for split_i, split in enumerate(self.splits):
             try:
@@ -395,20 +402,23 @@ class TrainedEvaluator:
                 return {"status": "invalid", "reason": f"the model cannot be fitted: {exc}"}
             r, f = trained.estimate_memory(fitted, pre, self.data.axes, self.data.buffer_size)
             ram, flash = max(ram, int(r) + extra_ram), max(flash, int(f) + extra_flash)
-            if (self.max_ram and ram > self.max_ram) or (self.max_flash and flash > self.max_flash):
-                return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
+            instructions = max(instructions, self.limits.instructions(
+                trained_terms(fitted, pre, self.data.axes, self.data.buffer_size, sections)))
+            too_big = self.limits.over(ram, flash, instructions)
+            if too_big:
+                return too_big
             row = self.split_result(fitted, feats, split, extra)
             if row is None:
                 return {"status": "invalid", "reason": "the model's outputs are not finite"}
             rows.append(row)
             if prune_below is not None and split_i + 1 == FIRST_SPLITS:
-                # The resource term uses the size so far; sizes only grow, so this bound is safe.
-                resource = resource_term(ram, flash, self.max_ram, self.max_flash)
+                # The resource term uses the size and cost so far; they only grow, so this bound is safe.
+                resource = self.limits.resource(ram, flash, instructions)
                 partial = min(self.score(row, resource) for row in rows)
                 if partial <= prune_below:
                     return {"status": "rejected", "partial_score": round(partial, 4), "ram_bytes": ram,
                             "flash_bytes": flash}
-        resource = resource_term(ram, flash, self.max_ram, self.max_flash)
+        resource = self.limits.resource(ram, flash, instructions)
         scores = [self.score(row, resource) for row in rows]
         metrics = self.aggregate(rows)
         return {
@@ -417,6 +427,7 @@ class TrainedEvaluator:
             "metrics": metrics,
             "ram_bytes": ram,
             "flash_bytes": flash,
+            "instructions": instructions,
         }
 
     # -- per task ------------------------------------------------------------------
@@ -461,8 +472,8 @@ class TrainedTask(Task):
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
         return neighbour(self.name, model, rng)
 
-    def evaluator(self, data: TrainedData, seed: int, max_ram, max_flash) -> TrainedEvaluator:
-        return self.evaluator_class(data, seed, max_ram, max_flash)
+    def evaluator(self, data: TrainedData, seed: int, max_ram=None, max_flash=None, *, limits=None) -> TrainedEvaluator:
+        return self.evaluator_class(data, seed, max_ram, max_flash, limits=limits)
 
     def summary(self, data: TrainedData) -> dict:
         return {

@@ -312,19 +312,9 @@ def reshape(
             f"the buffer size ({size} samples per axis) is not a power of two",
             f"FFT-based preprocessing needs one: use {lower} or {lower * 2}",
         ))
-    minimum = MIN_LINES_PER_AXIS * axes
-    if buffers and n_lines < minimum:
-        warnings.append(Problem(
-            "warning", "few-lines", str(out), 0, 0,
-            f"only {n_lines} line(s) for {axes} axis/axes; the Studio's bare minimum is {minimum}",
-            "add recordings, or overlap the buffers (a --hop smaller than --buffer)",
-        ))
-    if n_lines > MAX_LINES:
-        warnings.append(Problem(
-            "warning", "too-many-lines", str(out), 0, 0,
-            f"{n_lines} lines: a project imports at most {MAX_LINES} per file",
-            "use a larger --hop, or fewer recordings per file",
-        ))
+    warnings += line_count_warnings(out, n_lines, axes if buffers else 0,
+                                    "add recordings, or overlap the buffers (a --hop smaller than --buffer)",
+                                    "use a larger --hop, or fewer recordings per file")
     if progress:
         progress(f"writing {n_lines} lines to {out.name}")
     _write(out, lines)
@@ -337,15 +327,35 @@ def reshape(
     )
 
 
+def line_count_warnings(out: Path, n_lines: int, axes: int, few_hint: str, many_hint: str) -> list[Problem]:
+    """A file about to be written with too few lines for its axes (axes 0: no minimum, e.g.
+    Multi-sensor) or more than a project imports."""
+    found = []
+    minimum = MIN_LINES_PER_AXIS * axes
+    if n_lines < minimum:
+        found.append(Problem("warning", "few-lines", str(out), 0, 0,
+                             f"only {n_lines} line(s) for {axes} axis/axes; the Studio's bare minimum is {minimum}",
+                             few_hint))
+    if n_lines > MAX_LINES:
+        found.append(Problem("warning", "too-many-lines", str(out), 0, 0,
+                             f"{n_lines} lines: a project imports at most {MAX_LINES} per file", many_hint))
+    return found
+
+
 def _check_width(axes: int, size: int, options: ReshapeOptions, path: Path) -> None:
     if options.layout != "buffers":
         return
     width = axes * size + (1 if options.target else 0)
     if width > MAX_VALUES_PER_LINE:
         largest = 1 << int(math.log2(max(1, (MAX_VALUES_PER_LINE - 1) // axes)))
+        hint = f"Use --buffer {largest} or less (or fewer columns, from {path.name})."
+        if axes > 16:  # one buffer per line already: a signal file, not a recording
+            hint = (f"{path.name} looks like a signal file (one buffer of {axes} values per line), not a recording: "
+                    f"re-cut its buffers with `neai data recut {path.name} --axes A --buffer {size} --out FILE` "
+                    "(the Tools screen's data manipulation, action Re-cut). Otherwise: " + hint)
         raise UsageError(
             f"{axes} axes × {size} samples = {width} values per line; the Studio's limit is {MAX_VALUES_PER_LINE}",
-            f"Use --buffer {largest} or less (or fewer columns, from {path.name}).",
+            hint,
         )
 
 
