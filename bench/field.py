@@ -138,30 +138,34 @@ def skab_multisensor(raw: Path) -> Dataset:
     return d
 
 
+def sample_dataset(name: str, axes: int, held_nominal: np.ndarray, held_abnormal: np.ndarray, description: str,
+                   multisensor: bool = False) -> Dataset:
+    """A bundled sample: train = its shipped files; held out = a fresh recording of
+    the same machine from its generator with another seed."""
+    folder = REPO / "sample_data" / name
+    d = Dataset(axes, [np.loadtxt(folder / "nominal.csv")], [np.loadtxt(folder / "abnormal.csv")],
+                held_nominal, held_abnormal, description)
+    d.name, d.multisensor = name, multisensor
+    if multisensor:
+        d.test_runs = [(held_nominal, np.zeros(len(held_nominal), bool)),
+                       (held_abnormal, np.ones(len(held_abnormal), bool))]
+    return d
+
+
 def fan_sample() -> Dataset:
-    """The bundled fan: train = the shipped files; held out = a fresh recording (another seed)."""
     from neai_tui.engine import sample
 
-    folder = REPO / "sample_data" / "fan"
     held = sample.generate_fan_signals(seed=77, n_nominal=150, n_abnormal=150)
-    d = Dataset(3, [np.loadtxt(folder / "nominal.csv")], [np.loadtxt(folder / "abnormal.csv")],
-                held.nominal, held.abnormal, "bundled fan sample (3 x 256, speed by speed); "
-                "held out: a new recording of the same fan (seed 77)")
-    d.name = "fan"
-    return d
+    return sample_dataset("fan", 3, held.nominal, held.abnormal, "bundled fan sample (3 x 256, speed by speed); "
+                          "held out: a new recording of the same fan (seed 77)")
 
 
 def multisensor_sample() -> Dataset:
     from neai_tui.engine import sample_multisensor
 
-    folder = REPO / "sample_data" / "multisensor"
     held = sample_multisensor.generate_multisensor_signals(seed=78, n_nominal=1500, n_abnormal=800)
-    d = Dataset(6, [np.loadtxt(folder / "nominal.csv")], [np.loadtxt(folder / "abnormal.csv")],
-                held.nominal, held.abnormal, "bundled pumping-station sample (6 variables); "
-                "held out: a new recording (seed 78)")
-    d.name, d.multisensor = "multisensor", True
-    d.test_runs = [(held.nominal, np.zeros(len(held.nominal), bool)), (held.abnormal, np.ones(len(held.abnormal), bool))]
-    return d
+    return sample_dataset("multisensor", 6, held.nominal, held.abnormal, "bundled pumping-station sample "
+                          "(6 variables); held out: a new recording (seed 78)", multisensor=True)
 
 
 def load_dataset(name: str, data: Path, raw: Path) -> Dataset:
