@@ -283,7 +283,72 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_tools(sub)
     _add_data(sub)
+    _add_archive(sub)
+    _add_capture(sub)
     return p
+
+
+def _add_capture(sub) -> None:
+    c = sub.add_parser(
+        "capture", help="record signal lines from a serial port (or a socket:// URL) into a file or a project",
+        description="Records one signal example per line from a board. Every complete line is written to the file "
+                    "as it arrives; if the port closes or fails mid-capture the lines received are kept, the "
+                    "command says so and exits 2. Lines that are not numbers, or whose value count differs, are "
+                    "dropped and counted. Ctrl-C stops and keeps (and imports) what came in.",
+        epilog="examples:\n"
+               "  neai capture --port /dev/ttyACM0 --baud 115200 --lines 500 --out nominal.csv\n"
+               "  neai capture --port socket://192.0.2.7:7000 --lines 200 --import fan --role abnormal\n"
+               "  neai capture --port COM3 --import pump --class cavitation --idle 5",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument("--port", required=True, metavar="URL",
+                   help="a serial device or pyserial URL (e.g. /dev/ttyACM0, COM3, socket://HOST:PORT, loop://)")
+    c.add_argument("--baud", type=int, default=115200, metavar="N", help="baud rate (default 115200), e.g. --baud 921600")
+    c.add_argument("--lines", type=int, metavar="N", help="stop after N signal lines (default: until stopped), e.g. --lines 500")
+    c.add_argument("--idle", type=float, metavar="SECONDS",
+                   help="stop after this long without data (default: wait), e.g. --idle 5")
+    where = c.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, metavar="FILE", help="write the lines to FILE, e.g. --out nominal.csv")
+    where.add_argument("--import", dest="import_project", metavar="PROJECT",
+                       help="capture into the project's captures/ folder and import the file, e.g. --import fan")
+    c.add_argument("--role", choices=["nominal", "abnormal"], help="with --import, anomaly detection: e.g. --role nominal")
+    c.add_argument("--class", dest="class_name", help="with --import, n-class: the class name, e.g. --class imbalance")
+    c.add_argument("--couple", type=int, default=1, help="with --import, the signal couple (default 1), e.g. --couple 2")
+    c.add_argument("--max-line-bytes", type=int, default=512 * 1024, metavar="N",
+                   help="longest line accepted, in bytes (default 524288); a longer one ends the capture, "
+                        "e.g. --max-line-bytes 1048576")
+    c.add_argument("--force", action="store_true", help="replace --out FILE if it exists (e.g. --force)")
+    c.add_argument("--json", action="store_true", help="print one JSON document with the result (e.g. --json)")
+
+
+def _add_archive(sub) -> None:
+    a = sub.add_parser(
+        "archive", help="export a project as one .zip, or import such a .zip as a new project",
+        description="Share a whole project (signals, benchmarks, libraries) as one .zip. Import validates the "
+                    "archive entirely (member names, project.json, benchmark and library records) before writing "
+                    "anything, and refuses with exit 2 naming the member and field.",
+        epilog="examples:\n  neai archive export fan --out ~/fan.zip\n  neai archive import ~/fan.zip --name fan-copy",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    asub = a.add_subparsers(dest="archive_action", parser_class=_Parser)
+    ex = asub.add_parser("export", help="write a project as one .zip (e.g. neai archive export fan --out fan.zip)",
+                         description="Write a project (signals, benchmarks, libraries) as one .zip, validated first; "
+                                     "hidden files such as the writer lock are left out.",
+                         epilog="examples:\n  neai archive export fan --out ~/fan.zip",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    ex.add_argument("project", metavar="PROJECT", help="a project's folder, or its name in the workspace (e.g. fan)")
+    ex.add_argument("--out", type=Path, required=True, metavar="FILE.zip",
+                    help="the archive to write, outside the project (e.g. --out ~/fan.zip)")
+    ex.add_argument("--json", action="store_true", help='print {"archive": PATH} (e.g. --json)')
+    im = asub.add_parser("import", help="add a project from a .zip to the workspace (e.g. neai archive import fan.zip)",
+                         description="Add the project of an archive to the workspace as a new folder. Every member "
+                                     "name and every project record is validated before anything is written; a "
+                                     "refusal (exit 2) names the member and the field.",
+                         epilog="examples:\n  neai archive import ~/fan.zip\n  neai archive import ~/fan.zip --name fan-copy",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    im.add_argument("archive", type=Path, metavar="FILE.zip", help="an archive made by export (e.g. ~/fan.zip)")
+    im.add_argument("--name", help="the imported project's name (default: the archived one), e.g. --name fan-copy")
+    im.add_argument("--json", action="store_true", help='print {"project": NAME, "path": DIR} (e.g. --json)')
 
 
 TOOLS_DESCRIPTION = """\
@@ -727,6 +792,8 @@ def cmd_bench(args) -> int:
     if args.json:
         doc = {"benchmark": result.benchmark, "status": result.status, "evals": result.evals_done,
                "elapsed_s": result.elapsed_s, "best": None, "excluded": result.excluded}
+        if result.note:
+            doc["note"] = result.note
         if best:
             doc["best"] = {
                 "id": best["id"], "score": best["score"], "metrics": best["metrics"],
@@ -806,9 +873,14 @@ def cmd_libs(args) -> int:
     if not libs:
         print("no library yet: run `neai bench DIR`")
     else:
-        print("* selected for deployment, p on the Pareto front (score / RAM / flash / instructions)")
+        print("* selected for deployment, p on the Pareto front (score / RAM / flash / instructions), ! computed on other data")
+    stale_noted: set[str] = set()
     for lib in libs:
-        mark = ("*" if lib["selected"] else " ") + ("p" if lib.get("pareto") else " ")
+        if lib.get("other_data") and lib["benchmark"] not in stale_noted:
+            stale_noted.add(lib["benchmark"])
+            print(f"! benchmark {lib['benchmark']} ran on other data ({lib['other_data_reason']}): its scores "
+                  "(marked !) do not describe the project now; `neai bench DIR` ranks on the current data")
+        mark = ("*" if lib["selected"] else " ") + ("p" if lib.get("pareto") else " ") + ("!" if lib.get("other_data") else " ")
         print(
             f"{mark} {lib['id']:<12} score {lib['score']:6.2f}  RAM {lib['ram_bytes']:6d} B  flash {lib['flash_bytes']:6d} B  "
             f"{_fmt_cost(lib)}{_fmt_metrics(lib['metrics'])}\n    {lib['pipeline']}"
@@ -1092,6 +1164,67 @@ def cmd_filter(args) -> int:
     return EXIT_OK
 
 
+def cmd_archive(args) -> int:
+    from .engine.addressing import project_dir
+    from .engine.project import Workspace
+    from .engine.workspace_ops import export_project, import_project_archive
+
+    if args.archive_action == "export":
+        written = export_project(project_dir(args.project), args.out)
+        print(json.dumps({"archive": str(written)}) if args.json else f"wrote {written}")
+        return EXIT_OK
+    if args.archive_action == "import":
+        project = import_project_archive(Workspace(), args.archive, name=args.name)
+        if args.json:
+            print(json.dumps({"project": project.settings.name, "path": str(project.path)}))
+        else:
+            print(f"imported '{project.settings.name}' into {project.path}")
+        return EXIT_OK
+    raise UsageError("choose export or import", "Run `neai archive --help` for examples.")
+
+
+def cmd_capture(args) -> int:
+    from .engine.serial_capture import capture, capture_and_import
+
+    if args.lines is not None and args.lines < 1:
+        raise UsageError("--lines must be 1 or more", "Leave it out to capture until you stop it.")
+    if args.max_line_bytes < 16:
+        raise UsageError("--max-line-bytes must be 16 or more", "The default (524288) holds any Studio line.")
+    if args.out is not None and (args.role or args.class_name or args.couple != 1):
+        raise UsageError("--role, --class and --couple go with --import PROJECT", "Drop them, or use --import.")
+    last = [0.0]
+
+    def progress(p) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 2.0 and not args.json:
+            last[0] = now
+            dropped = f", {p.dropped} dropped" if p.dropped else ""
+            print(f"[{p.elapsed_s:6.1f}s] {p.lines} line(s){dropped}", file=sys.stderr, flush=True)
+
+    options = dict(baud=args.baud, max_lines=args.lines, idle_timeout=args.idle, max_line_bytes=args.max_line_bytes,
+                   progress=progress)
+    entry = None
+    if args.import_project:
+        project = _open(args.import_project)
+        result, entry = capture_and_import(project, args.port, role=args.role, class_name=args.class_name,
+                                           couple=args.couple, **options)
+    else:
+        result = capture(args.port, args.out, force=args.force, **options)
+    if args.json:
+        print(json.dumps({"file": str(result.path), "lines": result.lines, "dropped": result.dropped,
+                          "values_per_line": result.values_per_line, "reason": result.reason,
+                          "complete": result.complete, "message": result.message or None,
+                          "signal": entry.id if entry else None}))
+    else:
+        print(f"{result.lines} line(s) of {result.values_per_line} values in {result.path}"
+              + (f" ({result.dropped} dropped)" if result.dropped else "")
+              + (f"; imported as {entry.id} ({entry.label()})" if entry else ""))
+    if not result.complete:
+        print(f"neai: {result.message}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from .engine.demo import ensure_demo_project
 
@@ -1103,6 +1236,7 @@ COMMANDS = {
     "new": cmd_new, "import": cmd_import, "check": cmd_check, "bench": cmd_bench, "libs": cmd_libs,
     "deploy": cmd_deploy, "emulate": cmd_emulate, "targets": cmd_targets, "demo": cmd_demo,
     "tools": cmd_tools, "filter": cmd_filter, "data": cmd_data, "set": cmd_set, "remove": cmd_remove,
+    "archive": cmd_archive, "capture": cmd_capture,
 }
 
 

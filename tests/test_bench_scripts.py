@@ -40,3 +40,11 @@ def test_search_vs_random_script_runs():
     (sample,) = doc["samples"]
     assert sample["sample"] == "fan" and set(sample["strategies"]) == {"tpe", "random"}
     assert "Traceback" not in result.stderr
+
+
+def test_serial_lines_script_runs():
+    result = subprocess.run([sys.executable, str(REPO / "bench" / "serial_lines.py"), "--sizes", "1", "--json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)["rows"]
+    assert row["line_mb"] == 1 and row["splitter_s"] > 0 and row["old_s"] > 0

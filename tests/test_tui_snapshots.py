@@ -26,10 +26,16 @@ def _isolated_config(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def snapshot_workspace():
-    shutil.rmtree(SNAPSHOT_ROOT, ignore_errors=True)
-    root = SNAPSHOT_ROOT / "workspace"
-    yield root
-    shutil.rmtree(SNAPSHOT_ROOT, ignore_errors=True)
+    # The workspace path is fixed (it is on screen), so test runs of several checkouts
+    # on one machine take turns: an flock held while a test owns the folder.
+    import fcntl
+
+    with open(SNAPSHOT_ROOT.with_name(SNAPSHOT_ROOT.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(SNAPSHOT_ROOT, ignore_errors=True)
+        root = SNAPSHOT_ROOT / "workspace"
+        yield root
+        shutil.rmtree(SNAPSHOT_ROOT, ignore_errors=True)
 
 
 def fan_project(root: Path) -> Project:
@@ -89,6 +95,8 @@ def test_benchmark_snapshot(snap_compare, snapshot_workspace, monkeypatch):
         "id": "b1-c42", "index": 42, "benchmark": "b1", "score": 88.25,
         "metrics": {"balanced_accuracy": 0.9612, "functional_margin": 0.21},
         "ram_bytes": 1700, "flash_bytes": 4300, "pipeline_text": "FFT 8 log bands, relative -> 8 prototypes",
+        "pipeline": {"pre": {"kind": "fft", "bands": 8, "spacing": "log", "log": True, "norm": "relative"},
+                     "model": {"kind": "proto", "k": 8}},  # a library record holds its pipeline (schema.py)
         "counts": [1, 2, 4, 8, 16, 24], "balanced_accuracy": [0.5, 0.62, 0.81, 0.93, 0.96, 0.96],
         "min_learning_iterations": 16,
     }

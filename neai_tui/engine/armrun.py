@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ToolchainError
+from .scratch import scratch_dir
 from .toolchain import (
     COMMON_FLAGS,
     TARGET_FLAGS,
@@ -116,7 +116,7 @@ def link_image(
     out_elf = Path(out_elf)
     tmp_elf = atomic_target(out_elf)  # same directory: os.replace() cannot cross filesystems
     try:
-        with tempfile.TemporaryDirectory(prefix="neai-link-") as tmp:
+        with scratch_dir("neai-link-") as tmp:
             script = Path(tmp) / "image.ld"
             script.write_text(LINKER_SCRIPT)
             keep = [f"-Wl,-u,{sym}" for sym in entry_symbols]
@@ -217,7 +217,7 @@ def measure_library(
     extra_sources: Iterable[Path | str] = (),
 ) -> Footprint:
     """Footprint of what ``api_symbols`` pull out of ``lib_a`` for ``core``."""
-    with tempfile.TemporaryDirectory(prefix="neai-measure-") as tmp:
+    with scratch_dir("neai-measure-") as tmp:
         elf = link_image(lib_a, core, api_symbols, Path(tmp) / "image.elf", extra_sources=extra_sources)
         footprint = measure_elf(elf, exclude_symbols=exclude_symbols)
         ours = set()

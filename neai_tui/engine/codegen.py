@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from .. import __version__
-from .errors import UsageError
+from .errors import InputError, UsageError
 from .pipeline import (
     PRE_FIELDS, PRE_POINTERS, model_blocks, model_fields, model_tables, model_work_floats, nb_features, pre_fields,
     pre_tables, state_floats, work_floats,
@@ -32,11 +32,51 @@ def check_suffix(suffix: str | None) -> str:
     return "_" + suffix
 
 
+_LIBRARY_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
+
+
+def check_library_id(lib_id: str) -> str:
+    """A library id as generated code and file names may hold it (``b2-c41``; letters,
+    digits, '_' and '-'), or InputError: the id comes from project files, which may come
+    from someone else's archive (schema.py already requires b<N>-c<N> there)."""
+    if not isinstance(lib_id, str) or not _LIBRARY_ID.fullmatch(lib_id):
+        raise InputError(
+            f"library id {lib_id!r:.60} is not a library id (letters, digits, '_' and '-', e.g. b2-c41)",
+            "The project's benchmark files were edited or come from an untrusted archive; run `neai bench` again.",
+        )
+    return lib_id
+
+
+def c_string(text: str) -> str:
+    """A C string literal holding ``text``: quotes, backslashes, '?' (trigraphs) and
+    every character outside printable ASCII escaped, so no text can end the literal,
+    the line or the comment it sits next to."""
+    out = []
+    for ch in text:
+        if ch in '"\\?':
+            out.append("\\" + ch)
+        elif " " <= ch <= "~":
+            out.append(ch)
+        else:
+            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8"))
+    return '"' + "".join(out) + '"'
+
+
+def c_uint(value) -> str:
+    """An unsigned C integer literal, from an int only (never a string that could be code)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not 0 <= value < 2**32:
+        raise InputError(f"{value!r:.60} is not a whole number in range for the library configuration",
+                         "The pipeline in the project's benchmark files is damaged; run `neai bench` again.")
+    return f"{int(value)}u"
+
+
 def header_name(suffix: str | None) -> str:
     return f"NanoEdgeAI{check_suffix(suffix)}.h"
 
 
 def _c_float(value: float) -> str:
+    if isinstance(value, (str, bytes)):
+        raise InputError(f"{value!r:.60} is not a number", "The pipeline in the project's files is damaged.")
     return f"{float(np.float32(value)):.9e}f"
 
 
@@ -53,6 +93,7 @@ def _c_array(ctype: str, name: str, values: np.ndarray, per_line: int = 6) -> st
 def anomaly_header(lib_id: str, axes: int, buffer_size: int, min_learn: int, knowledge_bytes: int, suffix: str | None) -> str:
     s = check_suffix(suffix)
     guard = f"NANOEDGEAI{s.upper()}_H"
+    check_library_id(lib_id)
     return f"""/* {header_name(suffix)} - NanoEdge AI compatible anomaly-detection library.
  * {GENERATED.format(version=__version__, lib_id=lib_id)}
  *
@@ -73,7 +114,7 @@ def anomaly_header(lib_id: str, axes: int, buffer_size: int, min_learn: int, kno
 
 #include <stdint.h>
 
-#define NEAI_ID{s} "{lib_id}"
+#define NEAI_ID{s} {c_string(lib_id)}
 #define NB_AXES{s} {axes}
 #define BUFFER_SIZE{s} {buffer_size}
 #define AXIS_NUMBER{s} NB_AXES{s}         /* NanoEdge's name */
@@ -129,7 +170,7 @@ def pre_config(pre: dict, axes: int, buffer_size: int) -> list[str]:
     of its neai_pre_cfg, as lines of a generated neai_config.h."""
     pf = pre_fields(pre, axes, buffer_size)
     tables = pre_tables(pre, buffer_size)
-    parts, inits = [], [f".{name} = {pf[name]}u" for name in PRE_FIELDS]
+    parts, inits = [], [f".{name} = {c_uint(pf[name])}" for name in PRE_FIELDS]
     for ctype, name in PRE_POINTERS:
         values = getattr(tables, name)
         if values.size:
@@ -173,9 +214,10 @@ def model_config(pipeline: dict, dim: int, axes: int, learn_features: np.ndarray
         if values.size:
             parts.append(_c_array(ctype, f"neai_{name}", values, per_line=8))
         pointers.append(f"neai_{name}" if values.size else "0")
-    parts.append(f"#define NEAI_CFG_MODEL_WORK_FLOATS {max(1, model_work_floats(model, dim))}u")
+    parts.append(f"#define NEAI_CFG_MODEL_WORK_FLOATS {c_uint(max(1, model_work_floats(model, dim)))}")
     parts.append(
-        f"#define NEAI_MODEL_INIT {{ {mf['kind']}u, {mf['dim']}u, {mf['k']}u, {mf['depth']}u, {mf['blocks']}u, 0u, "
+        f"#define NEAI_MODEL_INIT {{ {c_uint(mf['kind'])}, {c_uint(mf['dim'])}, {c_uint(mf['k'])}, "
+        f"{c_uint(mf['depth'])}, {c_uint(mf['blocks'])}, 0u, "
         f"{_c_float(mf['reg'])}, {_c_float(mf['calib'])}, {pointers[0]}, {pointers[1]} }}\n"
     )
     return parts
@@ -204,6 +246,7 @@ def anomaly_config(lib_id: str, pipeline: dict, axes: int, buffer_size: int, min
     the input guard (pipeline.guard_bounds) over buffers of `guard_buffer`
     samples (default: buffer_size); `learn_features`: the features of the
     project's nominal lines (half-space trees draw their tests from them)."""
+    check_library_id(lib_id)
     pre, model = pipeline["pre"], pipeline["model"]
     dim = nb_features(pre, axes, buffer_size)
     parts = [
@@ -314,6 +357,7 @@ def multisensor_header(
     data_input = one sample of NB_AXES variables (BUFFER_SIZE 1), plus NEAI_WINDOW."""
     s = check_suffix(suffix)
     guard = f"NANOEDGEAI{s.upper()}_H"
+    check_library_id(lib_id)
     return f"""/* {header_name(suffix)} - NanoEdge AI compatible Multi-sensor anomaly-detection library.
  * {GENERATED.format(version=__version__, lib_id=lib_id)}
  *
@@ -345,7 +389,7 @@ def multisensor_header(
 
 #include <stdint.h>
 
-#define NEAI_ID{s} "{lib_id}"
+#define NEAI_ID{s} {c_string(lib_id)}
 #define NB_AXES{s} {variables}           /* variables per sample */
 #define BUFFER_SIZE{s} 1            /* one sample per call */
 #define NEAI_WINDOW{s} {window}          /* samples the library looks back over */

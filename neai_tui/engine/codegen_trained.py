@@ -17,7 +17,7 @@ nothing to clash when two libraries link together.
 from __future__ import annotations
 
 from .. import __version__
-from .codegen import GENERATED, check_suffix, header_name
+from .codegen import GENERATED, c_string, check_library_id, check_suffix, header_name
 
 # project type -> the API's name for it
 API_NAMES = {"one-class": "oneclass", "n-class": "classification", "extrapolation": "extrapolation"}
@@ -70,7 +70,7 @@ def api_symbols(lib_type: str, suffix: str | None) -> list[str]:
 
 
 def _c_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return c_string(text)
 
 
 def _prototypes(lib_type: str, s: str) -> str:
@@ -106,11 +106,12 @@ def public_header(
     api = _check_type(lib_type)
     s = check_suffix(suffix)
     guard = f"NANOEDGEAI{s.upper()}_H"
+    check_library_id(lib_id)
     if lib_type == "n-class":
         if not classes or len(classes) < 2:
             raise ValueError("an n-class library needs at least two class names")
     defines = [
-        f'#define NEAI_ID{s} "{lib_id}"',
+        f"#define NEAI_ID{s} {c_string(lib_id)}",
         f"#define NB_AXES{s} {axes}",
         f"#define BUFFER_SIZE{s} {buffer_size}",
         f"#define AXIS_NUMBER{s} NB_AXES{s}         /* NanoEdge's name */",

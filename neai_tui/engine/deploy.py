@@ -11,7 +11,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,8 @@ from .errors import UsageError
 from .limits import LimitError, over_limits
 from .pipeline import describe, nb_features, state_floats
 from .project import Project
-from .search import Benchmark, find_library, select_library
+from .scratch import scratch_dir
+from .search import Benchmark, find_library, library_data_changes, select_library
 from .tasks.anomaly import AnomalyEvaluator, load_anomaly_data
 from .targets import resolve_target
 from .toolchain import DEFAULT_OPT, DEFAULT_OPTIMIZE, OPTIMIZE_LEVELS, optimize_flag
@@ -82,39 +82,46 @@ def deploy(
     optimize, opt = optimize_flag(optimize)
     build = {"float_abi": float_abi, "sections": sections, "extra_flags": extra_flags}
     core = build_variant(resolve_core(resolve_target(target or project.settings.target).core), **build)  # refuse early
-    final_path = _refuse_over_limits(project, lib_id, target, suffix, out, optimize, core, force)
-    staged = final_path.with_name(f".{final_path.stem}.staged.zip")
-    options = dict(lib_id=lib_id, target=target, suffix=suffix, out=staged, say=say, optimize=optimize, opt=opt,
-                   build=build)
-    try:
-        if project.settings.multisensor:
-            from .deploy_multisensor import deploy_multisensor
+    with project.writer("deploy a library"):
+        final_path = _refuse_over_limits(project, lib_id, target, suffix, out, optimize, core, force)
+        stale = library_data_changes(project, find_library(project, lib_id))
+        if stale:
+            say(f"warning: this library was benchmarked on other data ({'; '.join(stale)}); its scores may not "
+                "hold: run `neai bench` to rank libraries on the current data")
+        staged = final_path.with_name(f".{final_path.stem}.staged.zip")
+        options = dict(lib_id=lib_id, target=target, suffix=suffix, out=staged, say=say, optimize=optimize, opt=opt,
+                       build=build)
+        try:
+            if project.settings.multisensor:
+                from .deploy_multisensor import deploy_multisensor
 
-            result = deploy_multisensor(project, **options)
-        elif project.settings.type != "anomaly":
-            from .deploy_trained import deploy_trained
+                result = deploy_multisensor(project, **options)
+            elif project.settings.type != "anomaly":
+                from .deploy_trained import deploy_trained
 
-            result = deploy_trained(project, **options)
-        else:
-            result = _deploy_anomaly(project, **options)
-    except BaseException:
-        staged.unlink(missing_ok=True)
-        raise
-    measured = result.metadata.get("measured") or {}
-    over = over_limits(measured.get("ram_bytes"), measured.get("flash_bytes"), project.settings, target)
-    if over and not force:
-        staged.unlink(missing_ok=True)
-        raise LimitError(
-            f"library {result.metadata['library_id']} does not fit, as built for {result.metadata['target']}: "
-            + "; ".join(over) + " (measured on the build)",
-            LIMIT_HINT,
-        )
-    os.replace(staged, final_path)
-    result.zip_path = final_path
-    if over:
-        say("over the limits (--force): " + "; ".join(over))
-    if lib_id and select:
-        select_library(project, result.metadata["library_id"])
+                result = deploy_trained(project, **options)
+            else:
+                result = _deploy_anomaly(project, **options)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        measured = result.metadata.get("measured") or {}
+        over = over_limits(measured.get("ram_bytes"), measured.get("flash_bytes"), project.settings, target)
+        if over and not force:
+            staged.unlink(missing_ok=True)
+            raise LimitError(
+                f"library {result.metadata['library_id']} does not fit, as built for {result.metadata['target']}: "
+                + "; ".join(over) + " (measured on the build)",
+                LIMIT_HINT,
+            )
+        os.replace(staged, final_path)
+        result.zip_path = final_path
+        if over:
+            say("over the limits (--force): " + "; ".join(over))
+        if stale:
+            result.metadata["benchmarked_on_other_data"] = stale
+        if lib_id and select:
+            select_library(project, result.metadata["library_id"])
     say(f"wrote {result.zip_path}")
     return result
 
@@ -165,7 +172,7 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optim
     if out_path.suffix.lower() != ".zip":
         raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
 
-    with tempfile.TemporaryDirectory(prefix="neai-deploy-") as tmp_name:
+    with scratch_dir("neai-deploy-") as tmp_name:
         tmp = Path(tmp_name)
         gen = tmp / "gen"
         gen.mkdir()
@@ -343,6 +350,7 @@ def default_zip_path(project: Project, lib_name: str, core_name: str, suffix: st
     """deploy/<library>_<core>[_<suffix>][_speed][_softfp…].zip: builds that differ get their own zip
     (``variant``: toolchain.build_tag of the build's other options)."""
     level = "" if optimize == DEFAULT_OPTIMIZE else f"_{optimize}"
+    codegen.check_library_id(lib_name)  # never a path: the zip stays in deploy/
     return project.path / "deploy" / f"{lib_name}_{core_name}{codegen.check_suffix(suffix)}{level}{variant}.zip"
 
 

@@ -10,7 +10,6 @@ library's state from line to line: exactly the device's stream.
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from .deploy import DeployResult, build_and_verify, default_zip_path, library_me
 from .errors import UsageError
 from .pipeline import nb_features, state_floats
 from .project import Project
+from .scratch import scratch_dir
 from .search import Benchmark, find_library
 from .targets import resolve_target
 from .tasks.multisensor import (
@@ -99,7 +99,7 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, op
     if out_path.suffix.lower() != ".zip":
         raise UsageError(f"--out {out_path}: the library is a zip file", "Give a path ending in .zip.")
 
-    with tempfile.TemporaryDirectory(prefix="neai-deploy-") as tmp_name:
+    with scratch_dir("neai-deploy-") as tmp_name:
         tmp = Path(tmp_name)
         gen = tmp / "gen"
         gen.mkdir()

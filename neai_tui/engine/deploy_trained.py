@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from .csearch import c_lib_dir
 from .emulator_trained import KNOWLEDGE_FILE, STATE_NAMES, TrainedLibrary
 from .errors import InputError, ToolchainError, UsageError
 from .project import Project
+from .scratch import scratch_dir
 from .search import Benchmark, find_library
 from .targets import resolve_target
 
@@ -356,7 +356,7 @@ def deploy_trained(project: Project, *, lib_id=None, target=None, suffix=None, o
     header = codegen.header_name(suffix)
     kheader = codegen_trained.knowledge_header_name(suffix)
 
-    with tempfile.TemporaryDirectory(prefix="neai-deploy-") as tmp_name:
+    with scratch_dir("neai-deploy-") as tmp_name:
         tmp = Path(tmp_name)
         built = build_and_verify(fitted, pipeline["pre"], data, lib_name, suffix, core, seed, tmp, say, opt=opt)
         check, gen, ktext = built.check, built.gen, built.knowledge_text

@@ -7,6 +7,7 @@ ctypes. Nothing here re-implements the library.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import platform
@@ -16,6 +17,25 @@ from pathlib import Path
 from .emulator_runtime import STATE_NAMES, AnomalyLibrary
 from .errors import InputError, UsageError
 from .paths import cache_dir
+from .userfiles import read_user_file
+
+MAX_LIBRARY_ZIP_BYTES = 512 * 1024**2
+
+
+def _check_members(zf: zipfile.ZipFile, zip_path: Path) -> None:
+    """A library zip holds a few plain files: no path outside its folder, no link, no bomb."""
+    import stat
+    from pathlib import PurePosixPath
+
+    total = 0
+    for info in zf.infolist():
+        member = PurePosixPath(info.filename)
+        if member.is_absolute() or ".." in member.parts or "\\" in info.filename or stat.S_ISLNK(info.external_attr >> 16):
+            raise InputError(f"{zip_path}: member '{info.filename}' would land outside the library's folder",
+                             "Use a zip made by `neai deploy`.")
+        total += info.file_size
+    if total > 4 * MAX_LIBRARY_ZIP_BYTES:
+        raise InputError(f"{zip_path}: the zip would unpack to {total / 1024**3:.1f} GB", "Use a zip made by `neai deploy`.")
 
 
 def host_platform() -> str:
@@ -25,14 +45,16 @@ def host_platform() -> str:
 def open_library_zip(zip_path: Path | str) -> tuple[dict, Path]:
     """(metadata, extracted folder) of a library zip."""
     zip_path = Path(zip_path).expanduser()
-    if not zip_path.is_file():
+    if not zip_path.exists() and not zip_path.is_symlink():
         raise UsageError(f"{zip_path}: no such library zip", "Build one with `neai deploy DIR --out FILE.zip`.")
+    content = read_user_file(zip_path, MAX_LIBRARY_ZIP_BYTES, what="library zip")
     try:
-        digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()[:16]
+        digest = hashlib.sha256(content).hexdigest()[:16]
         folder = cache_dir() / "emulators" / digest
         if not (folder / "metadata.json").is_file():
             tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-            with zipfile.ZipFile(zip_path) as zf:
+            with zipfile.ZipFile(io.BytesIO(content)) as zf:
+                _check_members(zf, zip_path)
                 zf.extractall(tmp)
             try:
                 os.replace(tmp, folder)
@@ -41,7 +63,30 @@ def open_library_zip(zip_path: Path | str) -> tuple[dict, Path]:
         meta = json.loads((folder / "metadata.json").read_text())
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(f"{zip_path}: not a neai library zip ({exc})", "Use a zip made by `neai deploy`.") from None
+    check_library_metadata(meta, zip_path)
     return meta, folder
+
+
+def check_library_metadata(meta, zip_path: Path) -> None:
+    """The metadata fields that name files or size buffers: plain names, sane numbers."""
+    import re
+
+    def bad(field: str, value) -> InputError:
+        return InputError(f"{zip_path}: metadata.json: field {field}: {value!r} is not allowed here",
+                          "Use a zip made by `neai deploy`.")
+
+    if not isinstance(meta, dict):
+        raise bad("(top level)", type(meta).__name__)
+    emu = meta.get("emulator") or {}
+    for key in ("shared_library", "knowledge"):
+        value = emu.get(key) if isinstance(emu, dict) else None
+        if value is not None and not (isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}", value)):
+            raise bad(f"emulator.{key}", value)
+    data = meta.get("data") or {}
+    for key, top in (("axes", 64), ("buffer_size", 1 << 16), ("values_per_line", 1 << 16)):
+        value = data.get(key) if isinstance(data, dict) else None
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top):
+            raise bad(f"data.{key}", value)
 
 
 def load_anomaly_library(zip_path: Path | str) -> tuple[dict, AnomalyLibrary]:

@@ -25,6 +25,7 @@ import numpy as np
 from .emulator import emulate, load_anomaly_library, open_library_zip, read_inference_file
 from .emulator_runtime import STATE_NAMES, AnomalyLibrary
 from .errors import InputError, UsageError
+from .userfiles import open_user_file
 
 MODES = {"anomaly": "detect", "one-class": "outlier", "n-class": "classify", "extrapolation": "extrapolate"}
 
@@ -53,7 +54,7 @@ def library_zip_info(path: Path | str) -> dict:
     """What a library zip is (from its metadata.json, without extracting it)."""
     path = Path(path)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_user_file(path, None, what="library zip") as handle, zipfile.ZipFile(handle) as zf:
             meta = json.loads(zf.read("metadata.json"))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a neai library zip ({exc})", "Use a zip made by `neai deploy`.") from None
@@ -266,7 +267,7 @@ class EmulatorSession:
 def library_file_text(zip_path: Path | str, name: str) -> str:
     """A text file of a library zip (main.c, the header, metadata.json)."""
     try:
-        with zipfile.ZipFile(Path(zip_path)) as zf:
+        with open_user_file(Path(zip_path), None, what="library zip") as handle, zipfile.ZipFile(handle) as zf:
             return zf.read(name).decode("utf-8", errors="replace")
     except (OSError, KeyError, zipfile.BadZipFile) as exc:
         raise InputError(f"{zip_path}: no {name} in it ({exc})", "Deploy the library again.") from None

@@ -184,15 +184,32 @@ def emulate_trained(zip_path, meta: dict, *, learn=(), infile=None, mode: str = 
 
 # ---------------------------------------------------------- the zip's own runner
 def _read_lines(path: Path) -> list[list[float]]:
+    import os
+    import re
+    import stat
+
+    # A regular file only (a FIFO or /dev/zero would block or never end); ASCII numbers
+    # within float32's range only, as `neai` reads them (SPEC §1).
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SystemExit(f"{path}: not a regular file (a pipe, device or folder): give a signal file")
+        content = handle.read().decode("utf-8-sig")
+    number_re = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+    for number, line in enumerate(content.splitlines(), start=1):
         text = line.strip()
         if not text:
             continue
         for sep in (";", "\t", ","):
             text = text.replace(sep, " ")
         try:
-            rows.append([float(v) for v in text.split()])
+            fields = text.split(" ")
+            bad = next((v for v in fields if v and not (number_re.fullmatch(v) and abs(float(v)) <= 3.4028235e38)),
+                       None)
+            if bad is not None:
+                raise ValueError(f"value {bad!r} is not an ASCII number within float32's range")
+            rows.append([float(v) for v in fields if v])
         except ValueError as exc:
             raise SystemExit(f"{path}:{number}: {exc}; signal files hold numbers only") from None
     return rows

@@ -16,13 +16,14 @@ import hashlib
 import math
 import os
 import re
-import shutil
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .errors import InputError, Problem, UsageError
-from .storage import atomic_write_json, read_json
+from .lock import LOCK_FILE, WriterLock, project_writer
+from .storage import atomic_write_bytes, atomic_write_json, read_json
 from .targets import DEFAULT_TARGET, resolve_target
 
 PROJECT_FILE = "project.json"
@@ -57,6 +58,69 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+SIGNAL_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (newlines included) shown as escapes, so a
+    file name cannot break a line of the project file, a message or a report."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def stored_name(name: str) -> str:
+    """The name part of an imported copy (after ``s<N>_``): letters, digits, '_',
+    '-' and '.', at most 40 characters, and one of the signal extensions
+    (``x.csv;rm -rf ~`` -> ``x.csv``, ``rec.CSV`` -> ``rec.csv``, ``data`` -> ``data.csv``)."""
+    path = Path(name)
+    suffix = path.suffix.lower()
+    stem = path.stem if suffix else name
+    if suffix not in SIGNAL_SUFFIXES:
+        for candidate in SIGNAL_SUFFIXES:  # "x.csv;rm -rf ~": the real extension is inside
+            if candidate in name.lower():
+                stem = name[: name.lower().index(candidate)]
+                suffix = candidate
+                break
+        else:
+            suffix = ".csv"
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._")[:40] or "signals"
+    return stem + suffix
+
+
+def _stamp(file: Path) -> tuple | None:
+    try:
+        st = file.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _load_project_file(file: Path) -> tuple["ProjectSettings", list["SignalEntry"], str]:
+    """Settings, signals and creation time of a project.json, validated (schema.py)."""
+    from .schema import InvalidProjectData, check_project
+
+    try:
+        data = read_json(file)
+    except (ValueError, OSError) as exc:
+        raise InputError(
+            f"{file}: the project file is damaged ({exc})",
+            "Restore it from a backup, or recreate the project and import the signals again.",
+        ) from None
+    check_project(data, str(file))
+    try:
+        settings = ProjectSettings(**data["settings"])
+        signals = [SignalEntry(**s) for s in data.get("signals", [])]
+        settings.validate(check_target=False)
+    except (TypeError, KeyError) as exc:
+        raise InvalidProjectData(
+            f"{file}: the project file is damaged ({exc})",
+            "Restore it from a backup, or recreate the project and import the signals again.",
+        ) from None
+    except UsageError as exc:
+        raise InvalidProjectData(f"{file}: settings: {exc.message}", exc.hint) from None
+    return settings, signals, data.get("created", "")
+
+
 @dataclass
 class ProjectSettings:
     name: str
@@ -75,7 +139,9 @@ class ProjectSettings:
     # Candidates over it are excluded from the benchmark like those over RAM/flash.
     max_time_ms: float | None = None
 
-    def validate(self) -> None:
+    def validate(self, *, check_target: bool = True) -> None:
+        """Raise UsageError for settings that cannot work. ``check_target=False`` (on
+        load) lets a project whose target left the catalogue open, to choose another."""
         if self.type not in PROJECT_TYPES:
             raise UsageError(
                 f"unknown project type '{self.type}'", f"Choose one of: {', '.join(PROJECT_TYPES)}."
@@ -91,9 +157,20 @@ class ProjectSettings:
             if value is not None and value <= 0:
                 raise UsageError(f"{label} must be a positive number of KB, not {value}", "Omit it for no limit.")
         validate_max_time(self.max_time_ms)
-        resolve_target(self.target)
-        if not self.name.strip():
+        if check_target:
+            resolve_target(self.target)
+        if not isinstance(self.name, str) or not self.name.strip():
             raise UsageError("the project name is empty", "Give --name NAME.")
+        if len(self.name) > 200 or _CONTROL.search(self.name):
+            raise UsageError(
+                f"the project name '{printable(self.name[:60])}' holds control characters or is over 200 characters",
+                "Give a name on one line, e.g. --name \"fan test bench\".",
+            )
+        if not isinstance(self.description, str) or len(self.description) > 4096 or _CONTROL.search(
+            self.description.replace("\n", "").replace("\t", "")
+        ):
+            raise UsageError("the description holds control characters or is over 4096 characters",
+                             "Write plain text (lines and tabs are fine).")
         if self.frequency_filter is not None:
             validate_frequency_filter(self.frequency_filter)
             cut = self.frequency_filter.get("low_hz") or self.frequency_filter.get("high_hz")
@@ -178,6 +255,7 @@ class Project:
         self.settings = settings
         self.signals = signals
         self.created = created
+        self._stamp: tuple | None = None  # project.json as last read or written (reload)
 
     # -- persistence -----------------------------------------------------------------
     @classmethod
@@ -194,6 +272,7 @@ class Project:
         path.mkdir(parents=True, exist_ok=True)
         project = cls(path, settings, [], _now())
         project.save()
+        (path / LOCK_FILE).touch()  # there from the start: a writer never adds a file
         return project
 
     @classmethod
@@ -205,16 +284,35 @@ class Project:
                 f"{path} is not a neai project (no {PROJECT_FILE})",
                 "Create one with `neai new DIR --type anomaly --axes N`.",
             )
-        try:
-            data = read_json(file)
-            settings = ProjectSettings(**data["settings"])
-            signals = [SignalEntry(**s) for s in data.get("signals", [])]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(
-                f"{file}: the project file is damaged ({exc})",
-                "Restore it from a backup, or recreate the project and import the signals again.",
-            ) from None
-        return cls(path, settings, signals, data.get("created", ""))
+        stamp = _stamp(file)
+        settings, signals, created = _load_project_file(file)
+        project = cls(path, settings, signals, created)
+        project._stamp = stamp
+        return project
+
+    def reload(self) -> bool:
+        """Read project.json again if another process changed it since this object
+        read or wrote it (a TUI screen kept open while the CLI imports); True if so."""
+        file = self.path / PROJECT_FILE
+        stamp = _stamp(file)
+        if stamp is None or stamp == self._stamp:
+            return False
+        self.settings, self.signals, self.created = _load_project_file(file)
+        self._stamp = stamp
+        return True
+
+    @contextmanager
+    def writer(self, action: str) -> Iterator[WriterLock]:
+        """Hold the project's writer lock (lock.py) while changing it:
+        ``with project.writer("set"): ...``. Re-entrant in one thread; a second
+        writer gets ProjectBusy (exit 2) naming the holder. On first entry the
+        project is read again from disk, so changes made by another process
+        meanwhile are not overwritten with this object's older view."""
+        with project_writer(self.path, action) as held:
+            if not held.nested:
+                self._stamp = None  # read it again, whatever the file's time stamps say
+                self.reload()
+            yield held
 
     def save(self) -> None:
         atomic_write_json(
@@ -226,6 +324,7 @@ class Project:
                 "signals": [asdict(s) for s in self.signals],
             },
         )
+        self._stamp = _stamp(self.path / PROJECT_FILE)
 
     # -- derived facts -------------------------------------------------------------
     @property
@@ -250,7 +349,22 @@ class Project:
         return vpl // self.settings.axes
 
     def signal_path(self, entry: SignalEntry) -> Path:
-        return self.path / entry.file
+        """Where an imported copy is: always a plain file of the project's signals/
+        folder (schema.py checks the entry on load; this checks again at use, so an
+        entry made in memory cannot name a file elsewhere either)."""
+        from .schema import SIGNAL_FILE, InvalidProjectData
+
+        folder = self.path / "signals"
+        path = self.path / entry.file
+        if not SIGNAL_FILE.fullmatch(entry.file) or path.parent != folder or path.is_symlink() or (
+            folder.is_symlink()
+        ):
+            raise InvalidProjectData(
+                f"{self.path / PROJECT_FILE}: signal {entry.id}: file '{printable(entry.file)}' is not a plain "
+                "file of the project's signals/ folder",
+                "Remove this signal and import the file again.",
+            )
+        return path
 
     def signals_with(self, role: str | None = None, couple: int | None = None) -> list[SignalEntry]:
         return [
@@ -272,8 +386,16 @@ class Project:
         couple: int = 1,
         sep: str = "auto",
     ) -> SignalEntry:
-        """Check a signal file and copy it into the project; the original stays untouched."""
-        from .signals import read_signals
+        """Check a signal file and copy it into the project; the original stays untouched.
+
+        The file is read once (a regular file only, size checked first: userfiles.py);
+        the bytes checked are the bytes stored, under the project's writer lock."""
+        with self.writer("import a signal file"):
+            return self._import_signal(source, role=role, class_name=class_name, couple=couple, sep=sep)
+
+    def _import_signal(self, source, *, role, class_name, couple, sep) -> SignalEntry:
+        from .signals import MAX_FILE_BYTES, read_signals
+        from .userfiles import read_user_file
 
         source = Path(source).expanduser()
         kind = self.settings.type
@@ -305,13 +427,14 @@ class Project:
             )
 
         axes = self.settings.axes
+        content = read_user_file(source, MAX_FILE_BYTES)
         try:
-            data = read_signals(source, axes=axes, sep=sep, layout=self.settings.layout)
+            data = read_signals(source, axes=axes, sep=sep, layout=self.settings.layout, content=content)
         except InputError as exc:
             # Lines that are whole buffers without the target: say so, not just "not a multiple".
             if kind == "extrapolation" and any(p.code == "not-multiple-of-axes" for p in getattr(exc, "problems", [])):
                 try:
-                    n = read_signals(source, axes=axes, sep=sep, layout="buffers").values_per_line
+                    n = read_signals(source, axes=axes, sep=sep, layout="buffers", content=content).values_per_line
                 except InputError:
                     raise exc from None
                 raise InputError(
@@ -357,21 +480,18 @@ class Project:
         if kind == "n-class" and any(s.class_name == class_name for s in self.signals):
             raise UsageError(f"class '{class_name}' is already imported", "Give another --class NAME.")
 
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        digest = hashlib.sha256(content).hexdigest()
         index = len(self.signals) + 1
         while any(s.id == f"s{index}" for s in self.signals):
             index += 1
-        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.stem)[:40] or "signals"
-        dest_rel = f"signals/s{index}_{stem}{source.suffix.lower() or '.csv'}"
+        dest_rel = f"signals/s{index}_{stored_name(source.name)}"
         dest = self.path / dest_rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.tmp")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, dest)
+        atomic_write_bytes(dest, content)
+        del content
         entry = SignalEntry(
             id=f"s{index}",
             file=dest_rel,
-            original=str(source.resolve()),
+            original=printable(str(source.resolve()))[:4096],
             role=role,
             couple=couple,
             class_name=class_name,
@@ -380,20 +500,24 @@ class Project:
             values_per_line=n_values,
             sha256=digest,
             imported_at=_now(),
-            warnings=[p.text() for p in data.problems if p.severity != "error"],
+            warnings=[printable(p.text()) for p in data.problems if p.severity != "error"],
         )
         if kind == "extrapolation" and axes == 1 and n_values >= 8 and not n_values & (n_values - 1):
             # With one axis a missing target cannot be proven; a power-of-two line length suggests it.
-            entry.warnings.append(
+            entry.warnings.append(printable(
                 f"{source}: warning: lines hold {n_values} values, a power of two: is the target missing? "
                 f"Fix: each line must be the target value, then the buffer (here {n_values - 1} samples)."
-            )
+            ))
         self.signals.append(entry)
         self.save()
         return entry
 
     def update_settings(self, **changes) -> ProjectSettings:
         """Change settings and save; type, axes and Multi-sensor are fixed once signals exist."""
+        with self.writer("change the settings"):
+            return self._update_settings(**changes)
+
+    def _update_settings(self, **changes) -> ProjectSettings:
         from dataclasses import replace
 
         unknown = set(changes) - set(ProjectSettings.__dataclass_fields__)
@@ -413,15 +537,18 @@ class Project:
         return updated
 
     def remove_signal(self, signal_id: str) -> None:
-        entry = next((s for s in self.signals if s.id == signal_id), None)
-        if entry is None:
-            raise UsageError(f"no signal '{signal_id}' in this project", "See `neai check DIR` for the list.")
-        self.signals.remove(entry)
-        self.save()
-        try:
-            (self.path / entry.file).unlink()
-        except FileNotFoundError:
-            pass
+        """Forget an imported signal and delete its copy (only ever a file of signals/)."""
+        with self.writer("remove a signal"):
+            entry = next((s for s in self.signals if s.id == signal_id), None)
+            if entry is None:
+                raise UsageError(f"no signal '{signal_id}' in this project", "See `neai check DIR` for the list.")
+            path = self.signal_path(entry)
+            self.signals.remove(entry)
+            self.save()
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
 
     def load_values(self, entry: SignalEntry):
         """The numeric content of an imported signal (float64 array, lines × values)."""
@@ -487,6 +614,11 @@ class Project:
                 "class from everything else, create a 1-class project instead.",
             )
         return out
+
+
+def project_lock(project: Project, action: str = "change the project"):
+    """The project's writer lock as a context manager (same as ``project.writer(action)``)."""
+    return project.writer(action)
 
 
 @dataclass

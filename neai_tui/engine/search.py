@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -32,8 +33,11 @@ from typing import Callable
 import numpy as np
 
 from .errors import Cancelled, UsageError
+from .fingerprint import changes as data_changes
+from .fingerprint import data_fingerprint
 from .project import Project
 from .scoring import Limits
+from .schema import BENCH_ID, InvalidProjectData, check_bench_state, check_library, check_selected
 from .storage import append_jsonl, append_jsonl_many, atomic_write_json, read_json, read_jsonl
 from .strategy import GENERATION_SIZE, STRATEGIES, TOP_N, Proposer, pipeline_key
 from .cost import core_space
@@ -83,6 +87,7 @@ class BenchResult:
     # Candidates left out for their size: {"ram": n, "flash": n, "both": n,
     # "min_ram": bytes, "min_flash": bytes} over the benchmark (see limits.py).
     excluded: dict | None = None
+    note: str = ""  # why an unfinished benchmark was not resumed, if it was not
 
 
 # ----------------------------------------------------------- worker processes
@@ -146,15 +151,18 @@ def benchmarks_dir(project: Project) -> Path:
 
 
 def list_benchmarks(project: Project) -> list[dict]:
+    """The state of every benchmark (bench.json), validated (schema.py); folders
+    whose name is not a benchmark id are not benchmarks and are left alone."""
     out = []
     root = benchmarks_dir(project)
     if root.is_dir():
         for folder in sorted(root.iterdir(), key=lambda p: (len(p.name), p.name)):
-            if (folder / "bench.json").is_file():
+            if re.fullmatch(BENCH_ID, folder.name) and not folder.is_symlink() and (folder / "bench.json").is_file():
                 try:
-                    out.append(read_json(folder / "bench.json"))
+                    state = read_json(folder / "bench.json")
                 except (OSError, ValueError):
                     continue
+                out.append(check_bench_state(state, str(folder / "bench.json"), folder.name))
     return out
 
 
@@ -201,10 +209,12 @@ class Benchmark:
 
     @classmethod
     def load(cls, project: Project, bench_id: str) -> "Benchmark":
+        if not isinstance(bench_id, str) or not re.fullmatch(BENCH_ID, bench_id):
+            raise InvalidProjectData(f"'{bench_id!s:.40}' is not a benchmark id", "Benchmark ids are b1, b2, …")
         bench = cls(project, bench_id)
-        if not (bench.dir / "bench.json").is_file():
+        if not (bench.dir / "bench.json").is_file() or bench.dir.is_symlink():
             raise UsageError(f"no benchmark '{bench_id}' in {project.path}", "See `neai libs DIR`.")
-        bench.state = read_json(bench.dir / "bench.json")
+        bench.state = check_bench_state(read_json(bench.dir / "bench.json"), str(bench.dir / "bench.json"), bench_id)
         return bench
 
     def save(self) -> None:
@@ -216,7 +226,8 @@ class Benchmark:
         done = int(self.state.get("next_index", 0))
         partial = set(self.state.get("partial", []))
         by_index = {
-            r["index"]: r for r in read_jsonl(self.dir / "results.jsonl") if r["index"] < done or r["index"] in partial
+            r["index"]: r for r in _validated_results(self.dir / "results.jsonl", self.id)
+            if r["index"] < done or r["index"] in partial
         }
         return [by_index[i] for i in sorted(by_index)]
 
@@ -229,8 +240,44 @@ class Benchmark:
 
     def best(self) -> dict | None:
         if (self.dir / "best.json").is_file():
-            return read_json(self.dir / "best.json")
+            record = check_library(read_json(self.dir / "best.json"), str(self.dir / "best.json"))
+            if record["benchmark"] != self.id:
+                raise InvalidProjectData(f"{self.dir / 'best.json'}: field benchmark: '{record['benchmark']}' is not "
+                                         f"this folder's benchmark '{self.id}'", "Restore the file or remove it.")
+            return record
         return None
+
+    def data_changes(self, project: Project | None = None, fingerprint: dict | None = None) -> list[str]:
+        """How the project's data and settings differ from what this benchmark ran on
+        (fingerprint.py; empty: the same)."""
+        project = project or self.project
+        return data_changes(self.state.get("fingerprint"), fingerprint or data_fingerprint(project), self.state, project)
+
+
+_results_cache: dict[str, tuple[tuple, list[dict]]] = {}
+
+
+def _validated_results(path: Path, bench_id: str) -> list[dict]:
+    """The records of a results.jsonl, each validated (schema.py); cached while the
+    file is unchanged, so listing libraries again costs nothing."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return []
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+    key = str(path.resolve())
+    known = _results_cache.get(key)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    records = []
+    for number, record in enumerate(read_jsonl(path), start=1):
+        check_library(record, f"{path}: record {number}")
+        if record["benchmark"] != bench_id:
+            raise InvalidProjectData(f"{path}: record {number}: field benchmark: '{record['benchmark']}' is not this "
+                                     f"folder's benchmark '{bench_id}'", "Restore the file or remove it.")
+        records.append(record)
+    _results_cache[key] = (stamp, records)
+    return list(records)
 
 
 def pareto_front(results: list[dict]) -> list[dict]:
@@ -270,16 +317,39 @@ def run_benchmark(
     keep_selection: bool = False,
 ) -> BenchResult:
     """Run (or resume) a benchmark until the time or evaluation budget, the
-    cancel event, or convergence. The best library so far is always on disk."""
+    cancel event, or convergence. The best library so far is always on disk.
+
+    The project's writer lock is held throughout (a second writer gets
+    ProjectBusy). An unfinished benchmark is resumed only if it ran on the same
+    data and settings (fingerprint.py); otherwise a new one starts and the first
+    progress message says why."""
     if cores < 1:
         raise UsageError(f"--cores must be 1 or more, not {cores}", "Use --cores N with N >= 1.")
+    with project.writer("run a benchmark"):
+        return _run_benchmark(project, time_limit=time_limit, max_evals=max_evals, cores=cores, seed=seed, new=new,
+                              progress=progress, cancel=cancel, strategy=strategy, scheduler=scheduler,
+                              keep_selection=keep_selection)
+
+
+def _run_benchmark(project, *, time_limit, max_evals, cores, seed, new, progress, cancel, strategy, scheduler,
+                   keep_selection):
     task = task_for(project.settings.type, project.settings.multisensor)
     data = task.load(project)
     footprint = _check_space_fits(project, task, data)
+    fingerprint = data_fingerprint(project)
     resume_id = None if new else latest_unfinished(project)
+    not_resumed = ""
+    if resume_id:
+        earlier = Benchmark.load(project, resume_id)
+        why = earlier.data_changes(project, fingerprint)
+        if why:
+            not_resumed = (f"benchmark {resume_id} ran on other data ({'; '.join(why)}): starting a new benchmark "
+                           f"instead of resuming it; its candidates stay listed, marked as computed on other data")
+            resume_id = None
     bench = (Benchmark.load(project, resume_id) if resume_id
              else Benchmark.create(project, seed, cores, keep_selection=keep_selection))
     state = bench.state
+    state["fingerprint"] = fingerprint
     seed = state["seed"]
     strategy = state.setdefault("strategy", strategy)
     if strategy not in STRATEGIES:
@@ -288,24 +358,13 @@ def run_benchmark(
     pres = core_space(task.preprocessing_space(data), limits.core)
     models = task.model_space(data)
     frequency_filter = task.frequency_filter(data)
-    if "evals_done" in state and state.get("evals_done") and state.get("frequency_filter") != frequency_filter:
-        raise UsageError(
-            f"the project's frequency filter changed since benchmark {bench.id} started",
-            "Start a new benchmark (`neai bench DIR --new`, or New in the benchmark dialog), or set the filter back.",
-        )
     state["frequency_filter"] = frequency_filter
     if footprint is not None:  # what the space holds under the project's limits
         state["space_fit"] = {"fit": footprint.fit, "exact": footprint.exact, "min_ram": footprint.min_ram,
                               "min_flash": footprint.min_flash}
     else:
         state.pop("space_fit", None)
-    if state.get("evals_done") and state.setdefault("core", limits.core) != limits.core:
-        raise UsageError(
-            f"the project's target core changed since benchmark {bench.id} started ({state['core']} -> {limits.core})",
-            "Start a new benchmark (`neai bench DIR --new`, or New in the benchmark dialog): costs and candidates "
-            "depend on the core.",
-        )
-    state["core"] = limits.core
+    state["core"] = limits.core  # a changed target (so core) starts a new benchmark: fingerprint.py
     state["max_time_ms"] = limits.max_time_ms
     state["space_size"] = len(pres) * len(models)
     state["task"] = task.name
@@ -371,6 +430,8 @@ def run_benchmark(
         return None if max_evals is None else max_evals - state["evals_done"]
 
     status = "done"
+    if not_resumed:
+        report(not_resumed)
     report(f"benchmark {bench.id}: {state['space_size']} candidates in the space, seed {seed}, {cores} core(s)")
     if state["data"].get("split_kind") == "blocks":
         report(
@@ -536,7 +597,8 @@ def run_benchmark(
     if excluded is not None and state.get("space_fit"):
         excluded["space_fit"] = state["space_fit"]
         excluded["space_size"] = state["space_size"]
-    return BenchResult(bench.id, best, state["evals_done"], state["elapsed_s"], status, excluded)
+    return BenchResult(bench.id, best, state["evals_done"], state["elapsed_s"], status, excluded,
+                       not_resumed)
 
 
 def _check_space_fits(project: Project, task: Task, data):
@@ -717,8 +779,10 @@ def list_libraries(project: Project) -> list[dict]:
     selected = selected_library_id(project)
     limits = Limits.of(project.settings)
     out = []
+    fingerprint = data_fingerprint(project)
     for info in list_benchmarks(project):
         bench = Benchmark.load(project, info["id"])
+        other = bench.data_changes(project, fingerprint)
         best = bench.best()
         core = bench.state.get("core")
         results = bench.results()
@@ -737,6 +801,9 @@ def list_libraries(project: Project) -> list[dict]:
                 "pipeline": record["pipeline_text"],
                 "selected": record["id"] == selected,
                 "pareto": record["id"] in front_ids,
+                # computed on other data or settings than the project's now (fingerprint.py)
+                "other_data": bool(other),
+                "other_data_reason": "; ".join(other) if other else None,
             }
             if "instructions" in record and core:
                 lib["instructions"] = record["instructions"]
@@ -776,12 +843,19 @@ def selected_library_id(project: Project) -> str | None:
     path = project.path / "selected.json"
     if path.is_file():
         try:
-            return read_json(path).get("library")
+            data = read_json(path)
         except (OSError, ValueError):
             return None
+        return check_selected(data, str(path)).get("library")
     return None
 
 
 def select_library(project: Project, lib_id: str) -> None:
-    find_library(project, lib_id)
-    atomic_write_json(project.path / "selected.json", {"library": lib_id})
+    with project.writer("select the library to deploy"):
+        find_library(project, lib_id)
+        atomic_write_json(project.path / "selected.json", {"library": lib_id})
+
+
+def library_data_changes(project: Project, record: dict) -> list[str]:
+    """How the project differs from the data the library's benchmark ran on (empty: same)."""
+    return Benchmark.load(project, record["benchmark"]).data_changes(project)

@@ -38,6 +38,14 @@ Edge cases, decided deliberately:
 * **Header row**: a first data line holding text blocks as ``header-row`` (one
   problem for the line, not one per column name).
 * **NaN / Inf** block (``not-finite``): a library cannot learn from them.
+* **Numbers** are ASCII decimal numbers only (sign, digits, ``.``, exponent): other
+  scripts' digits (Arabic, fullwidth), ``1_0``, hex are not numbers, with a message
+  that says which character is wrong (no-break and thin spaces, invisible characters
+  are named by their code point). A value beyond float32's range (|x| > 3.4028235e38,
+  e.g. ``1e39``, ``1e400``, a 400-digit integer) blocks as ``out-of-range``: the
+  library computes in float32, where it would be Inf.
+* **Special files**: only regular files are read (``userfiles.py``); a FIFO, device
+  or socket is ``special-file``, refused at once.
 * **Value count**: the expected count is the one most lines have (ties: the first
   line's), so a single odd line is reported, not every other line.
 * **Limits** (keyword arguments): ``max_bytes`` (1 GiB), ``max_lines`` data lines
@@ -54,7 +62,6 @@ chunks that fail go through the precise per-value scan that locates each problem
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +69,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import Problem, SignalFileError, UsageError
+from .userfiles import open_user_file, read_user_file, too_large, unreadable_problem
 
 __all__ = [
     "SEPARATORS",
@@ -87,9 +95,9 @@ MAX_LINE_CHARS = 512 * 1024
 MAX_REPORTED = 50
 
 ERROR_CODES = (
-    "file-not-found", "not-a-file", "unreadable", "file-too-large", "empty-file",
+    "file-not-found", "not-a-file", "special-file", "unreadable", "file-too-large", "empty-file",
     "binary-file", "not-utf8", "too-many-lines", "line-too-long", "bad-line-ending",
-    "header-row", "not-a-number", "not-finite", "empty-field", "decimal-comma",
+    "header-row", "not-a-number", "not-finite", "out-of-range", "empty-field", "decimal-comma",
     "mixed-separators", "inconsistent-count", "not-multiple-of-axes",
     "wrong-variable-count", "missing-buffer", "too-many-values",
 )
@@ -99,13 +107,20 @@ _CHUNK_LINES = 4096
 _DETECT_BYTES = 4 << 20
 _DETECT_LINES = 200
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# The one number syntax (SPEC §1): ASCII only, so no other script's digits, no '_'.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
-_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?", re.ASCII)
 _DATE_OR_TIME = re.compile(
-    r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}\.\d{1,2}\.\d{1,2}|\d:\d\d"
+    r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}\.\d{1,2}\.\d{1,2}|\d:\d\d", re.ASCII
 )
-_LETTER = re.compile(r"[A-Za-z_\u00c0-\ufffc]")  # U+FFFD (undecodable byte) is no letter
+_LETTER = re.compile(r"[^\W\d]")  # a letter of any script, or '_'; not a digit, space or U+FFFD
+# Characters C parsers skip as whitespace that are not a plain space or tab: a value
+# padded with one of them must not pass as a number (recordings' fast path).
+_ODD_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]")
+# Largest magnitude a float32 holds (3.4028234664e38 rounds up to it): beyond, the
+# library's float arithmetic would see Inf.
+FLOAT32_LIMIT = 3.4028235e38
 _HEADER_LETTERS = re.compile(r"[A-DF-Za-df-z_]")  # any letter but e/E: not part of a number
 
 
@@ -174,15 +189,7 @@ def detect_separator(path: Path | str) -> str:
     are decimal marks, which the reader then reports. Lines of a single value give a
     space.
     """
-    path = Path(path)
-    problems = _file_problems(path, MAX_FILE_BYTES)
-    if problems:
-        raise SignalFileError(problems)
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(_DETECT_BYTES)
-    except OSError as exc:  # pragma: no cover - raced with _file_problems
-        raise SignalFileError([_unreadable(path, exc)]) from exc
+    head = read_head(Path(path), _DETECT_BYTES, MAX_FILE_BYTES)
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     lines = head.decode("utf-8", errors="replace").split("\n")
@@ -201,6 +208,7 @@ def read_signals(
     max_lines: int | None = MAX_LINES,
     max_line_chars: int | None = MAX_LINE_CHARS,
     strict: bool = True,
+    content: bytes | None = None,
 ) -> SignalData:
     """Read a signal file and run the Studio's blocking checks.
 
@@ -208,8 +216,11 @@ def read_signals(
     With ``strict`` (the default) any error raises ``SignalFileError`` listing every
     problem found; warnings are returned in ``.problems``. With ``strict=False``
     errors are returned too, and ``.values`` holds only the lines that were sound.
+    ``content``: the file's bytes, already read (``path`` then only names it in messages).
     """
-    data = _Reader(Path(path), axes, sep, layout, max_bytes, max_lines, max_line_chars).run()
+    reader = _Reader(Path(path), axes, sep, layout, max_bytes, max_lines, max_line_chars)
+    reader.content = content
+    data = reader.run()
     if strict and any(p.severity == "error" for p in data.problems):
         raise SignalFileError(data.problems)
     return data
@@ -253,48 +264,14 @@ def _validate_args(axes: int, layout: str) -> None:
         raise UsageError(f"unknown signal layout {layout!r}", f"Use one of: {', '.join(LAYOUTS)}.")
 
 
-def _human_bytes(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)  # pragma: no cover
-
-
-def _unreadable(path: Path, exc: OSError) -> Problem:
-    reason = exc.strerror or str(exc)
-    return Problem(
-        "error", "unreadable", str(path), 0, 0,
-        f"cannot read the file: {reason}",
-        "check that you may read it (permissions) and that no other program locks it",
-    )
-
-
-def _file_problems(path: Path, max_bytes: int | None) -> list[Problem]:
-    """What stops us from reading the file at all."""
-    name = str(path)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return [Problem(
-            "error", "file-not-found", name, 0, 0, "file not found",
-            f"check the path; a relative path starts from the current folder ({os.getcwd()})",
-        )]
-    except OSError as exc:
-        return [_unreadable(path, exc)]
-    if path.is_dir():
-        return [Problem(
-            "error", "not-a-file", name, 0, 0, "this is a folder, not a file",
-            "give the path of one .csv or .txt signal file inside it",
-        )]
-    if max_bytes is not None and st.st_size > max_bytes:
-        return [Problem(
-            "error", "file-too-large", name, 0, 0,
-            f"the file is {_human_bytes(st.st_size)}; the limit is {_human_bytes(max_bytes)}",
-            "split the recording into several files or keep a representative part; "
-            "a few hundred to a few thousand lines per class are usually enough",
-        )]
-    return []
+def read_head(path: Path, n: int, max_bytes: int | None) -> bytes:
+    """The first ``n`` bytes of a regular file (userfiles.py: no FIFO, device or
+    folder; no file over ``max_bytes``); SignalFileError otherwise."""
+    with open_user_file(path, max_bytes) as handle:
+        try:
+            return handle.read(n)
+        except OSError as exc:
+            raise SignalFileError([unreadable_problem(path, exc)]) from None
 
 
 def _line_sep(line: str) -> str | None:
@@ -344,6 +321,60 @@ def _shorten(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def out_of_range(value: str) -> tuple[str, str, str]:
+    """The (code, message, hint) of a number beyond float32 (1e39, 1e400, 400 digits)."""
+    return ("out-of-range",
+            f"value '{_shorten(value, 40)}' is beyond the range of float32, the library's number type "
+            "(|x| ≤ 3.4028235e38)",
+            "a value this large is usually a logging error (an unset or overflowed variable, a wrong scale): "
+            "fix it or remove the line")
+
+
+def _char_desc(ch: str) -> str:
+    """'a no-break space (U+00A0)'."""
+    import unicodedata
+
+    name = unicodedata.name(ch, "control character").lower()
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name} (U+{ord(ch):04X})"
+
+
+def unusual_characters(value: str) -> tuple[str, str, str] | None:
+    """A specific diagnosis for a value that holds something a plain ASCII number does
+    not: other scripts' digits, '_' digit groups, odd spaces, invisible characters."""
+    import unicodedata
+
+    shown = _shorten(value.encode("unicode_escape").decode("ascii"), 48)
+    for ch in value:
+        if ch.isdigit() and not ch.isascii():
+            script = unicodedata.name(ch, "other").split(" DIGIT")[0].lower()
+            return ("not-a-number", f"value '{_shorten(value, 40)}' is written with {script} digits "
+                    f"(U+{ord(ch):04X}), not the ASCII digits 0-9",
+                    "signal files take the digits 0-9 only: export the numbers with an English (C) locale, "
+                    "or convert them")
+    if "_" in value and _NUMBER.fullmatch(value.replace("_", "")):
+        return ("not-a-number", f"value '{_shorten(value, 40)}' is not a number ('_' between digits)",
+                f"write the number without digit separators: {value.replace('_', '')}")
+    spaces = [ch for ch in value if ch in "\xa0\u2009\u202f\u2007\u2008\u200a\u3000\u1680\u205f"
+              or "\u2000" <= ch <= "\u2006"]
+    if spaces:
+        ch = spaces[0]
+        parts = [p for p in re.split("[\\s\u00a0\u2000-\u200a\u202f\u205f\u3000\u1680]+", value) if p]
+        if len(parts) > 1 and all(_NUMBER.fullmatch(p) or _DECIMAL_COMMA.fullmatch(p) for p in parts):
+            escaped = "".join("\\x%02x" % b for b in ch.encode())
+            return ("mixed-separators", f"values separated by {_char_desc(ch)} instead of a plain space "
+                    f"('{shown}')",
+                    "separate values with a plain space, a tab, ',' or ';' (spreadsheets and some locales write "
+                    f"U+00A0 or U+2009): replace it, e.g. sed 's/{escaped}/ /g'")
+        return ("not-a-number", f"value '{shown}' holds {_char_desc(ch)}, not a plain space",
+                "remove it, or replace it by a plain space if it separates two values")
+    for ch in value:
+        if (unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cn") and ch not in "\t\r\n") or ch in "\u2028\u2029":
+            return ("not-a-number", f"value '{shown}' holds an invisible character: {_char_desc(ch)}",
+                    "delete it: most editors do not show it (search for it, or re-export the file as plain "
+                    "ASCII text)")
+    return None
+
+
 class _Reader:
     """One pass over one file; collects problems instead of stopping at the first."""
 
@@ -363,6 +394,7 @@ class _Reader:
         self.sep = self.given_sep or " "
         self.first_data_line = 0
         self.allowed = _number_bytes(self.sep)
+        self.content: bytes | None = None  # the file's bytes when the caller read them
 
     # -- problem collection ---------------------------------------------------------
     def error(self, code: str, line: int, column: int, message: str, hint: str) -> None:
@@ -412,15 +444,15 @@ class _Reader:
     def _read_lines(self, empty_fix: str) -> tuple[list[str], int, int] | None:
         """The file's text lines (read-only, BOM dropped, separator detected) and the
         first non-UTF-8 line and byte (0, 0 if none); None once an error is recorded."""
-        found = _file_problems(self.path, self.max_bytes)
-        if found:
-            self.errors += found
-            return None
-        try:
-            with open(self.path, "rb") as handle:  # read-only, always
-                raw = handle.read()
-        except OSError as exc:
-            self.errors.append(_unreadable(self.path, exc))
+        try:  # read-only, regular files only, size checked first (userfiles.py)
+            if self.content is None:
+                raw = read_user_file(self.path, self.max_bytes)
+            elif self.max_bytes is not None and len(self.content) > self.max_bytes:
+                raise too_large(self.path, len(self.content), self.max_bytes)
+            else:
+                raw = self.content
+        except SignalFileError as exc:
+            self.errors += exc.problems
             return None
         if raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -440,11 +472,19 @@ class _Reader:
 
     def _is_binary(self, raw: bytes) -> bool:
         head = raw[:8192]
-        if head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) > 3 and head[1::2].count(0) > len(head) // 4):
-            # Windows tools (PowerShell's ">", Notepad's "Unicode") write UTF-16
+        # Windows tools (PowerShell's ">", Notepad's "Unicode") write UTF-16; ASCII text in
+        # UTF-16 has a zero byte after (little-endian) or before (big-endian) each character.
+        little = len(head) > 3 and head[1::2].count(0) > len(head) // 4
+        big = len(head) > 3 and head[0::2].count(0) > len(head) // 4
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff") or little or big:
+            if head[:2] == b"\xfe\xff" or (big and not little and head[:2] != b"\xff\xfe"):
+                kind = "big-endian" + ("" if head[:2] == b"\xfe\xff" else ", without a byte-order mark")
+            else:
+                kind = "little-endian" + ("" if head[:2] == b"\xff\xfe" else ", without a byte-order mark")
             self.error(
-                "not-utf8", 0, 0, "the file is UTF-16 text, not UTF-8",
-                "save it as UTF-8 or ANSI/ASCII (in PowerShell: | Out-File -Encoding utf8)",
+                "not-utf8", 0, 0, f"the file is UTF-16 text ({kind}), not UTF-8",
+                "save it as UTF-8 or ANSI/ASCII (in PowerShell: | Out-File -Encoding utf8; "
+                f"on Linux: iconv -f UTF-16{'BE' if kind.startswith('big') else 'LE'} -t UTF-8 FILE > NEW)",
             )
             return True
         nul = raw.find(b"\x00")
@@ -625,6 +665,8 @@ class _Reader:
                     block = np.loadtxt(chunk, delimiter=delimiter, comments=None, dtype=np.float64, ndmin=2)
                 except ValueError:
                     block = None
+                if block is not None and not (np.abs(block) <= FLOAT32_LIMIT).all():
+                    block = None  # overflow (1e400 reads as Inf) or beyond float32: located line by line
                 if block is not None and block.shape[0] == len(chunk):
                     counts[lo:hi] = block.shape[1]
                     chunks.append((lo, block))
@@ -645,7 +687,7 @@ class _Reader:
         fields = self._split(line)
         try:
             if _only_number_bytes(line, self.allowed):
-                return np.array(fields, dtype=np.float64), len(fields), True
+                return self._in_range(np.array(fields, dtype=np.float64), fields, lineno)
         except ValueError:
             pass
         first = None
@@ -658,7 +700,7 @@ class _Reader:
             else:
                 extra += 1
         if first is None:  # pragma: no cover - numbers only, yet not parsed
-            return np.array(fields, dtype=np.float64), len(fields), True
+            return self._in_range(np.array(fields, dtype=np.float64), fields, lineno)
         if encoding_reported:
             return None, len(fields), False
         column, value = first
@@ -668,6 +710,19 @@ class _Reader:
         if extra:
             message += f" ({extra} more bad value(s) on this line)"
         self.error(code, lineno, column, message, hint)
+        return None, len(fields), False
+
+    def _in_range(self, row: np.ndarray, fields: list[str], lineno: int):
+        """(row, count, True), or an out-of-range error at the first value beyond float32."""
+        bad = ~(np.abs(row) <= FLOAT32_LIMIT)
+        if not bad.any():
+            return row, len(fields), True
+        index = int(np.argmax(bad))
+        code, message, hint = out_of_range(fields[index])
+        extra = int(bad.sum()) - 1
+        if extra:
+            message += f" ({extra} more on this line)"
+        self.error(code, lineno, index + 1, message, hint)
         return None, len(fields), False
 
     def _classify(self, value: str, column: int, lineno: int) -> tuple[str, str, str]:
@@ -683,6 +738,9 @@ class _Reader:
             return ("not-finite", f"value '{shown}' is not a finite number",
                     "replace missing or invalid samples (NaN, Inf) by measurements, or remove the line; "
                     "a library cannot learn from them")
+        odd = unusual_characters(value)
+        if odd is not None:
+            return odd
         if sep != "," and _DECIMAL_COMMA.fullmatch(value):
             return ("decimal-comma", f"value '{shown}' uses ',' as decimal mark",
                     f"use '.' as the decimal mark ({value.replace(',', '.')}, not {value}); change the export "

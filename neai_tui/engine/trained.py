@@ -985,9 +985,10 @@ def _suffix(suffix):
 def config_header(fitted: Fitted, pre: dict, axes: int, buffer_size: int, lib_id: str, suffix: str | None,
                   frequency_filter: dict | None = None) -> str:
     """The private neai_config.h of a deployable trained library."""
-    from .codegen import GENERATED, filter_config, header_name, pre_config
+    from .codegen import GENERATED, c_uint, check_library_id, filter_config, header_name, pre_config
     from .pipeline import nb_features, work_floats
 
+    check_library_id(lib_id)
     dim = nb_features(pre, axes, buffer_size)
     if dim != fitted.n_features:
         raise ValueError(f"the preprocessing gives {dim} features, the model was fitted on {fitted.n_features}")
@@ -1007,7 +1008,7 @@ def config_header(fitted: Fitted, pre: dict, axes: int, buffer_size: int, lib_id
     parts += [*pre_config(pre, axes, buffer_size), *filter_config(frequency_filter, axes, buffer_size), ""]
     parts.append(f"/* {fitted.task} {fitted.model['kind']}: {_model_text(fitted.model)} */")
     parts.append(f"#define NEAI_TMODEL_KIND_ONLY {cf['kind']}u /* compile only this inference algorithm */")
-    parts.append("#define NEAI_TMODEL_INIT { " + ", ".join(f"{v}u" for v in cf.values()) + " }")
+    parts.append("#define NEAI_TMODEL_INIT { " + ", ".join(c_uint(v) for v in cf.values()) + " }")
     parts.append(f"#define NEAI_CFG_TWORK_FLOATS {max(1, fitted.work_floats())}u")
     parts.append(f"#define NEAI_CFG_TOUT_FLOATS {fitted.out_floats()}u")
     if fitted.task == "n-class":
@@ -1024,8 +1025,9 @@ def _model_text(model: dict) -> str:
 
 def knowledge_header(fitted: Fitted, lib_id: str, suffix: str | None) -> str:
     """knowledge.h: the const knowledge buffer to pass to the library's init."""
-    from .codegen import GENERATED, _c_array
+    from .codegen import GENERATED, _c_array, check_library_id
 
+    check_library_id(lib_id)
     s = _suffix(suffix)
     k = fitted.knowledge()
     guard = f"NEAI_KNOWLEDGE{s.upper()}_H"

@@ -143,9 +143,12 @@ def fill_library_table(table: DataTable, libraries: list[dict]) -> None:
             target_row = index
         mark = (Text("✓", style="bold green") if lib.get("selected")
                 else Text("(✓)", style="green") if lib.get("id") == used else "")
+        ident = Text(f"{'◆' if lib.get('pareto') else ' '} {lib.get('id', '?')}")
+        if lib.get("other_data"):  # benchmarked on other data or settings than the project's now
+            ident.append(" !", style="bold yellow")
         table.add_row(
             mark,
-            Text(f"{'◆' if lib.get('pareto') else ' '} {lib.get('id', '?')}"),
+            ident,
             format_number(lib.get("score")),
             format_bytes(lib.get("ram_bytes")),
             format_bytes(lib.get("flash_bytes")),
@@ -180,6 +183,9 @@ def library_detail(lib: dict | None, libraries: list[dict]) -> Text:
         out.append(" (✓) used while none is chosen", style="green")
     out.append(f"  {short_metrics(lib.get('metrics'))}\n")
     out.append(str(lib.get("pipeline", "")), style="dim")
+    if lib.get("other_data"):
+        out.append(f"\n! computed on other data ({lib.get('other_data_reason')}): its scores may not hold; "
+                   "b runs a benchmark on the current data", style="yellow")
     return out
 
 
@@ -221,7 +227,8 @@ class BenchmarkPane(StepPane):
         "the library's boundary; extrapolation, predicted against real values with the y = x line. "
         "Evolution: the best score over time. Learning (anomaly detection): balanced accuracy against the "
         "number of learned signals, with the recommended minimum. Log. Libraries: the candidates (◆ = on "
-        "the Pareto front of score, RAM and flash); enter or c chooses the highlighted one for the emulator "
+        "the Pareto front of score, RAM and flash; ! = computed on other data or settings than the project's "
+        "now); enter or c chooses the highlighted one for the emulator "
         "and deployment (✓; (✓) marks the one used while none is chosen). "
         "A benchmark keeps running when you go back home."
     )
@@ -352,6 +359,7 @@ class BenchmarkPane(StepPane):
     def show_libraries(self, libraries: list[dict]) -> None:
         self.libraries = libraries
         fill_library_table(self.query_one("#bench-libraries", DataTable), libraries)
+        self.show_benchmark_status()
         self._library_highlighted()
 
     @on(DataTable.RowHighlighted, "#bench-libraries")
@@ -579,14 +587,26 @@ class BenchmarkPane(StepPane):
         self.last_elapsed = float(info.get("elapsed_s") or 0.0)
         self.query_one("#evolution-plot", PlotView).set_spec(history_spec(self.points))
         self.show_best(message.best)
-        status = info.get("status", "")
-        hint = "r resumes it, b starts another." if status in ("running", "stopped", "interrupted") else "b starts another."
-        self.show_status(f"Benchmark {info['id']}: {status}, {info.get('evals_done', 0)} evaluations "
-                         f"in {format_duration(info.get('elapsed_s'))}. {hint}")
+        self.shown_benchmark = info
+        self.show_benchmark_status()
         chosen = next((lib["id"] for lib in self.libraries if lib.get("selected")), None)
         lib_id = chosen or (message.best or {}).get("id")
         if lib_id:
             self.compute_results(lib_id)
+
+    def show_benchmark_status(self) -> None:
+        """The latest benchmark's state, and whether it ran on the project's data as it is now."""
+        info = getattr(self, "shown_benchmark", None)
+        if info is None or self.running:
+            return
+        status = info.get("status", "")
+        hint = "r resumes it, b starts another." if status in ("running", "stopped", "interrupted") else "b starts another."
+        stale = next((lib.get("other_data_reason") for lib in self.libraries
+                      if lib.get("benchmark") == info["id"] and lib.get("other_data")), None)
+        if stale:
+            hint = f"It ran on other data ({stale}): b or r starts a benchmark on the current data."
+        self.show_status(f"Benchmark {info['id']}: {status}, {info.get('evals_done', 0)} evaluations "
+                         f"in {format_duration(info.get('elapsed_s'))}. {hint}", "yellow" if stale else "")
 
     def compute_results(self, lib_id: str | None) -> None:
         if not lib_id:

@@ -289,7 +289,7 @@ class DeploymentPane(StepPane):
                 (f"Per {call}", (f"{cycles} cycles, " if cycles is not None else "")
                  + f"{instructions if instructions is not None else '–'} instructions" if measured else "–"),
                 *timing_rows(metadata.get("timing")),
-                ("Target", _share_text(metadata.get("target_info") or {})),
+                *share_rows(metadata.get("target_info") or {}),
                 ("Verified", f"Cortex-M build = host build on {measured.get('lines_compared')} lines"
                  if measured.get("identical") else "–"),
                 ("Score", format_number(metadata.get("score"))),
@@ -330,9 +330,9 @@ def _build_text(build: dict) -> str:
     return f", {', '.join(parts)}" if parts else ""
 
 
-def _share_text(info: dict) -> str:
-    """The library's share of the target's memory (the time per call is the Time row)."""
+def share_rows(info: dict) -> list[tuple[str, str]]:
+    """The library's share of the target's memory (none for a bare core; the time per
+    call is the Time row)."""
     shares = [f"{100 * info[k + '_share']:.1f} % of {k.replace('ram', 'RAM')}" for k in ("flash", "ram")
               if info.get(k + "_share") is not None]
-    name = info.get("name", "")
-    return f"{name}: {', '.join(shares)}" if shares else f"{name or '–'} (memory unknown: a bare core)"
+    return [("Target share", f"{info.get('name', '')}: {', '.join(shares)}")] if shares else []

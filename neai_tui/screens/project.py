@@ -264,6 +264,20 @@ class ProjectScreen(NeaiScreen):
         self.run_worker(run(), group="tools-import")
 
     # -- shared state ----------------------------------------------------------------
+    def on_screen_resume(self) -> None:
+        """Back from home or a dialog: another process (the CLI) may have imported
+        signals or run a benchmark meanwhile; show the project as it is on disk."""
+        if self.benchmark_running:
+            return  # this screen's own benchmark holds the writer lock
+        try:
+            changed = self.project.reload()
+        except Exception as exc:  # noqa: BLE001 - a project damaged meanwhile is shown, not raised
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+            return
+        if changed:
+            self.project_changed()
+        self.load_libraries()
+
     def project_changed(self) -> None:
         """Settings or signals changed: every pane shows the project again."""
         self.show_titles()

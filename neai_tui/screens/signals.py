@@ -612,6 +612,10 @@ class SerialCaptureScreen(Dialog):
 
     def on_capture_finished(self, message: CaptureFinished) -> None:
         self.cancel = None
+        result = message.result
+        if not getattr(result, "complete", True):  # the port closed mid-capture: what came in was kept
+            self.app.notify(f"{result.message}; imported as {message.entry.id}.", title="Serial port closed",
+                            severity="warning", timeout=15)
         self.dismiss(message.entry)
 
     def on_worker_state_changed(self, event) -> None:

@@ -153,7 +153,8 @@ class ValidationPane(StepPane):
             libs.add_option((f"{z['library_id']}  {z['target']}  ({Path(path).name})", path, ticked))
         for lib in self.unbuilt:
             value = f"{CANDIDATE}{lib['id']}"
-            libs.add_option((f"{lib['id']}  score {format_number(lib.get('score'))}  built when run · "
+            stale = " ! other data" if lib.get("other_data") else ""  # benchmarked before the data changed
+            libs.add_option((f"{lib['id']}{stale}  score {format_number(lib.get('score'))}  built when run · "
                              f"{lib.get('pipeline', '')}", value, value in chosen))
         if libs.option_count and not libs.selected and self.zips_loaded:
             libs.select(libs.get_option_at_index(0).value)  # the newest zip, else the best candidate
