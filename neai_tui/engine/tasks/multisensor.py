@@ -244,7 +244,7 @@ def model_space() -> list[dict]:
 def screening_models() -> list[dict]:
     return [
         {"kind": "gauss", "reg": 0.01, "calib": 1.5},
-        {"kind": "proto", "k": 32, "reg": 0.01, "calib": 1.5},
+        {"kind": "proto", "k": 16, "reg": 0.1, "calib": 1.5},
         {"kind": "cov", "reg": 0.1, "calib": 1.5},
         {"kind": "hst", "trees": 8, "depth": 6, "calib": 2.0},
         {"kind": "knn", "k": 16, "reg": 0.01, "shift": 0, "calib": 2.0},
