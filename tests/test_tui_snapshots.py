@@ -59,6 +59,12 @@ def fan_project(root: Path) -> Project:
 async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    # A text cursor blinks every 0.5 s: on a loaded machine the picture could catch it
+    # either way. Steady cursors (always drawn) make the snapshot the same every run.
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
     await pilot.pause(0.3)  # tables size their columns when idle
 
 

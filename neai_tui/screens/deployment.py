@@ -17,6 +17,7 @@ from ..engine.errors import NeaiError
 from ..engine.project import Project
 from ..messages import DeployProgressed, LibraryDeployed
 from ..widgets.table import Table
+from ..widgets.paths import shown_path
 from ..widgets.format import format_bytes, format_number, grid, short_metrics
 from ..widgets.forms import TargetPicker, TickBox, field_row
 from ..widgets.suggest import PathSuggester
@@ -85,9 +86,8 @@ def timing_rows(timing: dict | None) -> list[tuple[str, str]]:
     if not timing:
         return []
     text = f"{timing['ms_per_inference']:.2f} ms at {format_number(timing['clock_mhz'])} MHz"
-    if "estimated_instructions" in timing:
-        text += (f"  (estimated {timing['estimated_instructions']} instructions, "
-                 f"{timing.get('estimate_error_pct', 0):+.1f} %)")
+    if "estimated_instructions" in timing:  # the search's estimate of the instructions, against the measure
+        text += f"  (estimate {timing.get('estimate_error_pct', 0):+.1f} %)"
     return [("Time", text)]
 
 
@@ -246,7 +246,8 @@ class DeploymentPane(StepPane):
         self.set_status("deploy-status", f"{message.text}…", "bold")
 
     def on_library_deployed(self, message: LibraryDeployed) -> None:
-        self.set_status("deploy-status", f"Done: {message.path}. d builds it again.", "green")
+        self.set_status("deploy-status", f"Done: {shown_path(self.project, message.path)}. d builds it again.",
+                        "green")
         self.show_result(message.path, message.metadata)
         self.hello = message.hello_world
         self.query_one("#hello-world", TextArea).load_text(self.hello or "(this zip has no main.c)")
@@ -264,7 +265,7 @@ class DeploymentPane(StepPane):
             size = format_bytes(os.path.getsize(path))
         except OSError:
             size = "–"
-        rows = [("Library zip", str(path)), ("Zip size", size)]
+        rows = [("Library zip", shown_path(self.project, path)), ("Zip size", size)]
         if metadata:
             measured = metadata.get("measured") or {}
             target = metadata.get("target", "")

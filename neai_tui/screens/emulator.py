@@ -34,6 +34,7 @@ from ..widgets.format import format_bytes, format_number
 from ..widgets.forms import field_row
 from ..widgets.plot import PlotSpec, PlotView, Rule, Series
 from ..widgets.result_plots import WRONG, class_marker, extrapolation_spec
+from ..widgets.paths import shown_path, typed_path  # noqa: F401 (validation imports them from here)
 from ..widgets.suggest import PathSuggester
 from .base import StepPane
 from ..widgets.format import optional_int
@@ -55,23 +56,6 @@ def default_files(project: Project) -> tuple[str, str]:
     detect = abnormal[0] if abnormal else first
     return (shown_path(project, project.signal_path(learn)) if learn else "",
             shown_path(project, project.signal_path(detect)) if detect else "")
-
-
-def shown_path(project: Project, path: Path | str) -> str:
-    """A path as a field shows it: relative to the project folder when inside it."""
-    try:
-        return str(Path(path).relative_to(project.path))
-    except ValueError:
-        return str(path)
-
-
-def typed_path(project: Project, text: str) -> Path:
-    """A path typed in a field: ~ expanded; relative ones are the project's
-    (signals/…) when such a file exists there, else the current folder's."""
-    path = Path(text.strip()).expanduser()
-    if not path.is_absolute() and (project.path / path).exists():
-        return project.path / path
-    return path
 
 
 def detect_spec(report, lib_type: str, classes: list[str] | None = None) -> PlotSpec:
