@@ -23,7 +23,9 @@ float NEAI_FN(neai_knowledge)[NEAI_CFG_STATE_FLOATS] __attribute__((section(".ne
 
 static const neai_pre_cfg neai_pre = NEAI_PRE_INIT;
 static const neai_model_cfg neai_model = NEAI_MODEL_INIT;
+static const neai_guard_cfg neai_guard = NEAI_GUARD_INIT;
 static float neai_work[NEAI_CFG_WORK_FLOATS];
+static float neai_model_work[NEAI_CFG_MODEL_WORK_FLOATS];
 static float neai_features[NEAI_CFG_NB_FEATURES];
 static float neai_sensitivity_value;
 static uint8_t neai_initialised; /* .bss: 0 until init, whatever .neai holds */
@@ -41,10 +43,14 @@ enum neai_state NEAI_FN(neai_anomalydetection_learn)(float data_input[])
     if (!neai_initialised) {
         return NEAI_INIT_FCT_NOT_CALLED;
     }
-    if (neai_pre_features(&neai_pre, neai_input(data_input), neai_work, neai_features) != 0u) {
-        return NEAI_UNKNOWN_ERROR; /* NaN/Inf input: nothing learned */
+    /* A buffer that cannot come from the sensor (NaN/Inf, outside the range the
+     * project's signals allow, a stuck axis where the features need variance)
+     * or whose features cannot be learned is refused: the knowledge is untouched. */
+    if (neai_guard_refuses(&neai_guard, data_input) != 0u ||
+        neai_pre_features(&neai_pre, neai_input(data_input), neai_work, neai_features) != 0u ||
+        neai_model_learn(&neai_model, NEAI_FN(neai_knowledge), neai_features, neai_model_work) != 0u) {
+        return NEAI_BUFFER_REFUSED;
     }
-    neai_model_learn(&neai_model, NEAI_FN(neai_knowledge), neai_features);
     return neai_model_learned(NEAI_FN(neai_knowledge)) < (float)NEAI_CFG_MIN_LEARN ? NEAI_NOT_ENOUGH_CALL_TO_LEARNING
                                                                              : NEAI_MINIMAL_RECOMMENDED_LEARNING_DONE;
 }
@@ -61,8 +67,8 @@ enum neai_state NEAI_FN(neai_anomalydetection_detect)(float data_input[], uint8_
     if (neai_pre_features(&neai_pre, neai_input(data_input), neai_work, neai_features) != 0u) {
         return NEAI_UNKNOWN_ERROR;
     }
-    *similarity = neai_similarity(neai_model_ratio(&neai_model, NEAI_FN(neai_knowledge), neai_features),
-                                  neai_sensitivity_value);
+    *similarity = neai_similarity(
+        neai_model_ratio(&neai_model, NEAI_FN(neai_knowledge), neai_features, neai_model_work), neai_sensitivity_value);
     return NEAI_OK;
 }
 

@@ -486,7 +486,7 @@ static void neai_pre_spectral(const neai_pre_cfg *c, const float *in, float *wor
             }
         }
         o[5] = peak_f;
-        o[6] = end - first > 1u ? (neai_logf(total) - plogp * inv) / neai_logf(bins) : 0.0f;
+        o[6] = (uint32_t)(end - first) > 1u ? (neai_logf(total) - plogp * inv) / neai_logf(bins) : 0.0f;
         for (b = 0; b < c->bands; b++) {
             ratio[b] = ratio[b] * inv;
         }
@@ -594,6 +594,41 @@ static uint8_t neai_pre_features(const neai_pre_cfg *c, const float *in, float *
     for (i = 0; i < c->nb_features; i++) {
         if (!neai_is_finite(out[i])) {
             return 1u;
+        }
+    }
+    return 0u;
+}
+
+/* 0 when learn() may take the buffer `in` (nb_axes x buffer_size, interleaved):
+ * every sample finite and inside its axis's [lo, hi], and with
+ * `needs_variance`, no axis holding one value only. */
+#if defined(__GNUC__)
+__attribute__((unused))
+#endif
+static uint8_t neai_guard_refuses(const neai_guard_cfg *g, const float *in)
+{
+    uint32_t axis, i, n = (uint32_t)g->nb_axes * g->buffer_size;
+    for (i = 0; i < n; i++) {
+        float x = in[i];
+        if (!neai_is_finite(x)) {
+            return 1u;
+        }
+        if (g->lo && !(x >= g->lo[i % g->nb_axes] && x <= g->hi[i % g->nb_axes])) {
+            return 1u;
+        }
+    }
+    if (g->needs_variance) {
+        for (axis = 0; axis < g->nb_axes; axis++) {
+            uint8_t varies = 0u;
+            for (i = axis + g->nb_axes; i < n; i += g->nb_axes) {
+                if (in[i] != in[axis]) {
+                    varies = 1u;
+                    break;
+                }
+            }
+            if (!varies) {
+                return 1u;
+            }
         }
     }
     return 0u;

@@ -28,8 +28,10 @@
  *   count towards NEAI_MIN_LEARN (a number of learn() calls, i.e. samples).
  * - learn() and detect() feed the same history: it is one stream of samples,
  *   whichever function receives them.
- * - A sample holding NaN or Inf is refused (NEAI_UNKNOWN_ERROR) and NOT stored,
- *   so one bad reading does not spoil the next WINDOW decisions.
+ * - learn() refuses a sample holding NaN or Inf, or a value outside the range
+ *   the project's signals allow (NEAI_BUFFER_REFUSED), and does NOT store it,
+ *   so one bad reading does not spoil the next WINDOW decisions; detect()
+ *   answers NEAI_UNKNOWN_ERROR for NaN/Inf and does not store it either.
  * - No stride: every call once the window is full gives a decision on the
  *   newest window. Skipping calls would make detect() answer with stale
  *   similarities; to spend less CPU, call less often (the window then spans a
@@ -54,6 +56,8 @@ float NEAI_FN(neai_knowledge)[NEAI_CFG_STATE_FLOATS] __attribute__((section(".ne
 
 static const neai_pre_cfg neai_pre = NEAI_PRE_INIT;
 static const neai_model_cfg neai_model = NEAI_MODEL_INIT;
+static const neai_guard_cfg neai_guard = NEAI_GUARD_INIT; /* one sample: buffer_size 1 */
+static float neai_model_work[NEAI_CFG_MODEL_WORK_FLOATS];
 static float neai_history[NEAI_HISTORY_FLOATS]; /* oldest sample first, interleaved */
 static uint32_t neai_history_count;             /* samples held, 0..NEAI_CFG_WINDOW */
 static float neai_work[NEAI_CFG_WORK_FLOATS];
@@ -102,17 +106,22 @@ enum neai_state NEAI_FN(neai_anomalydetection_learn)(float data_input[])
     if (!neai_initialised) {
         return NEAI_INIT_FCT_NOT_CALLED;
     }
+    /* A sample that cannot come from the sensors (NaN/Inf, outside the range
+     * the project's signals allow) is refused and not stored. */
+    if (neai_guard_refuses(&neai_guard, data_input) != 0u) {
+        return NEAI_BUFFER_REFUSED;
+    }
     filled = neai_push(data_input);
     if (filled == 2u) {
-        return NEAI_UNKNOWN_ERROR; /* NaN/Inf sample: not stored, nothing learned */
+        return NEAI_BUFFER_REFUSED; /* NaN/Inf sample: not stored, nothing learned */
     }
     if (filled == 1u) {
         return NEAI_NOT_ENOUGH_CALL_TO_LEARNING; /* window still filling */
     }
-    if (neai_pre_features(&neai_pre, neai_history, neai_work, neai_features) != 0u) {
-        return NEAI_UNKNOWN_ERROR; /* features overflowed: nothing learned */
+    if (neai_pre_features(&neai_pre, neai_history, neai_work, neai_features) != 0u ||
+        neai_model_learn(&neai_model, NEAI_FN(neai_knowledge), neai_features, neai_model_work) != 0u) {
+        return NEAI_BUFFER_REFUSED; /* features overflowed: nothing learned */
     }
-    neai_model_learn(&neai_model, NEAI_FN(neai_knowledge), neai_features);
     /* NEAI_CFG_MIN_LEARN counts learn() calls, the WINDOW-1 filling ones included. */
     return neai_model_learned(NEAI_FN(neai_knowledge)) + (float)(NEAI_CFG_WINDOW - 1u) < (float)NEAI_CFG_MIN_LEARN
                ? NEAI_NOT_ENOUGH_CALL_TO_LEARNING
@@ -136,8 +145,8 @@ enum neai_state NEAI_FN(neai_anomalydetection_detect)(float data_input[], uint8_
     if (neai_pre_features(&neai_pre, neai_history, neai_work, neai_features) != 0u) {
         return NEAI_UNKNOWN_ERROR;
     }
-    *similarity = neai_similarity(neai_model_ratio(&neai_model, NEAI_FN(neai_knowledge), neai_features),
-                                  neai_sensitivity_value);
+    *similarity = neai_similarity(
+        neai_model_ratio(&neai_model, NEAI_FN(neai_knowledge), neai_features, neai_model_work), neai_sensitivity_value);
     return NEAI_OK;
 }
 

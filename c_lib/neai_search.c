@@ -12,7 +12,7 @@
 
 NEAI_EXPORT uint32_t neai_search_abi(void)
 {
-    return (uint32_t)(sizeof(neai_pre_cfg) * 1000u + sizeof(neai_model_cfg));
+    return (uint32_t)(sizeof(neai_pre_cfg) * 1000000u + sizeof(neai_model_cfg) * 1000u + sizeof(neai_guard_cfg));
 }
 
 /* Features of n_lines input lines (row-major), written row-major to out.
@@ -42,19 +42,43 @@ NEAI_EXPORT uint32_t neai_search_state_floats(const neai_model_cfg *c)
     return neai_model_state_floats(c);
 }
 
+NEAI_EXPORT uint32_t neai_search_work_floats(const neai_model_cfg *c)
+{
+    return neai_model_work_floats(c);
+}
+
+/* 1 when learn() would refuse the buffer (the library's input guard). */
+NEAI_EXPORT uint32_t neai_search_guard(const neai_guard_cfg *g, const float *in)
+{
+    return neai_guard_refuses(g, in);
+}
+
+/* Learn one feature vector into `state`: 0 = learned, 1 = refused. */
+NEAI_EXPORT uint32_t neai_search_learn_one(const neai_model_cfg *c, float *state, const float *x, float *work)
+{
+    return neai_model_learn(c, state, x, work);
+}
+
+/* Distance ratio of one feature vector. */
+NEAI_EXPORT float neai_search_ratio_one(const neai_model_cfg *c, const float *state, const float *x, float *work)
+{
+    return neai_model_ratio(c, state, x, work);
+}
+
 /* Reset, learn the rows learn_idx of feats, then write the distance ratio and
  * the similarity (at `sensitivity`) of the rows detect_idx. */
-NEAI_EXPORT void neai_search_run(const neai_model_cfg *c, float *state, const float *feats, const int32_t *learn_idx,
-                                 uint32_t n_learn, const int32_t *detect_idx, uint32_t n_detect, float sensitivity,
-                                 float *ratio_out, uint8_t *sim_out)
+NEAI_EXPORT void neai_search_run(const neai_model_cfg *c, float *state, float *work, const float *feats,
+                                 const int32_t *learn_idx, uint32_t n_learn, const int32_t *detect_idx,
+                                 uint32_t n_detect, float sensitivity, float *ratio_out, uint8_t *sim_out)
 {
     uint32_t i;
     neai_model_reset(c, state);
     for (i = 0; i < n_learn; i++) {
-        neai_model_learn(c, state, &feats[(uint32_t)learn_idx[i] * c->dim]);
+        (void)neai_model_learn(c, state, &feats[(uint32_t)learn_idx[i] * c->dim], work);
     }
+    neai_model_prepare(c, state, work);
     for (i = 0; i < n_detect; i++) {
-        float r = neai_model_ratio(c, state, &feats[(uint32_t)detect_idx[i] * c->dim]);
+        float r = neai_model_apply(c, state, &feats[(uint32_t)detect_idx[i] * c->dim], work);
         ratio_out[i] = r;
         sim_out[i] = neai_similarity(r, sensitivity);
     }
@@ -62,7 +86,7 @@ NEAI_EXPORT void neai_search_run(const neai_model_cfg *c, float *state, const fl
 
 /* Learning curve: learn rows one by one and, at each checkpoint count, write
  * the similarities of the detect rows (n_checkpoints x n_detect). */
-NEAI_EXPORT void neai_search_curve(const neai_model_cfg *c, float *state, const float *feats,
+NEAI_EXPORT void neai_search_curve(const neai_model_cfg *c, float *state, float *work, const float *feats,
                                    const int32_t *learn_idx, uint32_t n_learn, const int32_t *detect_idx,
                                    uint32_t n_detect, const uint32_t *checkpoints, uint32_t n_checkpoints,
                                    uint8_t *sim_out)
@@ -70,11 +94,12 @@ NEAI_EXPORT void neai_search_curve(const neai_model_cfg *c, float *state, const 
     uint32_t i, cp = 0, d;
     neai_model_reset(c, state);
     for (i = 0; i < n_learn && cp < n_checkpoints; i++) {
-        neai_model_learn(c, state, &feats[(uint32_t)learn_idx[i] * c->dim]);
+        (void)neai_model_learn(c, state, &feats[(uint32_t)learn_idx[i] * c->dim], work);
         while (cp < n_checkpoints && checkpoints[cp] == i + 1u) {
+            neai_model_prepare(c, state, work);
             for (d = 0; d < n_detect; d++) {
                 sim_out[cp * n_detect + d] =
-                    neai_similarity(neai_model_ratio(c, state, &feats[(uint32_t)detect_idx[d] * c->dim]), 1.0f);
+                    neai_similarity(neai_model_apply(c, state, &feats[(uint32_t)detect_idx[d] * c->dim], work), 1.0f);
             }
             cp++;
         }

@@ -88,24 +88,58 @@ typedef struct {
 #define NEAI_PRE_WORK_FLOATS(buffer_size) ((uint32_t)(buffer_size))
 
 /* ---- anomaly-detection models (learn on the device) ---------------------- */
+/* Every model keeps order-independent knowledge (sums, exact merges of
+ * sufficient statistics, counts) and derives its reference distance from that
+ * knowledge at detect time, never from the history of what it learned: the
+ * same lines learned in any order give (nearly) the same decisions. See
+ * neai_models.c. */
 enum neai_model_kind {
-    NEAI_MODEL_GAUSS = 1,  /* running mean/variance, diagonal Mahalanobis distance */
-    NEAI_MODEL_PROTO = 2   /* bounded prototype memory (online agglomerative)      */
+    NEAI_MODEL_GAUSS = 1, /* diagonal Gaussian of the learned data (robust union of clusters)     */
+    NEAI_MODEL_PROTO = 2, /* bounded prototypes: Ward agglomeration with exact per-prototype scatter */
+    NEAI_MODEL_COV = 3,   /* full covariance: Mahalanobis distance (Hotelling T2), shrinkage      */
+    NEAI_MODEL_HST = 4,   /* half-space trees: leaf counts of fixed random trees                 */
+    NEAI_MODEL_KNN = 5    /* nearest-neighbour memory with local radii, optional shift tolerance */
 };
 
 typedef struct {
-    uint16_t kind;    /* enum neai_model_kind                                    */
-    uint16_t dim;     /* feature vector length                                   */
-    uint16_t k;       /* PROTO: prototype slots                                  */
-    uint16_t warmup;  /* learned samples before the distance calibration starts  */
-    float reg;        /* variance floor, as a fraction of the mean variance      */
-    float calib;      /* reference distance = mean + calib * std of learned ones */
+    uint16_t kind;   /* enum neai_model_kind                                               */
+    uint16_t dim;    /* feature vector length                                              */
+    uint16_t k;      /* PROTO, KNN: slots; GAUSS, COV: internal clusters; HST: trees        */
+    uint16_t depth;  /* HST: tree depth (leaves per tree = 2^depth); KNN: largest shift     */
+    uint16_t blocks; /* KNN: the features are `blocks` equal blocks (axes) shifted together */
+    uint16_t pad;
+    float reg;       /* variance floor as a fraction of the mean variance (COV: shrinkage)  */
+    float calib;     /* decision distance = calib x the reference distance (similarity 90)  */
+    const uint16_t *split_dim; /* HST: feature of each internal node, trees x (2^depth - 1)  */
+    const float *split_at;     /* HST: threshold of each internal node, same layout          */
 } neai_model_cfg;
 
-/* State sizes in floats (the knowledge kept in the .neai section). */
-#define NEAI_CAL_FLOATS 3u
-#define NEAI_GAUSS_STATE_FLOATS(dim) (1u + 2u * (uint32_t)(dim) + NEAI_CAL_FLOATS)
-#define NEAI_PROTO_STATE_FLOATS(dim, k) \
-    (2u + 2u * (uint32_t)(dim) + (uint32_t)(k) * ((uint32_t)(dim) + 1u) + NEAI_CAL_FLOATS)
+/* The largest feature magnitude learn() takes: squares and sums of squares of
+ * such values over 2^24 examples stay finite in float32. */
+#define NEAI_FEATURE_LIMIT 1.0e15f
+/* Counts stop growing here: learning on halves every count and sum first (the
+ * means and variances stay, the knowledge keeps learning and stays finite). */
+#define NEAI_COUNT_CAP 8388608.0f
+
+/* Knowledge sizes in floats (the .neai section). Clusters (GAUSS, PROTO, KNN):
+ * [n, used, then per slot w, mean[dim], m2[dim]], KNN also r2 per slot. */
+#define NEAI_CSET_HEADER 2u
+#define NEAI_CLUSTER_FLOATS(dim) (1u + 2u * (uint32_t)(dim))
+#define NEAI_GAUSS_CLUSTERS 4u
+#define NEAI_COV_CLUSTERS 3u
+#define NEAI_COV_TRI(dim) ((uint32_t)(dim) * ((uint32_t)(dim) + 1u) / 2u)
+
+/* ---- input guard (the library's API, learn() only) ----------------------- */
+/* A buffer learn() refuses, leaving the knowledge as it was: a sample outside
+ * [lo, hi] of its axis (the project's nominal range widened by a margin), or
+ * with `needs_variance`, an axis whose samples are all equal. */
+typedef struct {
+    uint16_t nb_axes;
+    uint16_t buffer_size;
+    uint16_t needs_variance;
+    uint16_t pad;
+    const float *lo; /* per axis, or 0: no range check */
+    const float *hi;
+} neai_guard_cfg;
 
 #endif /* NEAI_TYPES_H */

@@ -121,10 +121,11 @@ def test_limits_that_no_candidate_meets_exit_2_naming_them(limited):
 
 
 def test_a_benchmark_that_finds_nothing_says_how_many_each_limit_excluded(limited):
-    # Only the tiniest candidates fit: the first probes are all too big.
-    neai("set", limited, "--max-ram", 0.27)
+    # Only the tiniest candidates fit: the first probes are all too big. (0.45 KB: the
+    # order-robust Gaussian keeps 4 slots, so the smallest candidate needs 0.35 KB.)
+    neai("set", limited, "--max-ram", 0.45)
     bench = neai("bench", limited, "--evals", 16, "--cores", 1, "--seed", 1, code=2)
-    assert "found no library (16 evaluations): 16 candidate(s) were over the limits (16 over max RAM 0.27 KB" in (
+    assert "found no library (16 evaluations): 16 candidate(s) were over the limits (16 over max RAM 0.45 KB" in (
         " ".join(bench.stderr.split()))
     assert "candidates fit" in bench.stderr and "Run it longer" in bench.stderr
     doc = json.loads(neai("bench", limited, "--evals", 16, "--cores", 1, "--seed", 1, "--new", "--json",

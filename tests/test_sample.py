@@ -83,6 +83,22 @@ def test_cli_regenerates(tmp_path, capsys):
     assert "768 values" in capsys.readouterr().out
 
 
+def test_shipped_files_are_regenerated_byte_for_byte(tmp_path):
+    folder = sample.bundled_fan_dir()
+    if folder is None:
+        pytest.skip("sample_data/fan not present")
+    paths = sample.generate_fan_dataset(tmp_path)
+    for role, path in paths.items():
+        assert path.read_bytes() == (folder / sample.FILES[role]).read_bytes(), role
+
+
+def test_nominal_lines_come_speed_by_speed():
+    """As a datalogger records a fan run at one setting, then the next."""
+    sig = sample.generate_fan_signals()
+    rpm = sig.nominal_rpm
+    assert np.all(np.diff(rpm) >= 0) and len(set(rpm)) == 3
+
+
 def test_shipped_files_match_the_generator():
     folder = sample.bundled_fan_dir()
     if folder is None:

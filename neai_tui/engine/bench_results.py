@@ -64,19 +64,23 @@ def library_results(project: Project, lib_id: str | None = None) -> dict:
 
 
 def _anomaly_results(project: Project, record: dict) -> dict:
-    from .tasks.anomaly import load_anomaly_data, make_splits
+    """The first split of each couple, learned in the file's order."""
+    from .pipeline import model_blocks
+    from .tasks.anomaly import AnomalyEvaluator, load_anomaly_data
 
     data = load_anomaly_data(project)
     seed = Benchmark.load(project, record["benchmark"]).state["seed"]
+    evaluator = AnomalyEvaluator(data, seed, None, None)
     pipeline = record["pipeline"]
+    blocks = model_blocks(pipeline["pre"], data.axes)
     couples = []
     for couple, nominal, abnormal in data.couples:
-        split = make_splits(len(nominal), len(abnormal), seed, couple)[0]
+        split = evaluator.splits[couple][0]
         f_nom = csearch.features(pipeline["pre"], nominal, data.axes, data.buffer_size)
         f_abn = csearch.features(pipeline["pre"], abnormal, data.axes, data.buffer_size)
         both = np.vstack([f_nom, f_abn[split.test_abnormal]])
         detect = np.concatenate([split.test_nominal, len(f_nom) + np.arange(len(split.test_abnormal))])
-        _, sims = csearch.run(pipeline["model"], both, split.learn, detect)
+        _, sims = csearch.run(pipeline["model"], both, split.learn, detect, blocks=blocks)
         couples.append(_couple_view(couple, len(split.learn), sims, len(split.test_nominal),
                                     split.test_nominal + 1, split.test_abnormal + 1))
     return _anomaly_document(record, "signal", couples)
@@ -117,6 +121,7 @@ def _anomaly_document(record: dict, unit: str, couples: list[dict]) -> dict:
 def _multisensor_results(project: Project, record: dict) -> dict:
     """The anomaly view of a Multi-sensor library on the first time-ordered fold of
     each couple: its held-out nominal windows, then the abnormal ones."""
+    from .pipeline import model_blocks
     from .tasks.multisensor import LOOKBACK, MultiSensorEvaluator, abnormal_subset, load_multisensor_data
 
     data = load_multisensor_data(project)
@@ -125,14 +130,17 @@ def _multisensor_results(project: Project, record: dict) -> dict:
     window = int(pipeline["pre"].get(LOOKBACK, 1))
     series = {couple: (nominal, abnormal) for couple, nominal, abnormal in data.couples}
     couples = []
-    for fold, couple, both, learn, detect, n_nominal in evaluator.folds(pipeline):
+    blocks = model_blocks({k: v for k, v in pipeline["pre"].items() if k != LOOKBACK}, data.axes)
+    for fold, couple, order, both, learn, detect, n_nominal in evaluator.folds(pipeline):
         if fold > 0:
             break  # the first fold of every couple comes first
+        if order != "time":
+            continue  # in time order, as the device learns
         nominal, abnormal = series[couple]
         starts = nominal.window_starts(window)
         abnormal_starts = abnormal.window_starts(window)
         abnormal_starts = abnormal_starts[abnormal_subset(len(abnormal_starts))]
-        sims = csearch.run(pipeline["model"], both, learn, detect)[1] if len(learn) else np.zeros(0, int)
+        sims = csearch.run(pipeline["model"], both, learn, detect, blocks=blocks)[1] if len(learn) else np.zeros(0, int)
         # Lines: each window's last sample, 1-based.
         couples.append(_couple_view(couple, len(learn), sims, n_nominal, starts[detect[:n_nominal]] + window,
                                     abnormal_starts + window))

@@ -37,7 +37,8 @@ enum neai_state {
     NEAI_KNOWLEDGE_BUFFER_ERROR,
     NEAI_NOT_ENOUGH_CALL_TO_LEARNING,
     NEAI_MINIMAL_RECOMMENDED_LEARNING_DONE,
-    NEAI_UNKNOWN_ERROR
+    NEAI_UNKNOWN_ERROR,
+    NEAI_BUFFER_REFUSED /* anomaly libraries' learn(): buffer refused (one enum for every library) */
 };
 #endif"""
 

@@ -250,16 +250,33 @@ PRE_TERMS: dict[str, Callable[[dict, int, int], Terms]] = {
 }
 
 
-def _gauss_terms(model: dict, dim: int) -> Terms:
-    return Terms({"floor": dim, "gauss": dim, "model": 1})
+# Issue 13's order-robust gauss and proto derive, at every detect(), the union of
+# their slots and their scale from the knowledge (c_lib/neai_models.c): their own
+# terms, fitted on 36 libraries (statistics, raw buffer, FFT bands x Gaussian and
+# 2, 8, 16 prototypes x M4F, M3, M0+, zig 0.17 -Os, unicorn; 2026-12-05; in-sample
+# error <= 8.6 %), until bench/measure_costs.py refits everything together.
+ISSUE13_COEFFS: dict[str, dict[str, float]] = {
+    "fpu": {"gauss13_dim": 131.31, "gauss13_call": 628.45, "proto13_sd": 47.08, "proto13_k": 52.92,
+            "proto13_dim": 31.12, "proto13_call": 569.14},
+    "soft-v7m": {"gauss13_dim": 2498.95, "gauss13_call": 0.0, "proto13_sd": 700.42, "proto13_k": 221.83,
+                 "proto13_dim": 775.78, "proto13_call": 0.0},
+    "soft-v6m": {"gauss13_dim": 4837.02, "gauss13_call": 1170.1, "proto13_sd": 1154.96, "proto13_k": 1266.58,
+                 "proto13_dim": 1977.07, "proto13_call": 0.0},
+}
+for _cls, _coeffs in ISSUE13_COEFFS.items():
+    COEFFS[_cls].update(_coeffs)
 
 
-def _proto_terms(model: dict, dim: int) -> Terms:
+def _gauss_terms_now(model: dict, dim: int) -> Terms:
+    return Terms({"gauss13_dim": dim, "gauss13_call": 1})
+
+
+def _proto_terms_now(model: dict, dim: int) -> Terms:
     k = int(model.get("k", 1))  # a library that learned at least k lines uses all its slots
-    return Terms({"floor": dim, "proto": k * dim, "proto_slot": k, "model": 1})
+    return Terms({"proto13_sd": k * dim, "proto13_k": k, "proto13_dim": dim, "proto13_call": 1})
 
 
-MODEL_TERMS: dict[str, Callable[[dict, int], Terms]] = {"gauss": _gauss_terms, "proto": _proto_terms}
+MODEL_TERMS: dict[str, Callable[[dict, int], Terms]] = {"gauss": _gauss_terms_now, "proto": _proto_terms_now}
 
 
 def pre_terms(pre: dict, axes: int, buffer_size: int) -> Terms:

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ToolchainError
-from .pipeline import ABI, PreCfg, ModelCfg, make_model_cfg, make_pre_cfg, nb_features, state_floats
+from .pipeline import (ABI, GuardCfg, ModelCfg, PreCfg, make_model_cfg, make_pre_cfg, model_tables, model_work_floats,
+                       nb_features, state_floats)
 
 C_LIB = Path(__file__).resolve().parents[2] / "c_lib"
 
@@ -53,13 +54,21 @@ def search_library() -> ctypes.CDLL:
     lib.neai_search_filter.restype = None
     lib.neai_search_state_floats.argtypes = [ctypes.POINTER(ModelCfg)]
     lib.neai_search_state_floats.restype = ctypes.c_uint32
+    lib.neai_search_work_floats.argtypes = [ctypes.POINTER(ModelCfg)]
+    lib.neai_search_work_floats.restype = ctypes.c_uint32
+    lib.neai_search_guard.argtypes = [ctypes.POINTER(GuardCfg), _F32P]
+    lib.neai_search_guard.restype = ctypes.c_uint32
+    lib.neai_search_learn_one.argtypes = [ctypes.POINTER(ModelCfg), _F32P, _F32P, _F32P]
+    lib.neai_search_learn_one.restype = ctypes.c_uint32
+    lib.neai_search_ratio_one.argtypes = [ctypes.POINTER(ModelCfg), _F32P, _F32P, _F32P]
+    lib.neai_search_ratio_one.restype = ctypes.c_float
     lib.neai_search_run.argtypes = [
-        ctypes.POINTER(ModelCfg), _F32P, _F32P, _I32P, ctypes.c_uint32, _I32P, ctypes.c_uint32,
+        ctypes.POINTER(ModelCfg), _F32P, _F32P, _F32P, _I32P, ctypes.c_uint32, _I32P, ctypes.c_uint32,
         ctypes.c_float, _F32P, _U8P,
     ]
     lib.neai_search_run.restype = None
     lib.neai_search_curve.argtypes = [
-        ctypes.POINTER(ModelCfg), _F32P, _F32P, _I32P, ctypes.c_uint32, _I32P, ctypes.c_uint32,
+        ctypes.POINTER(ModelCfg), _F32P, _F32P, _F32P, _I32P, ctypes.c_uint32, _I32P, ctypes.c_uint32,
         _U32P, ctypes.c_uint32, _U8P,
     ]
     lib.neai_search_curve.restype = None
@@ -85,39 +94,72 @@ def features(pre: dict, inputs: np.ndarray, axes: int, buffer_size: int) -> np.n
     return out
 
 
-def _model_call_args(model: dict, feats: np.ndarray, learn_idx, detect_idx):
-    """Config, fresh state, features and index arrays, as the batch calls take them."""
+class ModelRun:
+    """A model's config, tables, knowledge and scratch for the host build, as the
+    batch calls take them. The half-space trees' tests come from `learn_features`."""
+
+    def __init__(self, model: dict, dim: int, learn_features: np.ndarray | None = None, blocks: int = 0):
+        self.tables = model_tables(model, learn_features)
+        self.cfg = make_model_cfg(model, dim, self.tables, blocks)
+        self.state = np.zeros(state_floats(model, dim), dtype=np.float32)
+        self.work = np.zeros(max(1, model_work_floats(model, dim)), dtype=np.float32)
+
+    def args(self):
+        return ctypes.byref(self.cfg), self.state.ctypes.data_as(_F32P), self.work.ctypes.data_as(_F32P)
+
+    def learn(self, x: np.ndarray) -> int:
+        """Learn one feature vector (0 learned, 1 refused)."""
+        x = _f32(x)
+        return int(search_library().neai_search_learn_one(*self.args()[:2], x.ctypes.data_as(_F32P),
+                                                          self.work.ctypes.data_as(_F32P)))
+
+    def ratio(self, x: np.ndarray) -> float:
+        x = _f32(x)
+        return float(search_library().neai_search_ratio_one(*self.args()[:2], x.ctypes.data_as(_F32P),
+                                                            self.work.ctypes.data_as(_F32P)))
+
+
+def _model_call_args(model: dict, feats: np.ndarray, learn_idx, detect_idx, blocks: int):
     feats = _f32(feats)
-    cfg = make_model_cfg(model, feats.shape[1])
-    state = np.zeros(state_floats(model, feats.shape[1]), dtype=np.float32)
     li = np.ascontiguousarray(learn_idx, dtype=np.int32)
     di = np.ascontiguousarray(detect_idx, dtype=np.int32)
-    return cfg, state, feats, li, di
+    run_ = ModelRun(model, feats.shape[1], feats[li] if model["kind"] == "hst" else None, blocks)
+    return run_, feats, li, di
 
 
-def run(model: dict, feats: np.ndarray, learn_idx, detect_idx, sensitivity: float = 1.0):
-    """Learn the rows learn_idx, detect the rows detect_idx: (ratios float32, similarities uint8)."""
+def run(model: dict, feats: np.ndarray, learn_idx, detect_idx, sensitivity: float = 1.0, blocks: int = 0):
+    """Learn the rows learn_idx, detect the rows detect_idx: (ratios float32, similarities uint8).
+    `blocks`: the axes the features are laid out in (pipeline.model_blocks), for KNN shifts."""
     lib = search_library()
-    cfg, state, feats, li, di = _model_call_args(model, feats, learn_idx, detect_idx)
+    m, feats, li, di = _model_call_args(model, feats, learn_idx, detect_idx, blocks)
     ratios = np.empty(len(di), dtype=np.float32)
     sims = np.empty(len(di), dtype=np.uint8)
     lib.neai_search_run(
-        ctypes.byref(cfg), state.ctypes.data_as(_F32P), feats.ctypes.data_as(_F32P),
+        *m.args(), feats.ctypes.data_as(_F32P),
         li.ctypes.data_as(_I32P), len(li), di.ctypes.data_as(_I32P), len(di), sensitivity,
         ratios.ctypes.data_as(_F32P), sims.ctypes.data_as(_U8P),
     )
     return ratios, sims
 
 
-def curve(model: dict, feats: np.ndarray, learn_idx, detect_idx, checkpoints) -> np.ndarray:
+def curve(model: dict, feats: np.ndarray, learn_idx, detect_idx, checkpoints, blocks: int = 0) -> np.ndarray:
     """Similarities of detect rows after each checkpoint count of learned rows (checkpoints x detect)."""
     lib = search_library()
-    cfg, state, feats, li, di = _model_call_args(model, feats, learn_idx, detect_idx)
+    m, feats, li, di = _model_call_args(model, feats, learn_idx, detect_idx, blocks)
     cps = np.ascontiguousarray(checkpoints, dtype=np.uint32)
     out = np.zeros((len(cps), len(di)), dtype=np.uint8)
     lib.neai_search_curve(
-        ctypes.byref(cfg), state.ctypes.data_as(_F32P), feats.ctypes.data_as(_F32P),
+        *m.args(), feats.ctypes.data_as(_F32P),
         li.ctypes.data_as(_I32P), len(li), di.ctypes.data_as(_I32P), len(di),
         cps.ctypes.data_as(_U32P), len(cps), out.ctypes.data_as(_U8P),
     )
     return out
+
+
+def guard_refuses(lo, hi, needs_variance: bool, buffers: np.ndarray, axes: int, buffer_size: int) -> np.ndarray:
+    """Per buffer, whether the library's input guard makes learn() refuse it."""
+    lib = search_library()
+    lo32, hi32 = _f32(lo), _f32(hi)
+    g = GuardCfg(axes, buffer_size, int(bool(needs_variance)), 0, lo32.ctypes.data_as(_F32P), hi32.ctypes.data_as(_F32P))
+    x = _f32(buffers)
+    return np.array([bool(lib.neai_search_guard(ctypes.byref(g), row.ctypes.data_as(_F32P))) for row in x])

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .. import __version__
-from . import codegen
+from . import codegen, csearch
 from .cost import anomaly_terms
 from .cost import instructions as cost_estimate
 from .cost import milliseconds as cost_milliseconds
@@ -180,8 +180,9 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optim
         gen.mkdir()
         header = codegen.header_name(suffix)
         (gen / header).write_text(codegen.anomaly_header(lib_name, axes, buffer_size, min_learn, knowledge_bytes, suffix))
-        (gen / "neai_config.h").write_text(codegen.anomaly_config(lib_name, pipeline, axes, buffer_size, min_learn, suffix,
-                                                                  record.get("frequency_filter")))
+        (gen / "neai_config.h").write_text(codegen.anomaly_config(
+            lib_name, pipeline, axes, buffer_size, min_learn, suffix, record.get("frequency_filter"), guard=data.guard,
+            learn_features=nominal_features(pipeline, data)))
         sources = [c_lib_dir() / "neai_anomaly.c"]
         includes = [gen, c_lib_dir()]
         _, nominal, abnormal = data.couples[0]
@@ -210,6 +211,15 @@ def _deploy_anomaly(project: Project, *, lib_id, target, suffix, out, say, optim
         }
         write_zip(out_path, files)
     return DeployResult(out_path, metadata)
+
+
+def nominal_features(pipeline: dict, data) -> np.ndarray | None:
+    """The features of every nominal line, for models whose tables are drawn
+    from the nominal range (half-space trees); None for the others."""
+    if pipeline["model"]["kind"] != "hst":
+        return None
+    return np.vstack([csearch.features(pipeline["pre"], nom, data.axes, data.buffer_size)
+                      for _, nom, _ in data.couples])
 
 
 def library_metadata(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import codegen
+from . import codegen, csearch
 from .cost import instructions, multisensor_terms
 from .csearch import c_lib_dir
 from .deploy import DeployResult, build_and_verify, default_zip_path, library_metadata, write_zip
@@ -25,7 +25,7 @@ from .scratch import scratch_dir
 from .search import Benchmark, find_library
 from .targets import resolve_target
 from .tasks.multisensor import (
-    LOOKBACK, MultiSensorEvaluator, describe, load_multisensor_data, strip_window,
+    LOOKBACK, MultiSensorEvaluator, describe, load_multisensor_data, strip_window, window_buffers,
 )
 
 VERIFY_LEARN_WINDOWS = 48  # windows learned during the ARM == host check
@@ -44,10 +44,12 @@ def verification_samples(nominal: np.ndarray, abnormal: np.ndarray, window: int)
 
 
 def generate_sources(
-    gen: Path, lib_name: str, pipeline: dict, variables: int, min_learn: int, suffix: str | None
+    gen: Path, lib_name: str, pipeline: dict, variables: int, min_learn: int, suffix: str | None, data=None
 ) -> tuple[list[Path], list[Path]]:
     """Write the public header and neai_config.h of a library into `gen`;
-    returns (C sources, include folders) to build it with."""
+    returns (C sources, include folders) to build it with. `data` (the
+    project's MultiSensorData) gives the input guard and the nominal windows'
+    features (half-space trees draw their tests from them)."""
     inner, window = strip_window(pipeline)
     dim = nb_features(inner["pre"], variables, window)
     knowledge_bytes = 4 * state_floats(inner["model"], dim)
@@ -55,8 +57,14 @@ def generate_sources(
     (gen / header).write_text(
         codegen.multisensor_header(lib_name, variables, window, min_learn, knowledge_bytes, suffix)
     )
+    learn_features = None
+    if data is not None and inner["model"]["kind"] == "hst":
+        learn_features = np.vstack([
+            csearch.features(inner["pre"], window_buffers(nom.values, nom.window_starts(window), window), variables,
+                             window) for _, nom, _ in data.couples])
     (gen / "neai_config.h").write_text(
-        codegen.multisensor_config(lib_name, pipeline, variables, window, min_learn, suffix)
+        codegen.multisensor_config(lib_name, pipeline, variables, window, min_learn, suffix,
+                                   guard=data.guard if data is not None else None, learn_features=learn_features)
     )
     return [c_lib_dir() / "neai_multisensor.c"], [gen, c_lib_dir()]
 
@@ -98,7 +106,7 @@ def deploy_multisensor(project: Project, *, lib_id, target, suffix, out, say, op
         gen = tmp / "gen"
         gen.mkdir()
         header = codegen.header_name(suffix)
-        sources, includes = generate_sources(gen, lib_name, pipeline, variables, min_learn, suffix)
+        sources, includes = generate_sources(gen, lib_name, pipeline, variables, min_learn, suffix, data)
         _, nominal, abnormal = data.couples[0]
         learn_rows, detect_rows = verification_samples(nominal.values, abnormal.values, window)
         so_name = "libneai_emulator.so"

@@ -26,6 +26,7 @@ STATE_NAMES = {
     126: "NEAI_NOT_ENOUGH_CALL_TO_LEARNING",
     127: "NEAI_MINIMAL_RECOMMENDED_LEARNING_DONE",
     128: "NEAI_UNKNOWN_ERROR",
+    129: "NEAI_BUFFER_REFUSED",
 }
 API_NAMES = {"one-class": "oneclass", "n-class": "classification", "extrapolation": "extrapolation"}
 MODES = {"one-class": "outlier", "n-class": "classify", "extrapolation": "extrapolate"}

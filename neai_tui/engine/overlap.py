@@ -70,3 +70,16 @@ def shared_neighbours(hop: int | None, samples: int) -> int:
     if not hop:
         return 0
     return -(-samples // hop) - 1
+
+
+def file_runs(files: list[np.ndarray], axes: int, buffer_size: int) -> tuple[int, np.ndarray]:
+    """(the largest number of neighbours sharing samples with a line over the
+    files, the continuous run of every line, numbered across the files)."""
+    gap, runs, first = 0, [], 0
+    for values in files:
+        hop = line_hop(values, axes)
+        gap = max(gap, shared_neighbours(hop, buffer_size))
+        r = segments(values, axes, hop) + first
+        runs.append(r)
+        first = int(r.max()) + 1 if len(r) else first
+    return gap, (np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64))

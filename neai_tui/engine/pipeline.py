@@ -44,7 +44,7 @@ import numpy as np
 PRE_KINDS = {"raw": 1, "fft": 2, "stats": 3, "spectral": 4, "cov": 5}
 SPECTRUM_KINDS = ("fft", "spectral")  # the kinds built on the (segment-averaged) power spectrum
 NORMS = {"none": 0, "zscore": 1, "maxabs": 2, "center": 3, "relative": 4}
-MODEL_KINDS = {"gauss": 1, "proto": 2}
+MODEL_KINDS = {"gauss": 1, "proto": 2, "cov": 3, "hst": 4, "knn": 5}
 STATS_PER_AXIS = 10
 STATS_NAMES = ("mean", "std", "min", "max", "rms", "peak-to-peak", "skewness", "kurtosis", "crest", "zero-crossings")
 SPECTRAL_PER_AXIS = 7  # then one share per band-energy ratio band
@@ -86,13 +86,30 @@ class ModelCfg(ctypes.Structure):
         ("kind", ctypes.c_uint16),
         ("dim", ctypes.c_uint16),
         ("k", ctypes.c_uint16),
-        ("warmup", ctypes.c_uint16),
+        ("depth", ctypes.c_uint16),
+        ("blocks", ctypes.c_uint16),
+        ("pad", ctypes.c_uint16),
         ("reg", ctypes.c_float),
         ("calib", ctypes.c_float),
+        ("split_dim", ctypes.POINTER(ctypes.c_uint16)),
+        ("split_at", ctypes.POINTER(ctypes.c_float)),
     ]
 
 
-ABI = ctypes.sizeof(PreCfg) * 1000 + ctypes.sizeof(ModelCfg)
+class GuardCfg(ctypes.Structure):
+    """Mirror of neai_guard_cfg (c_lib/neai_types.h)."""
+
+    _fields_ = [
+        ("nb_axes", ctypes.c_uint16),
+        ("buffer_size", ctypes.c_uint16),
+        ("needs_variance", ctypes.c_uint16),
+        ("pad", ctypes.c_uint16),
+        ("lo", ctypes.POINTER(ctypes.c_float)),
+        ("hi", ctypes.POINTER(ctypes.c_float)),
+    ]
+
+
+ABI = ctypes.sizeof(PreCfg) * 1_000_000 + ctypes.sizeof(ModelCfg) * 1000 + ctypes.sizeof(GuardCfg)
 
 
 @dataclass
@@ -282,22 +299,148 @@ def pre_signature(pre: dict, axes: int, buffer_size: int) -> tuple:
             *(getattr(tables, name).tobytes() for _, name in PRE_POINTERS))
 
 
-def model_fields(model: dict, dim: int) -> dict:
+# ---------------------------------------------------------------- models
+# Internal clusters of the Gaussian and covariance models (c_lib/neai_types.h):
+# the model is fitted to their union, the tiny ones (an absurd buffer) left out.
+GAUSS_CLUSTERS = 4
+COV_CLUSTERS = 3
+COV_MAX_DIM = 64
+HST_MAX_DEPTH = 10
+SHIFT_KINDS = ("raw", "fft")  # preprocessings whose features a KNN shift may slide (per axis block)
+
+
+def model_blocks(pre: dict, axes: int) -> int:
+    """Blocks (axes) the features of `pre` are made of, for the KNN shift; 0:
+    a shift has no meaning for these features."""
+    return axes if pre["kind"] in SHIFT_KINDS else 0
+
+
+def model_fields(model: dict, dim: int, blocks: int = 0) -> dict:
+    """Numeric fields of neai_model_cfg. A key a model does not use is 0; keys of
+    earlier versions (warmup) are ignored."""
+    kind = model["kind"]
+    k = {"proto": model.get("k", 8), "knn": model.get("k", 16), "hst": model.get("trees", 8)}.get(kind, 0)
+    depth = {"hst": model.get("depth", 6), "knn": model.get("shift", 0) if blocks else 0}.get(kind, 0)
     return {
-        "kind": MODEL_KINDS[model["kind"]],
+        "kind": MODEL_KINDS[kind],
         "dim": dim,
-        "k": model.get("k", 0) if model["kind"] == "proto" else 0,
-        "warmup": model.get("warmup", 2),
+        "k": int(k),
+        "depth": int(depth),
+        "blocks": int(blocks) if kind == "knn" else 0,
+        "pad": 0,
         "reg": float(np.float32(model.get("reg", 0.01))),
         "calib": float(np.float32(model.get("calib", 3.0))),
     }
 
 
+def _slots(model: dict) -> int:
+    kind = model["kind"]
+    return {"gauss": GAUSS_CLUSTERS, "cov": COV_CLUSTERS}.get(kind) or min(64, int(model.get("k", 8 if kind == "proto" else 16)))
+
+
 def state_floats(model: dict, dim: int) -> int:
-    if model["kind"] == "proto":
-        k = model["k"]
-        return 2 + 2 * dim + k * (dim + 1) + 3
-    return 1 + 2 * dim + 3
+    """Knowledge floats (c_lib/neai_models.c: neai_model_state_floats)."""
+    kind = model["kind"]
+    if kind == "hst":
+        return 1 + int(model.get("trees", 8)) * (1 << min(HST_MAX_DEPTH, int(model.get("depth", 6))))
+    slot = {"cov": 1 + dim + dim * (dim + 1) // 2, "knn": 2 + dim}.get(kind, 1 + 2 * dim)
+    return 2 + _slots(model) * slot
+
+
+def model_work_floats(model: dict, dim: int) -> int:
+    """Scratch floats of the model, what detect() derives included (neai_model_work_floats)."""
+    kind = model["kind"]
+    if kind == "hst":
+        return 2 * (1 << min(HST_MAX_DEPTH, int(model.get("depth", 6)))) + 1
+    if kind == "cov":
+        return 2 * dim + dim * (dim + 1) + 1
+    return 2 * dim + 1
+
+
+@dataclass
+class ModelTables:
+    """Constant tables of a model (half-space trees' tests; empty otherwise)."""
+
+    split_dim: np.ndarray  # uint16
+    split_at: np.ndarray  # float32
+
+
+def model_tables(model: dict, learn_features: np.ndarray | None) -> ModelTables:
+    """The model's constant tables for lines like `learn_features` (see hst_tables)."""
+    if model["kind"] != "hst":
+        return ModelTables(np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=np.float32))
+    feats = np.asarray(learn_features, dtype=np.float64)
+    finite = np.where(np.isfinite(feats), feats, np.nan)
+    with np.errstate(all="ignore"):
+        lo = np.nan_to_num(np.nanmin(finite, axis=0)) if len(feats) else np.zeros(feats.shape[1])
+        hi = np.nan_to_num(np.nanmax(finite, axis=0)) if len(feats) else np.ones(feats.shape[1])
+    return _hst_tables(int(model.get("trees", 8)), min(HST_MAX_DEPTH, int(model.get("depth", 6))),
+                       int(model.get("seed", 0)), lo.astype(np.float32).tobytes(), hi.astype(np.float32).tobytes())
+
+
+@functools.lru_cache(maxsize=256)
+def _hst_tables(trees: int, depth: int, seed: int, lo_bytes: bytes, hi_bytes: bytes) -> ModelTables:
+    """The half-space trees' tests, drawn (seeded by the model's "seed") from the
+    range of `learn_features` (the lines the library is fitted to learn: the
+    benchmark's learning lines, or the project's nominal lines for a deployed
+    library), as Tan, Ting and Liu draw a tree's work space: per feature a
+    point s in [min, max] and the range s -/+ 2 max(s - min, max - s), halved
+    at every level along the feature the node splits."""
+    lo = np.frombuffer(lo_bytes, dtype=np.float32).astype(np.float64)
+    hi = np.frombuffer(hi_bytes, dtype=np.float32).astype(np.float64)
+    dim = len(lo)
+    rng = np.random.default_rng([seed, dim, trees, depth])
+    internal = (1 << depth) - 1
+    split_dim = rng.integers(dim, size=trees * internal).astype(np.uint16)
+    split_at = np.zeros(trees * internal, dtype=np.float32)
+    for t in range(trees):
+        s = rng.uniform(lo, hi)
+        r = 2.0 * np.maximum(s - lo, hi - s)
+        r = np.where(r > 0, r, np.maximum(np.abs(s), 1.0) * 1e-3)
+        low, high = np.tile(s - r, (internal, 1)), np.tile(s + r, (internal, 1))  # per node's work space
+        for node in range(internal):
+            f = int(split_dim[t * internal + node])
+            mid = 0.5 * (low[node, f] + high[node, f])
+            split_at[t * internal + node] = mid
+            for child, side in ((2 * node + 1, 0), (2 * node + 2, 1)):
+                if child < internal:
+                    low[child], high[child] = low[node], high[node]
+                    if side == 0:
+                        high[child, f] = mid
+                    else:
+                        low[child, f] = mid
+    for table in (split_dim, split_at):
+        table.flags.writeable = False
+    return ModelTables(split_dim, split_at)
+
+
+def make_model_cfg(model: dict, dim: int, tables: ModelTables | None = None, blocks: int = 0) -> ModelCfg:
+    """The ctypes config; keep `tables` alive while the config is used."""
+    cfg = ModelCfg(**model_fields(model, dim, blocks))
+    if tables is not None and tables.split_dim.size:
+        cfg.split_dim = tables.split_dim.ctypes.data_as(ctypes.POINTER(ctypes.c_uint16))
+        cfg.split_at = tables.split_at.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+    return cfg
+
+
+# ------------------------------------------------------------- input guard
+GUARD_SPANS = 4.0  # learn() takes samples up to 4 times the nominal range beyond it
+
+
+def guard_bounds(lines: np.ndarray, axes: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(lo, hi per axis, needs_variance) of the input guard learnt from the
+    project's nominal lines (lines x axes*samples, interleaved): each axis's
+    range widened by GUARD_SPANS times itself (and at least a tenth of its
+    largest magnitude, so a constant axis still takes small changes); and
+    whether learn() refuses a buffer with an axis holding one value only
+    (when no nominal buffer has such an axis)."""
+    x = np.asarray(lines, dtype=np.float64).reshape(len(lines), -1, axes)
+    mn, mx = x.min(axis=(0, 1)), x.max(axis=(0, 1))
+    span = np.maximum(mx - mn, np.maximum(0.1 * np.maximum(np.abs(mn), np.abs(mx)), 1e-6))
+    lo = (mn - GUARD_SPANS * span).astype(np.float32)
+    hi = (mx + GUARD_SPANS * span).astype(np.float32)
+    constant = (np.ptp(x, axis=1) == 0).any()
+    return lo, hi, bool(x.shape[1] > 1 and not constant)
 
 
 def work_floats(pre: dict, buffer_size: int) -> int:
@@ -323,10 +466,6 @@ def make_pre_cfg(pre: dict, axes: int, buffer_size: int) -> tuple[PreCfg, PreTab
     return cfg, tables
 
 
-def make_model_cfg(model: dict, dim: int) -> ModelCfg:
-    return ModelCfg(**model_fields(model, dim))
-
-
 def _spectrum_text(pre: dict) -> list[str]:
     parts = ["fixed-point"] if pre.get("fixed") else []
     if int(pre.get("segments", 1)) > 1:
@@ -335,6 +474,21 @@ def _spectrum_text(pre: dict) -> list[str]:
     if (low, high) != (0.0, 1.0):
         parts.append(f"{100 * low:g}-{100 * high:g} % of Nyquist")
     return parts
+
+
+def anomaly_model_text(model: dict) -> str:
+    """One line for a model that learns on the device."""
+    kind, calib = model["kind"], f"calib {model['calib']:g}"
+    if kind == "gauss":
+        return f"Gaussian distance (reg {model.get('reg', 0.01):g}, {calib})"
+    if kind == "proto":
+        return f"{model['k']} prototypes (reg {model.get('reg', 0.01):g}, {calib})"
+    if kind == "cov":
+        return f"covariance distance, Hotelling T² (shrinkage {model.get('reg', 0.1):g}, {calib})"
+    if kind == "hst":
+        return f"{model.get('trees', 8)} half-space trees of depth {model.get('depth', 6)} ({calib})"
+    shift = f", shift ±{model['shift']}" if model.get("shift") else ""
+    return f"nearest of {model.get('k', 16)} memories (reg {model.get('reg', 0.01):g}{shift}, {calib})"
 
 
 def describe(pipeline: dict) -> str:
@@ -369,10 +523,8 @@ def describe(pipeline: dict) -> str:
         pre_text = "statistics (10 per axis" + (", + axis correlations)" if pre.get("cross") else ")")
     if pre.get("lookback"):  # Multi-sensor: the samples the library looks back over
         pre_text = f"last {pre['lookback']} samples, {pre_text}"
-    if model["kind"] == "gauss" and "calib" in model:
-        model_text = f"Gaussian distance (reg {model['reg']:g}, calib {model['calib']:g})"
-    elif model["kind"] == "proto" and "calib" in model:
-        model_text = f"{model['k']} prototypes (reg {model['reg']:g}, calib {model['calib']:g})"
+    if "calib" in model and model["kind"] in MODEL_KINDS:  # a model that learns on the device
+        model_text = anomaly_model_text(model)
     else:  # trained models: kind, fitted transform, hyperparameters
         steps = []
         # Tree ensembles without PCA are fitted unscaled (trained.effective_model).
@@ -394,8 +546,10 @@ def describe(pipeline: dict) -> str:
 # "stats": they share the mean/std helper and the API's checks).
 # "fixed" is what the fixed-point spectrum adds (integer FFT and scaling, measured
 # on M4F: its tables are half the float ones, counted apart).
-CODE_BYTES = {"api": 700, "raw": 300, "fft": 900, "stats": 700, "spectral": 1300, "welch": 100, "time_stats": 450,
-              "cross": 150, "cov": 350, "gauss": 500, "proto": 1300, "fixed": 400}
+CODE_BYTES = {"api": 900, "raw": 300, "fft": 900, "stats": 700, "spectral": 1300, "welch": 100, "time_stats": 450,
+              "cross": 150, "cov": 350, "fixed": 400}
+# Models: the slot (cluster) machinery they share, then each one's own code.
+MODEL_CODE_BYTES = {"slots": 1100, "gauss": 250, "proto": 480, "knn": 930, "cov": 1400, "hst": 820}
 STACK_BYTES = 160
 
 
@@ -419,11 +573,56 @@ def pre_const_bytes(pre: dict, buffer_size: int) -> int:
     return sum(getattr(tables, name).nbytes for _, name in PRE_POINTERS)
 
 
+def model_code_bytes(model: dict) -> int:
+    """Cortex-M code bytes of a model (its tables excluded)."""
+    kind = model["kind"]
+    return MODEL_CODE_BYTES[kind] + (MODEL_CODE_BYTES["slots"] if kind in ("gauss", "proto", "cov") else 0)
+
+
+def model_cost(model: dict, dim: int) -> dict[str, int]:
+    """Operations of one detect() of a model on `dim` features, counted from
+    c_lib/neai_models.c (what it derives from the knowledge at every call
+    included): float multiply/add/compare ("flops"), divisions, square roots,
+    logarithms (neai_logf, ~30 flops each) and words read from the knowledge
+    ("loads"). For a per-core cost model: soft-float cores pay ~20-40x per flop."""
+    kind = model["kind"]
+    tri = dim * (dim + 1) // 2
+    if kind == "gauss":
+        k = GAUSS_CLUSTERS
+        return {"flops": 5 * k * dim + 6 * dim, "divs": 3 * dim, "sqrts": 1, "logs": 0, "loads": k * (2 * dim + 1)}
+    if kind == "proto":
+        k = _slots(model)
+        return {"flops": 7 * k * dim + 4 * dim, "divs": 2 * dim + k, "sqrts": 2, "logs": 0,
+                "loads": 2 * k * (2 * dim + 1)}
+    if kind == "cov":
+        k = COV_CLUSTERS
+        return {"flops": 3 * k * tri + 2 * (dim ** 3) // 6 + 4 * tri + 2 * dim, "divs": tri + 2 * dim,
+                "sqrts": dim + 1, "logs": 0, "loads": k * (1 + dim + tri)}
+    if kind == "hst":
+        trees, leaves = int(model.get("trees", 8)), 1 << min(HST_MAX_DEPTH, int(model.get("depth", 6)))
+        depth = min(HST_MAX_DEPTH, int(model.get("depth", 6)))
+        return {"flops": trees * (5 * leaves + 2 * depth), "divs": 2, "sqrts": 0, "logs": trees * (2 * leaves + 2),
+                "loads": trees * (2 * leaves + depth)}
+    k = _slots(model)  # knn
+    shifts = 2 * int(model.get("shift", 0)) + 1
+    return {"flops": 5 * k * dim + 3 * k * dim * shifts + k * k, "divs": dim + shifts, "sqrts": 1, "logs": 0,
+            "loads": 2 * k * (dim + 2) + k * dim * shifts}
+
+
+def model_const_bytes(model: dict) -> int:
+    """Bytes of a model's constant tables (the half-space trees' tests)."""
+    if model["kind"] != "hst":
+        return 0
+    internal = (1 << min(HST_MAX_DEPTH, int(model.get("depth", 6)))) - 1
+    return int(model.get("trees", 8)) * internal * 6
+
+
 def estimate_memory(pipeline: dict, axes: int, buffer_size: int) -> tuple[int, int]:
     """(RAM bytes excluding the caller's input buffer, flash bytes) of a library."""
     pre, model = pipeline["pre"], pipeline["model"]
     dim = nb_features(pre, axes, buffer_size)
-    ram = 4 * (state_floats(model, dim) + work_floats(pre, buffer_size) + dim) + 8 + STACK_BYTES
-    const = pre_const_bytes(pre, buffer_size)
-    flash = CODE_BYTES["api"] + pre_code_bytes(pre) + CODE_BYTES[model["kind"]] + const + 64
+    ram = 4 * (state_floats(model, dim) + model_work_floats(model, dim) + work_floats(pre, buffer_size) + dim) \
+        + 8 + STACK_BYTES
+    const = pre_const_bytes(pre, buffer_size) + model_const_bytes(model) + 8 * axes  # + the guard's range
+    flash = CODE_BYTES["api"] + pre_code_bytes(pre) + model_code_bytes(model) + const + 64
     return ram, flash

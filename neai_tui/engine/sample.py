@@ -18,7 +18,10 @@ as it would on a real bench:
   turbulence, a housing resonance near 400 Hz lightly excited by the flow, accelerometer
   white noise, a small random mounting tilt. Per-line jitter on speed (+-1.5 %),
   amplitudes and phases; about 15 % of the lines are captured while the fan changes
-  speed (the rotation frequency ramps inside the buffer).
+  speed (the rotation frequency ramps inside the buffer). The nominal lines are
+  written speed by speed (1000, then 1500, then 2100 rpm), as a datalogger records
+  a fan that runs at one setting, then the next: a library must give the same
+  decisions when it learns them in that order as in any other.
 * Abnormal lines, a balanced mix of three faults:
   - imbalance (e.g. dust build-up or a chipped blade): 1x amplitude x3..7 on the
     radial axes;
@@ -258,6 +261,12 @@ def generate_fan_signals(
         buf, rpm, _ = fan.buffer(rng, kind)
         abnormal[i] = buf.reshape(-1)
         abnormal_rpm[i] = rpm
+
+    # Speed by speed, as a datalogger records a fan that runs at one setting for a
+    # while, then the next (the lines of each setting in the order they were drawn;
+    # those caught while the speed changes stay with the setting they started at).
+    order = np.argsort(nominal_rpm, kind="stable")
+    nominal, nominal_rpm, nominal_transient = nominal[order], nominal_rpm[order], nominal_transient[order]
 
     # round to the file resolution (+0.0 turns -0.0 into 0.0)
     nominal = np.round(nominal, 4) + 0.0

@@ -731,6 +731,16 @@ class DataPane(ToolPane):
             self.post_message(DataFileInspected(path, None, getattr(exc, "message", None) or str(exc)))
 
     def on_data_file_inspected(self, message: DataFileInspected) -> None:
+        # A thread worker cannot be stopped mid-read: a reading started for the fields
+        # as they were (another file, axes or layout) may report after a newer one.
+        try:
+            first = shlex.split(self.field("inputs"))[0] if self.field("inputs") else ""
+            axes = optional_int(self.field("axes"), "the axes") or 1
+        except (ValueError, UsageError):
+            return
+        if first != message.path or (message.preview is not None and (message.preview.axes, message.preview.layout)
+                                     != (axes, self.file_layout)):
+            return
         note = self.query_one("#data-format", Static)
         if message.preview is None:
             note.update(Text(message.error.split("\n")[0][:160], style="red"))

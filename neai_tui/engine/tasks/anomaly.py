@@ -1,17 +1,21 @@
 """Anomaly detection: the task the benchmark runs for `--type anomaly` projects.
 
-How a candidate is judged, the way the library will be used: for each random
-split, the library learns a random subset of the nominal lines (in random order,
-one at a time, as on the device), then detects the held-out nominal lines and
-every abnormal line; at the 90 % similarity threshold this gives a balanced
-accuracy, and the two similarity populations give a functional margin. Each
-signal couple is a separate dataset; a candidate's score is its worst (split,
-couple) score.
+How a candidate is judged, the way the library will be used: for each split,
+the library learns the split's nominal lines one at a time, as on the device,
+then detects the held-out nominal lines and the abnormal lines; at the 90 %
+similarity threshold this gives a balanced accuracy, and the two similarity
+populations give a functional margin. Each split learns its lines in several
+orders (orders.py: the file's, reversed, run after run, regime after regime
+both ways, shuffled), because a device learns them in whatever order they
+come. Held-out lines are contiguous blocks of the file, away from the learned
+lines by the windows they share samples with (overlap.py), so a split tests on
+stretches of recording the library did not learn. Each signal couple is a
+separate dataset; a candidate's score is its worst (split, order, couple) score.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,21 +24,29 @@ from ..errors import InputError, UsageError
 from ..filtering import FilterDesign, filter_lines
 from ..filtering import design as design_filter
 from ..filtering import memory as filter_memory
-from ..pipeline import MIN_SEGMENT, estimate_memory, is_power_of_two, pass_band, pre_signature
+from ..overlap import file_runs
+from ..pipeline import (COV_MAX_DIM, MIN_SEGMENT, estimate_memory, guard_bounds, is_power_of_two, model_blocks,
+                        nb_features, pass_band, pre_signature)
 from ..project import Project
 from ..cost import anomaly_terms
 from ..scoring import Limits, ci95
 from . import Task
+from .orders import ORDER_NAMES, learning_orders, regime_labels, worst_curve
 
 N_SPLITS = 5
-FIRST_SPLITS = 2  # splits run before a candidate may be rejected
+FIRST_SPLITS = 2  # splits run (in every order) before a candidate may be rejected
 LEARN_FRACTION = 0.6
 MAX_LEARN = 600
 MAX_DETECT = 1500
 THRESHOLD = 90
+BLOCKS = 20  # a couple's nominal lines are held out in blocks of about 1/20 of them
+# The fast screening model of each family (calib near each family's usual best).
 SCREEN_MODELS = (
-    {"kind": "gauss", "reg": 0.01, "calib": 3.0, "warmup": 5},
-    {"kind": "proto", "k": 8, "reg": 0.01, "calib": 3.0, "warmup": 5},
+    {"kind": "gauss", "reg": 0.01, "calib": 1.5},
+    {"kind": "proto", "k": 8, "reg": 0.1, "calib": 2.0},
+    {"kind": "cov", "reg": 0.1, "calib": 1.5},
+    {"kind": "hst", "trees": 8, "depth": 6, "calib": 2.0},
+    {"kind": "knn", "k": 16, "reg": 0.01, "shift": 0, "calib": 2.0},
 )
 
 
@@ -44,6 +56,13 @@ class AnomalyData:
     buffer_size: int
     couples: list[tuple[int, np.ndarray, np.ndarray]]  # (couple, nominal, abnormal)
     filter: FilterDesign | None = None  # the project's frequency filter, already applied to the lines
+    # Per couple: each nominal line's continuous run (files, or where overlapping windows break),
+    # the lines each side of a line sharing samples with it, each line's regime (orders.py).
+    runs: dict[int, np.ndarray] = field(default_factory=dict)
+    gaps: dict[int, int] = field(default_factory=dict)
+    regimes: dict[int, np.ndarray] = field(default_factory=dict)
+    # The library's input guard (pipeline.guard_bounds) from every nominal line, unfiltered.
+    guard: tuple | None = None
 
 
 def filter_design(project: Project) -> FilterDesign | None:
@@ -68,48 +87,107 @@ def load_anomaly_data(project: Project) -> AnomalyData:
         raise InputError(f"{p.location()}: {p.message}", f"Fix: {p.hint} (run `neai check DIR` for all findings)")
     couples = []
     design = filter_design(project)
+    runs, gaps, regimes, raw_nominal = {}, {}, {}, []
 
-    def lines(role: str, couple: int) -> np.ndarray:
-        values = np.vstack([project.load_values(e) for e in project.signals_with(role, couple)])
-        return filter_lines(design, values, s.axes, project.buffer_size)
+    def files(role: str, couple: int) -> list[np.ndarray]:
+        return [project.load_values(e) for e in project.signals_with(role, couple)]
 
     for couple in project.couples():
-        nominal, abnormal = lines("nominal", couple), lines("abnormal", couple)
+        nominal_files = files("nominal", couple)
+        raw_nominal += nominal_files
+        nominal = filter_lines(design, np.vstack(nominal_files), s.axes, project.buffer_size)
+        abnormal = filter_lines(design, np.vstack(files("abnormal", couple)), s.axes, project.buffer_size)
         if len(nominal) < 6:
             raise InputError(
                 f"couple {couple} has only {len(nominal)} nominal lines: too few to learn on some and test on others",
                 "Import at least 20 nominal lines per axis (the Studio's bare minimum).",
             )
         couples.append((couple, nominal, abnormal))
-    return AnomalyData(s.axes, project.buffer_size, couples, design)
+        gaps[couple], runs[couple] = file_runs(nominal_files, s.axes, project.buffer_size)
+        regimes[couple] = line_regimes(nominal, s.axes, project.buffer_size, couple)
+    guard = guard_bounds(np.vstack(raw_nominal), s.axes)
+    return AnomalyData(s.axes, project.buffer_size, couples, design, runs, gaps, regimes, guard)
+
+
+def line_regimes(lines: np.ndarray, axes: int, buffer_size: int, seed: int) -> np.ndarray:
+    """Each line's regime for the regime-grouped orders, from a description
+    that does not depend on the candidate: per axis the level, spread and
+    zero-crossing rate (the C statistics)."""
+    stats = csearch.features({"kind": "stats"}, lines, axes, buffer_size)
+    return regime_labels(stats.reshape(len(lines), axes, -1)[:, :, [0, 1, 9]].reshape(len(lines), -1), seed)
 
 
 @dataclass
 class Split:
-    learn: np.ndarray  # indices into nominal, in learning order
+    learn: np.ndarray  # indices into nominal, in file order
     test_nominal: np.ndarray
     test_abnormal: np.ndarray
+    orders: list = field(default_factory=list)  # (name, learn indices in that order)
 
 
-def make_splits(n_nominal: int, n_abnormal: int, seed: int, couple: int) -> list[Split]:
+def line_blocks(n: int, runs: np.ndarray | None, gap: int) -> list[np.ndarray]:
+    """Contiguous blocks of about n / BLOCKS lines (at least 2 gap + 1), never
+    across two runs."""
+    runs = np.zeros(n, dtype=np.int64) if runs is None or len(runs) != n else runs
+    size = max(2 * gap + 1, -(-n // BLOCKS))
+    blocks = []
+    for r in np.unique(runs):
+        members = np.flatnonzero(runs == r)
+        blocks += [members[i : i + size] for i in range(0, len(members), size)]
+    return blocks
+
+
+def make_splits(n_nominal: int, n_abnormal: int, seed: int, couple: int, runs: np.ndarray | None = None,
+                gap: int = 0, regimes: np.ndarray | None = None) -> list[Split]:
+    """N_SPLITS splits of a couple's nominal lines: each holds out about
+    1 - LEARN_FRACTION of them as whole contiguous blocks (line_blocks, a seeded
+    choice per split; whole runs, in turns, when the lines are overlapping windows
+    of several recordings) and learns the rest but the `gap` lines either side of
+    a held-out block, which share samples with it; every order of learning_orders."""
     rng = np.random.default_rng([seed, couple, 7])
+    run_of = np.zeros(n_nominal, dtype=np.int64) if runs is None or len(runs) != n_nominal else runs
+    if gap > 0 and len(np.unique(run_of)) > 1:
+        # Windows cut with overlap from continuous recordings: a block of a recording
+        # still shares its recording's particulars with the learned blocks around it,
+        # so whole recordings (runs) are held out, in turns, as a device meets new ones.
+        blocks = [np.flatnonzero(run_of == r) for r in rng.permutation(np.unique(run_of))]
+    else:
+        blocks = line_blocks(n_nominal, runs, gap)
+    whole_runs = gap > 0 and len(np.unique(run_of)) > 1
     splits = []
-    n_learn = min(MAX_LEARN, max(2, int(round(n_nominal * LEARN_FRACTION))))
-    n_learn = min(n_learn, n_nominal - 1)
-    for _ in range(N_SPLITS):
-        perm = rng.permutation(n_nominal)
-        test = perm[n_learn:][:MAX_DETECT]
-        abn = rng.permutation(n_abnormal)[:MAX_DETECT]
-        splits.append(Split(perm[:n_learn], np.sort(test), np.sort(abn)))
+    for k in range(N_SPLITS):
+        held: list[int] = []
+        for b in np.roll(np.arange(len(blocks)), -k) if whole_runs else rng.permutation(len(blocks)):
+            size = sum(len(blocks[i]) for i in held)
+            if size >= (1.0 - LEARN_FRACTION) * n_nominal or (
+                    whole_runs and held and size + len(blocks[b]) > 0.5 * n_nominal):
+                break  # (whole runs: no more than half the lines held out, but at least one run)
+            held.append(int(b))
+        if len(held) == len(blocks):  # too few blocks: keep one to learn
+            held.pop()
+        test = np.sort(np.concatenate([blocks[i] for i in held]))
+        near = np.zeros(n_nominal, dtype=bool)
+        near[test] = True
+        for offset in range(1, gap + 1):  # neighbours sharing samples, inside the same run
+            for shifted in (test - offset, test + offset):
+                ok = (shifted >= 0) & (shifted < n_nominal)
+                same = ok.copy()
+                same[ok] = run_of[shifted[ok]] == run_of[test[ok]]
+                near[shifted[same]] = True
+        learn = np.flatnonzero(~near)
+        if not len(learn):
+            learn = np.setdiff1d(np.arange(n_nominal), test)
+        if len(learn) > MAX_LEARN:
+            learn = np.sort(rng.choice(learn, MAX_LEARN, replace=False))
+        test = test[:MAX_DETECT] if len(test) <= MAX_DETECT else np.sort(rng.choice(test, MAX_DETECT, replace=False))
+        abn = np.sort(rng.permutation(n_abnormal)[:MAX_DETECT])
+        splits.append(Split(learn, test, abn, learning_orders(learn, runs, regimes, rng)))
     return splits
 
 
 # ---------------------------------------------------------------------- the space
 FFT_BANDS = (4, 8, 16, 32, 64)
 RAW_DECIM = (1, 2, 4, 8)
-REGS = (0.0, 0.001, 0.01, 0.1, 1.0)
-CALIBS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)
-WARMUPS = (2, 5, 10)
 PROTO_K = (2, 4, 8, 16, 32)
 # Spectrum kinds (FFT bands, spectral statistics): segmentations (S: the mean
 # power spectrum of S segments of buffer/S samples, see pipeline.py; with the
@@ -204,14 +282,35 @@ AXIS_RELATIONS = ({"kind": "cov", "correlation": False}, {"kind": "cov", "correl
                   {"kind": "stats", "cross": True})
 
 
+# Model hyperparameters (c_lib/neai_models.c). calib: the decision distance in
+# units of each model's reference distance (similarity 90 there).
+CALIBS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0)
+REGS = (0.0, 0.001, 0.01, 0.1, 1.0)  # variance floor, a fraction of the mean variance
+SHRINKAGES = (0.01, 0.05, 0.1, 0.3, 0.6)  # COV: weight of the mean variance in the covariance
+HST_TREES = (4, 8, 16)
+HST_DEPTHS = (4, 6, 8)
+KNN_K = (8, 16, 32)
+KNN_REGS = (0.001, 0.01, 0.1)
+KNN_SHIFTS = (0, 2, 8)  # positions a memory may slide within each axis (raw buffers, FFT bands)
+# Per family: the hyperparameters a local move may change, with their grids.
+MODEL_GRIDS = {
+    "gauss": {"reg": REGS, "calib": CALIBS},
+    "proto": {"k": PROTO_K, "reg": REGS, "calib": CALIBS},
+    "cov": {"reg": SHRINKAGES, "calib": CALIBS},
+    "hst": {"trees": HST_TREES, "depth": HST_DEPTHS, "calib": CALIBS},
+    "knn": {"k": KNN_K, "reg": KNN_REGS, "shift": KNN_SHIFTS, "calib": CALIBS},
+}
+
+
 def model_space() -> list[dict]:
+    """Every model of every family: the grids' product, in a fixed order."""
+    import itertools
+
     space = []
-    for reg in REGS:
-        for calib in CALIBS:
-            for warmup in WARMUPS:
-                space.append({"kind": "gauss", "reg": reg, "calib": calib, "warmup": warmup})
-                for k in PROTO_K:
-                    space.append({"kind": "proto", "k": k, "reg": reg, "calib": calib, "warmup": warmup})
+    for kind, grid in MODEL_GRIDS.items():
+        names = list(grid)
+        for values in itertools.product(*(grid[n] for n in names)):
+            space.append({"kind": kind, **dict(zip(names, values))})
     return space
 
 
@@ -222,13 +321,19 @@ def space_size(axes: int, buffer_size: int) -> int:
 def neighbour(model: dict, rng: np.random.Generator) -> dict:
     """A model close to `model`: one hyperparameter moved to an adjacent value."""
     m = dict(model)
-    options = [("reg", REGS), ("calib", CALIBS), ("warmup", WARMUPS)]
-    if m["kind"] == "proto":
-        options.append(("k", PROTO_K))
+    grid = MODEL_GRIDS.get(m["kind"], {})
+    if not grid:
+        return m
+    options = list(grid.items())
     name, values = options[int(rng.integers(len(options)))]
-    i = values.index(m[name]) if m[name] in values else 0
+    i = values.index(m[name]) if m.get(name) in values else 0
     m[name] = values[int(np.clip(i + rng.choice([-1, 1]), 0, len(values) - 1))]
     return m
+
+
+def fits(model: dict, dim: int) -> bool:
+    """Can the model work on `dim` features at all (the covariance model keeps dim^2/2)?"""
+    return model["kind"] != "cov" or dim <= COV_MAX_DIM
 
 
 def _balanced_accuracy(sim_nom: np.ndarray, sim_abn: np.ndarray) -> float:
@@ -252,36 +357,54 @@ def split_score(ba: float, margin: float, resource: float) -> float:
     return 100.0 * (0.7 * ba + 0.2 * (margin + 1.0) / 2.0 + 0.1 * resource)
 
 
-def score_split(model: dict, feats: np.ndarray, learn, detect, n_nominal: int, resource: float):
-    """Learn rows `learn` of feats one by one, detect rows `detect` (the first
-    n_nominal of them nominal): (split score, balanced accuracy, margin)."""
-    _, sims = csearch.run(model, feats, learn, detect)
+def score_split(model: dict, feats: np.ndarray, learn, detect, n_nominal: int, resource: float, blocks: int = 0):
+    """Learn rows `learn` of feats one by one (in that order), detect rows
+    `detect` (the first n_nominal of them nominal): (split score, balanced
+    accuracy, margin)."""
+    _, sims = csearch.run(model, feats, learn, detect, blocks=blocks)
     ba = _balanced_accuracy(sims[:n_nominal], sims[n_nominal:])
     margin = _margin(sims[:n_nominal], sims[n_nominal:])
     return split_score(ba, margin, resource), ba, margin
 
 
-def worst_split_result(rows: list, ram: int, flash: int) -> dict:
-    """The evaluation result of a candidate from its (score, ba, margin) rows: worst split first."""
+def worst_split_result(rows: list, ram: int, flash: int, orders: list[str] | None = None) -> dict:
+    """The evaluation result of a candidate from its (score, ba, margin) rows
+    (one per split, order and couple; `orders`: each row's order): worst first."""
     scores = np.array(rows)
     worst = int(np.argmin(scores[:, 0]))
     ba_all = scores[:, 1]
-    return {
-        "status": "ok",
-        "score": round(float(scores[worst, 0]), 4),
-        "metrics": {
-            "balanced_accuracy": round(float(ba_all.min()), 4),
-            "functional_margin": round(float(scores[:, 2].min()), 4),
-            "balanced_accuracy_mean": round(float(ba_all.mean()), 4),
-            "balanced_accuracy_ci95": ci95(ba_all),
-        },
-        "ram_bytes": ram,
-        "flash_bytes": flash,
+    metrics = {
+        "balanced_accuracy": round(float(ba_all.min()), 4),
+        "functional_margin": round(float(scores[:, 2].min()), 4),
+        "balanced_accuracy_mean": round(float(ba_all.mean()), 4),
+        "balanced_accuracy_ci95": ci95(ba_all),
     }
+    if orders:
+        names = list(dict.fromkeys(orders))
+        metrics["worst_order"] = orders[worst]
+        # per order, its worst split's balanced accuracy: [[order, ba], ...]
+        metrics["balanced_accuracy_by_order"] = [
+            [name, round(float(min(r[1] for r, o in zip(rows, orders) if o == name)), 4)] for name in names]
+    return {"status": "ok", "score": round(float(scores[worst, 0]), 4), "metrics": metrics,
+            "ram_bytes": ram, "flash_bytes": flash}
+
+
+def counts_grid(n_learn: int) -> list[int]:
+    """The learned-line counts a learning curve is measured at."""
+    spread = np.unique(np.geomspace(20, max(n_learn, 20), 24).astype(int))
+    return sorted({int(c) for c in [*range(1, 21), *spread] if c <= n_learn})
+
+
+def recommended_minimum(counts: list[int], curve: list[float]) -> int:
+    """The first count from which the curve stays within 0.02 of its end."""
+    curve_a = np.asarray(curve)
+    ok = curve_a >= curve_a[-1] - 0.02
+    return next((counts[i] for i in range(len(counts)) if ok[i:].all()), counts[-1])
 
 
 class AnomalyEvaluator:
-    """Evaluates pipelines on fixed splits; caches features per preprocessing."""
+    """Evaluates pipelines on fixed splits, each in every learning order;
+    caches features per preprocessing."""
 
     def __init__(self, data: AnomalyData, seed: int, max_ram: float | None = None, max_flash: float | None = None,
                  *, limits: Limits | None = None):
@@ -290,7 +413,9 @@ class AnomalyEvaluator:
         self.max_ram = self.limits.max_ram
         self.max_flash = self.limits.max_flash
         self.splits = {
-            couple: make_splits(len(nom), len(abn), seed, couple) for couple, nom, abn in data.couples
+            couple: make_splits(len(nom), len(abn), seed, couple, data.runs.get(couple), data.gaps.get(couple, 0),
+                                data.regimes.get(couple))
+            for couple, nom, abn in data.couples
         }
         self._cache: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
 
@@ -308,6 +433,18 @@ class AnomalyEvaluator:
             ]
         return self._cache[key]
 
+    def runs(self, pipeline: dict):
+        """Yield (split, couple, order name, features, learn rows in order, detect
+        rows, nominal rows among them): every order of split 0 of every couple, then split 1..."""
+        feats = self._features(pipeline["pre"])
+        for split_i in range(N_SPLITS):
+            for (couple, _, _), (f_nom, f_abn) in zip(self.data.couples, feats):
+                split = self.splits[couple][split_i]
+                both = np.vstack([f_nom, f_abn[split.test_abnormal]])
+                detect = np.concatenate([split.test_nominal, len(f_nom) + np.arange(len(split.test_abnormal))])
+                for name, order in split.orders:
+                    yield split_i, couple, name, both, order, detect, len(split.test_nominal)
+
     def evaluate(self, pipeline: dict, prune_below: float | None = None) -> dict:
         ram, flash = estimate_memory(pipeline, self.data.axes, self.data.buffer_size)
         filter_ram, filter_flash = filter_memory(self.data.filter, self.data.axes, self.data.buffer_size)
@@ -318,58 +455,42 @@ class AnomalyEvaluator:
         too_big = self.limits.over(ram, flash, instructions)
         if too_big:
             return too_big
+        if not fits(pipeline["model"], nb_features(pipeline["pre"], d.axes, d.buffer_size)):
+            return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
         resource = self.limits.resource(ram, flash, instructions)
-        feats = self._features(pipeline["pre"])
-        rows = []  # (score, ba, margin) per (split, couple)
-        for split_i in range(N_SPLITS):
-            for (couple, _, _), (f_nom, f_abn) in zip(self.data.couples, feats):
-                split = self.splits[couple][split_i]
-                rows.append(self._run_split(pipeline["model"], f_nom, f_abn, split, resource))
-            if prune_below is not None and split_i + 1 == FIRST_SPLITS:
+        blocks = model_blocks(pipeline["pre"], d.axes)
+        rows, names = [], []  # (score, ba, margin) per (split, order, couple)
+        for split_i, _, name, both, order, detect, n_nom in self.runs(pipeline):
+            if prune_below is not None and split_i == FIRST_SPLITS and rows:
                 partial = min(r[0] for r in rows)
                 if partial <= prune_below:
-                    return {"status": "rejected", "partial_score": round(partial, 4), "ram_bytes": ram, "flash_bytes": flash}
-        return {**worst_split_result(rows, ram, flash), "instructions": instructions}
-
-    def _run_split(self, model, f_nom, f_abn, split: Split, resource: float):
-        both = np.vstack([f_nom, f_abn[split.test_abnormal]])
-        detect = np.concatenate([split.test_nominal, len(f_nom) + np.arange(len(split.test_abnormal))])
-        return score_split(model, both, split.learn, detect, len(split.test_nominal), resource)
+                    return {"status": "rejected", "partial_score": round(partial, 4), "ram_bytes": ram,
+                            "flash_bytes": flash}
+                prune_below = None
+            rows.append(score_split(pipeline["model"], both, order, detect, n_nom, resource, blocks))
+            names.append(name)
+        return {**worst_split_result(rows, ram, flash, names), "instructions": instructions}
 
     def learning_curve(self, pipeline: dict) -> dict:
-        """Balanced accuracy against the number of learned lines, and the
-        recommended minimum: the first count from which the balanced accuracy
-        stays within 0.02 of what the full learning set reaches."""
+        """Balanced accuracy against the number of learned lines, in the worst
+        order at each count (mean over splits and couples), and the recommended
+        minimum: the first count from which that stays within 0.02 of what
+        the full learning set reaches."""
         model = pipeline["model"]
-        feats = self._features(pipeline["pre"])
-        counts = None
-        curves = []
-        for split_i in range(N_SPLITS):
-            for (couple, _, _), (f_nom, f_abn) in zip(self.data.couples, feats):
-                split = self.splits[couple][split_i]
-                n_learn = len(split.learn)
-                if counts is None:
-                    counts = sorted({c for c in list(range(1, 21)) + list(np.unique(np.geomspace(20, n_learn, 24).astype(int))) if c <= n_learn})
-                both = np.vstack([f_nom, f_abn[split.test_abnormal]])
-                detect = np.concatenate([split.test_nominal, len(f_nom) + np.arange(len(split.test_abnormal))])
-                sims = csearch.curve(model, both, split.learn, detect, counts)
-                n_nom = len(split.test_nominal)
-                curves.append([_balanced_accuracy(row[:n_nom], row[n_nom:]) for row in sims])
-        mean_curve = np.mean(np.array(curves), axis=0)
-        final = mean_curve[-1]
-        ok = mean_curve >= final - 0.02
-        recommended = counts[-1]
-        for i in range(len(counts)):
-            if ok[i:].all():
-                recommended = counts[i]
-                break
+        blocks = model_blocks(pipeline["pre"], self.data.axes)
+        n_min = min(len(s.learn) for splits in self.splits.values() for s in splits)
+        counts = counts_grid(n_min)
+        by_split: dict[tuple, list[list[float]]] = {}
+        for split_i, couple, _, both, order, detect, n_nom in self.runs(pipeline):
+            sims = csearch.curve(model, both, order, detect, counts, blocks=blocks)
+            by_split.setdefault((split_i, couple), []).append(
+                [_balanced_accuracy(row[:n_nom], row[n_nom:]) for row in sims])
+        mean_curve = np.mean([worst_curve(curves) for curves in by_split.values()], axis=0)
         return {
             "counts": [int(c) for c in counts],
             "balanced_accuracy": [round(float(v), 4) for v in mean_curve],
-            "min_learning_iterations": int(max(recommended, model.get("warmup", 2) + 2)),
+            "min_learning_iterations": int(max(recommended_minimum(counts, list(mean_curve)), 2)),
         }
-
-
 
 
 class AnomalyTask(Task):
@@ -406,4 +527,10 @@ class AnomalyTask(Task):
             "buffer_size": data.buffer_size,
             "couples": {str(c): {"nominal": len(n), "abnormal": len(a)} for c, n, a in data.couples},
             "splits": N_SPLITS,
+            "split_kind": "contiguous blocks, every learning order",
+            "orders": sorted({name for splits in [make_splits(len(n), len(a), 0, c, data.runs.get(c),
+                                                               data.gaps.get(c, 0), data.regimes.get(c))
+                                                   for c, n, a in data.couples] for s in splits
+                              for name, _ in s.orders}, key=ORDER_NAMES.index),
+            "runs": {str(c): int(len(np.unique(r))) for c, r in data.runs.items()},
         }

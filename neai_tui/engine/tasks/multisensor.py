@@ -44,8 +44,12 @@ from ..project import Project
 from ..cost import multisensor_terms
 from ..scoring import Limits
 from . import Task
-from .anomaly import (CALIBS, PROTO_K, REGS, _balanced_accuracy, distinct, fft_space, score_split,
+from ..pipeline import guard_bounds, model_blocks, nb_features
+from .anomaly import (_balanced_accuracy, counts_grid, distinct, fft_space, fits, recommended_minimum, score_split,
                       spectral_space, worst_split_result)
+from .anomaly import model_space as anomaly_model_space
+from .anomaly import neighbour as anomaly_neighbour
+from .orders import learning_orders, regime_labels, worst_curve
 
 WINDOWS = (1, 4, 8, 16, 32, 64)
 N_SPLITS = 5
@@ -57,12 +61,6 @@ MAX_DETECT = 1500  # abnormal windows detected per couple at most
 MIN_NOMINAL = 60  # nominal samples per couple, below which no fold fits
 WINDOW_SHARE = 10  # a window spans at most 1/10 of the shortest nominal series
 RAW_DECIM = (1, 2, 4, 8)
-# Learned windows before the models start calibrating their reference distance.
-# Learning runs in time order, so the first windows of each new operating mode
-# are far from everything seen before; calibrating on them inflates the
-# reference and hides anomalies. Longer warm-ups than the anomaly task's,
-# capped per dataset (see warmup_grid).
-WARMUPS = (5, 20, 50, 100, 200, 400)
 FFT_BANDS = (4, 8, 16)
 # Key of the window length in a pipeline's "pre" dict. Not "window": FFT
 # preprocessings already use that key for their taper (none / hann).
@@ -104,6 +102,9 @@ class MultiSensorData:
     windows: tuple[int, ...]  # the window grid this data allows
     gap: int  # samples left out between learning and testing (= the largest window)
     couples: list[tuple[int, Series, Series]]  # (couple, nominal, abnormal)
+    guard: tuple | None = None  # the library's input guard per sample (pipeline.guard_bounds)
+    # Per couple: each nominal sample's regime, for the regime-grouped learning orders.
+    regimes: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def allowed_windows(couples: list[tuple[int, Series, Series]]) -> tuple[int, ...]:
@@ -137,7 +138,9 @@ def load_multisensor_data(project: Project) -> MultiSensorData:
             )
         couples.append((couple, nominal, abnormal))
     windows = allowed_windows(couples)
-    return MultiSensorData(s.axes, windows, max(windows), couples)
+    guard = guard_bounds(np.vstack([nom.values for _, nom, _ in couples]), s.axes)
+    regimes = {couple: regime_labels(nom.values, couple) for couple, nom, _ in couples}
+    return MultiSensorData(s.axes, windows, max(windows), couples, guard, regimes)
 
 
 # ---------------------------------------------------------------------- splits
@@ -233,43 +236,23 @@ def preprocessing_space(windows: tuple[int, ...]) -> list[dict]:
     return levels[:1] + stats + levels[1:] + shapes + spectra
 
 
-def warmup_grid(data: MultiSensorData) -> tuple[int, ...]:
-    """The warm-ups shorter than half the windows the first fold learns."""
-    shortest = min(make_time_splits(len(nom), data.gap)[0].learn_end for _, nom, _ in data.couples)
-    limit = max(5, (shortest - data.gap) // 2)
-    return tuple(w for w in WARMUPS if w <= limit)
+def model_space() -> list[dict]:
+    """The anomaly task's models (tasks/anomaly.py)."""
+    return anomaly_model_space()
 
 
-def model_space(warmups: tuple[int, ...]) -> list[dict]:
-    space = []
-    for reg in REGS:
-        for calib in CALIBS:
-            for warmup in warmups:
-                space.append({"kind": "gauss", "reg": reg, "calib": calib, "warmup": warmup})
-                for k in PROTO_K:
-                    space.append({"kind": "proto", "k": k, "reg": reg, "calib": calib, "warmup": warmup})
-    return space
-
-
-def screening_models(warmups: tuple[int, ...]) -> list[dict]:
-    warmup = max(w for w in warmups if w <= 100)
+def screening_models() -> list[dict]:
     return [
-        {"kind": "gauss", "reg": 0.01, "calib": 1.5, "warmup": warmup},
-        {"kind": "proto", "k": 32, "reg": 0.01, "calib": 1.5, "warmup": warmup},
+        {"kind": "gauss", "reg": 0.01, "calib": 1.5},
+        {"kind": "proto", "k": 16, "reg": 0.1, "calib": 1.5},
+        {"kind": "cov", "reg": 0.1, "calib": 1.5},
+        {"kind": "hst", "trees": 8, "depth": 6, "calib": 2.0},
+        {"kind": "knn", "k": 16, "reg": 0.01, "shift": 0, "calib": 2.0},
     ]
 
 
-def neighbour(model: dict, rng: np.random.Generator, warmups: tuple[int, ...] = WARMUPS) -> dict:
-    """A model close to `model`: one hyperparameter moved to an adjacent value
-    (within `warmups`, the dataset's warm-up grid, so it stays in the space)."""
-    m = dict(model)
-    options = [("reg", REGS), ("calib", CALIBS), ("warmup", warmups)]
-    if m["kind"] == "proto":
-        options.append(("k", PROTO_K))
-    name, values = options[int(rng.integers(len(options)))]
-    i = values.index(m[name]) if m[name] in values else 0
-    m[name] = values[int(np.clip(i + rng.choice([-1, 1]), 0, len(values) - 1))]
-    return m
+def neighbour(model: dict, rng: np.random.Generator) -> dict:
+    return anomaly_neighbour(model, rng)
 
 
 class MultiSensorEvaluator:
@@ -308,15 +291,26 @@ class MultiSensorEvaluator:
         return self._cache[key]
 
     def folds(self, pipeline: dict):
-        """Yield (fold, couple, features, learn rows, detect rows, nominal rows
-        among the detect rows) for every fold of every couple, folds first."""
+        """Yield (fold, couple, order name, features, learn rows in that order,
+        detect rows, nominal rows among the detect rows) for every order of every
+        fold of every couple, folds first. Orders (orders.py): time order (as
+        the device learns a stream), recordings last first, regime after regime
+        both ways (each window's regime: its first sample's), each forward in time."""
         w = int(pipeline["pre"].get(LOOKBACK, 1))
         feats = self._features(pipeline["pre"])
         for split_i in range(N_SPLITS):
-            for (couple, _, _), (both, starts) in zip(self.data.couples, feats):
+            for (couple, nom, _), (both, starts) in zip(self.data.couples, feats):
                 learn, test = split_windows(self.splits[couple][split_i], starts, w)
                 detect = np.concatenate([test, np.arange(len(starts), len(both))])
-                yield split_i, couple, both, learn, detect, len(test)
+                if not len(learn):
+                    yield split_i, couple, "time", both, learn, detect, len(test)
+                    continue
+                runs = np.searchsorted([b for _, b in nom.bounds], starts, side="right")
+                regimes = self.data.regimes.get(couple)
+                rng = np.random.default_rng([self.seed, couple, split_i, 5])
+                for name, order in learning_orders(learn, runs, regimes[starts] if regimes is not None else None,
+                                                   rng, stream=True):
+                    yield split_i, couple, "time" if name == "file" else name, both, order, detect, len(test)
 
     def evaluate(self, pipeline: dict, prune_below: float | None = None) -> dict:
         ram, flash = estimate_memory(pipeline, self.data.axes)
@@ -324,42 +318,47 @@ class MultiSensorEvaluator:
         too_big = self.limits.over(ram, flash, instructions)
         if too_big:
             return too_big
+        inner, w = strip_window(pipeline)
+        if not fits(inner["model"], nb_features(inner["pre"], self.data.axes, w)):
+            return {"status": "too-big", "ram_bytes": ram, "flash_bytes": flash}
         resource = self.limits.resource(ram, flash, instructions)
-        rows = []  # (score, ba, margin) per (fold, couple)
-        checkpoint = FIRST_SPLITS * len(self.data.couples)  # rows of the first folds
-        for _, _, both, learn, detect, n_nom in self.folds(pipeline):
-            if prune_below is not None and len(rows) == checkpoint and min(r[0] for r in rows) <= prune_below:
-                return {"status": "rejected", "partial_score": round(min(r[0] for r in rows), 4),
-                        "ram_bytes": ram, "flash_bytes": flash}
-            rows.append(self._run_split(pipeline["model"], both, learn, detect, n_nom, resource))
-        return {**worst_split_result(rows, ram, flash), "instructions": instructions}
+        blocks = model_blocks(inner["pre"], self.data.axes)
+        rows, names = [], []  # (score, ba, margin) per (fold, order, couple)
+        for fold, _, name, both, learn, detect, n_nom in self.folds(pipeline):
+            if prune_below is not None and fold == FIRST_SPLITS and rows:
+                if min(r[0] for r in rows) <= prune_below:
+                    return {"status": "rejected", "partial_score": round(min(r[0] for r in rows), 4),
+                            "ram_bytes": ram, "flash_bytes": flash}
+                prune_below = None
+            rows.append(self._run_split(pipeline["model"], both, learn, detect, n_nom, resource, blocks))
+            names.append(name)
+        return {**worst_split_result(rows, ram, flash, names), "instructions": instructions}
 
     @staticmethod
-    def _run_split(model, both, learn, detect, n_nom: int, resource: float):
+    def _run_split(model, both, learn, detect, n_nom: int, resource: float, blocks: int = 0):
         if not len(learn):
             return 0.0, 0.0, -1.0
-        return score_split(model, both, learn, detect, n_nom, resource)
+        return score_split(model, both, learn, detect, n_nom, resource, blocks)
 
     def learning_curve(self, pipeline: dict) -> dict:
-        """Balanced accuracy against the number of learned windows, and the
-        recommended minimum number of learn() calls (samples): the first window
-        count from which the balanced accuracy stays within 0.02 of what the
-        whole learning stretch reaches, plus the W - 1 samples that fill the window."""
+        """Balanced accuracy against the number of learned windows, in the worst
+        order at each count, and the recommended minimum number of learn() calls
+        (samples): the first window count from which that stays within 0.02 of
+        what the whole learning stretch reaches, plus the W - 1 samples that
+        fill the window."""
         model = pipeline["model"]
-        w = int(pipeline["pre"].get(LOOKBACK, 1))
-        n_min = max(1, min(len(learn) for _, _, _, learn, _, _ in self.folds(pipeline)))
-        spread = np.unique(np.geomspace(20, max(n_min, 20), 24).astype(int))
-        counts = sorted({int(c) for c in [*range(1, 21), *spread] if c <= n_min})
-        curves = []
-        for _, _, both, learn, detect, n_nom in self.folds(pipeline):
+        inner, w = strip_window(pipeline)
+        blocks = model_blocks(inner["pre"], self.data.axes)
+        n_min = max(1, min(len(learn) for _, _, _, _, learn, _, _ in self.folds(pipeline)))
+        counts = counts_grid(n_min)
+        by_fold: dict[tuple, list[list[float]]] = {}
+        for fold, couple, _, both, learn, detect, n_nom in self.folds(pipeline):
             if len(learn):
-                # the device learns from init on: the fold's windows in time order
-                sims = csearch.curve(model, both, learn, detect, counts)
-                curves.append([_balanced_accuracy(row[:n_nom], row[n_nom:]) for row in sims])
-        mean_curve = np.mean(np.array(curves), axis=0)
-        ok = mean_curve >= mean_curve[-1] - 0.02
-        recommended = next((counts[i] for i in range(len(counts)) if ok[i:].all()), counts[-1])
-        windows = int(max(recommended, model.get("warmup", 2) + 2))
+                sims = csearch.curve(model, both, learn, detect, counts, blocks=blocks)
+                by_fold.setdefault((fold, couple), []).append(
+                    [_balanced_accuracy(row[:n_nom], row[n_nom:]) for row in sims])
+        mean_curve = np.mean([worst_curve(c) for c in by_fold.values()], axis=0)
+        windows = int(max(recommended_minimum(counts, list(mean_curve)), 2))
         return {
             "counts": [c + w - 1 for c in counts],  # in samples (learn() calls)
             "balanced_accuracy": [round(float(v), 4) for v in mean_curve],
@@ -370,29 +369,23 @@ class MultiSensorEvaluator:
 class MultiSensorTask(Task):
     name = "multisensor"
 
-    def __init__(self) -> None:
-        self.warmups_: tuple[int, ...] = WARMUPS  # the loaded dataset's grid
-
     def load(self, project: Project) -> MultiSensorData:
-        data = load_multisensor_data(project)
-        self.warmups_ = warmup_grid(data)
-        return data
+        return load_multisensor_data(project)
 
     def preprocessing_space(self, data: MultiSensorData) -> list[dict]:
         return preprocessing_space(data.windows)
 
     def model_space(self, data: MultiSensorData) -> list[dict]:
-        self.warmups_ = warmup_grid(data)
-        return model_space(self.warmups_)
+        return model_space()
 
     def screening_models(self, data: MultiSensorData) -> list[dict]:
-        return screening_models(warmup_grid(data))
+        return screening_models()
 
     def probe_models(self, data: MultiSensorData) -> list[dict]:
         return [m for m in self.screening_models(data) if m["kind"] == "proto"]
 
     def neighbour(self, model: dict, rng: np.random.Generator) -> dict:
-        return neighbour(model, rng, self.warmups_)
+        return neighbour(model, rng)
 
     def evaluator(self, data: MultiSensorData, seed: int, max_ram=None, max_flash=None, *,
                   limits=None) -> MultiSensorEvaluator:
@@ -412,5 +405,5 @@ class MultiSensorTask(Task):
             "gap": data.gap,
             "couples": {str(c): {"nominal_samples": len(n), "abnormal_samples": len(a)} for c, n, a in data.couples},
             "splits": N_SPLITS,
-            "split_kind": "time-ordered forward chaining",
+            "split_kind": "time-ordered forward chaining, every learning order",
         }

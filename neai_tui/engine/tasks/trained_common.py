@@ -57,7 +57,7 @@ from .. import csearch
 from ..filtering import FilterDesign, filter_lines
 from ..filtering import design as design_filter
 from ..filtering import memory as filter_memory
-from ..overlap import line_hop, segments, shared_neighbours
+from ..overlap import file_runs
 from ..errors import InputError, UsageError
 from ..project import TYPE_TITLES, Project
 from ..cost import trained_terms
@@ -112,14 +112,7 @@ class TrainedData:
 def _overlap(parts: list[np.ndarray], axes: int, buffer_size: int) -> tuple[int, np.ndarray]:
     """(the largest number of neighbours sharing samples over the files, the
     continuous run of every line, numbered across the files)."""
-    gap, runs, first = 0, [], 0
-    for values in parts:
-        hop = line_hop(values, axes)
-        gap = max(gap, shared_neighbours(hop, buffer_size))
-        r = segments(values, axes, hop) + first
-        runs.append(r)
-        first = int(r.max()) + 1 if len(r) else first
-    return gap, (np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64))
+    return file_runs(parts, axes, buffer_size)
 
 
 PROJECT_FILTER = "project"
