@@ -1442,15 +1442,18 @@ def cmd_experiments(args) -> int:
             print(json.dumps(doc))
             return EXIT_OK
         a, b = doc["a"], doc["b"]
-        print(f"{'':24} {a['id']:>12} {b['id']:>12}")
-        print(f"{'date':24} {a['created'][:16]:>12} {b['created'][:16]:>12}")
+        # The first column fits its longest label (file names and "library figure" are never cut).
+        labels = [row["file"] for row in doc["data"]] + [f"{r['library']} {r['figure']}" for r in doc["figures"]]
+        w = max([24] + [len(label) for label in labels])
+        print(f"{'':{w}} {a['id']:>12} {b['id']:>12}")
+        print(f"{'date':{w}} {a['created'][:16]:>12} {b['created'][:16]:>12}")
         for row in doc["data"]:
             same = "same content" if row["same_content"] else "differs" if row["a"] and row["b"] else ""
             cells = [f"{row[k]['lines']} lines" if row[k] else "–" for k in ("a", "b")]
-            print(f"{row['file'][:24]:24} {cells[0]:>12} {cells[1]:>12}  {same}")
+            print(f"{row['file']:{w}} {cells[0]:>12} {cells[1]:>12}  {same}")
         for row in doc["figures"]:
             diff = f"{row['difference']:+.4g}" if row["difference"] is not None else ""
-            print(f"{(row['library'] + ' ' + row['figure'])[:24]:24} {_figure(row['a']):>12} {_figure(row['b']):>12}  {diff}")
+            print(f"{row['library'] + ' ' + row['figure']:{w}} {_figure(row['a']):>12} {_figure(row['b']):>12}  {diff}")
         return EXIT_OK
     items = list_experiments(project, " ".join(args.filter))
     if args.json:
